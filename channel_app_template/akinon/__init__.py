@@ -1,0 +1,1 @@
+"""The Omnitron side: the REST client and the OmnitronIntegration."""

@@ -1,0 +1,1 @@
+"""The public web process: the /flower/* proxy and health checks."""

@@ -1,0 +1,1 @@
+"""The marketplace side: the ChannelIntegration base and the reference integration."""

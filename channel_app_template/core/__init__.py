@@ -1,0 +1,1 @@
+"""The channel-agnostic engine: DTOs, the command contract, flows, errors and locks."""

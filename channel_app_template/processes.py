@@ -1,0 +1,79 @@
+"""Subcommands that start or check the Procfile's processes.
+
+``channel-app flower`` exists because Flower itself will happily run without
+authentication; this wrapper refuses to, then hands over to ``celery flower``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from channel_app_template.settings import Role, SettingsError, load_settings
+
+
+def flower_command(port: int, address: str) -> list[str]:
+    """The ``celery flower`` command line; credentials stay in the environment, not argv."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "channel_app_template.celery_app",
+        "flower",
+        f"--address={address}",
+        f"--port={port}",
+        "--url_prefix=flower",
+    ]
+
+
+def run_flower(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(Role.FLOWER)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    port = args.port or settings.flower_port
+    address = args.address or settings.flower_address
+    env = dict(os.environ)
+    # Flower reads FLOWER_BASIC_AUTH itself. Only full-access users reach Flower: the web
+    # proxy authenticates read-only users and forwards the first full-access credential.
+    env["FLOWER_BASIC_AUTH"] = ",".join(
+        f"{c.username}:{c.password.get_secret_value()}" for c in settings.flower_credentials
+    )
+    command = flower_command(port, address) + list(args.flower_args)
+    os.execvpe(command[0], command, env)  # noqa: S606 - replaces this process by design
+
+
+def check_config(args: argparse.Namespace) -> int:
+    roles = [Role(args.role)] if args.role else [Role.WEB, Role.WORKER, Role.BEAT, Role.FLOWER]
+    failed = False
+    for role in roles:
+        try:
+            load_settings(role)
+        except SettingsError as error:
+            print(error, file=sys.stderr)
+            failed = True
+        else:
+            print(f"{role.value}: configuration OK")
+    return 2 if failed else 0
+
+
+def register(subparsers: Any) -> None:
+    flower = subparsers.add_parser(
+        "flower", help="run Flower behind its URL prefix, refusing to run without auth"
+    )
+    flower.add_argument("--port", type=int, default=None, help="default: FLOWER_PORT or 8008")
+    flower.add_argument("--address", default=None, help="default: FLOWER_ADDRESS or 0.0.0.0")
+    flower.add_argument(
+        "flower_args", nargs=argparse.REMAINDER, help="extra options passed to Flower"
+    )
+    flower.set_defaults(handler=run_flower)
+
+    config = subparsers.add_parser(
+        "config", help="validate the configuration of one process kind, or all"
+    )
+    config.add_argument("--role", choices=[r.value for r in Role if r is not Role.CELERY])
+    config.set_defaults(handler=check_config)

@@ -1,0 +1,1 @@
+"""Local stand-ins for Omnitron and a marketplace, so the whole stack runs on one machine."""

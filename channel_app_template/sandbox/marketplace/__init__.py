@@ -1,0 +1,1 @@
+"""A reference marketplace with an API of its own, for the reference integration."""
