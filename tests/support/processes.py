@@ -1,0 +1,114 @@
+"""Start real processes for tests, wait until they serve, and stop only what we started."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None,
+                  host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {host}:{port} within {timeout}s")
+
+
+@dataclass
+class Service:
+    """A process we started; ``log`` holds its combined output."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    port: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        """Stop this process and its own children (we start each in its own group)."""
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+
+def start(name: str, command: Sequence[str], *, env: Mapping[str, str] | None = None,
+          port: int | None = None, cwd: Path | None = None, timeout: float = 30.0,
+          log_dir: Path | None = None) -> Service:
+    """Start ``command`` in its own process group; wait for ``port`` if given."""
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"cat-{name}-"))
+    log = log_dir / f"{name}.log"
+    full_env = {**os.environ, **(env or {})}
+    full_env.setdefault("PYTHONUNBUFFERED", "1")
+    with log.open("wb") as handle:
+        process = subprocess.Popen(  # noqa: S603
+            list(command), stdout=handle, stderr=subprocess.STDOUT, env=full_env,
+            cwd=str(cwd or REPO_ROOT), start_new_session=True,
+        )
+    service = Service(name, process, log, port)
+    if port is not None:
+        try:
+            wait_for_port(port, timeout, process)
+        except Exception:
+            service.stop()
+            raise RuntimeError(f"{name} did not start:\n{service.output()[-4000:]}") from None
+    return service
+
+
+def redis_server_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    return binary
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[Service]:
+    """A private redis-server on a free port, with no persistence; never the shared one."""
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="cat-redis-"))
+    service = start(
+        "redis",
+        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir)],
+        port=port, log_dir=workdir,
+    )
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
