@@ -1,0 +1,70 @@
+"""Builds the web process: FastAPI for our own routes, the raw proxy for ``/flower``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from channel_app_template.api.auth import BasicAuthenticator, basic_authorization
+from channel_app_template.api.health import HealthChecks, health_router
+from channel_app_template.api.proxy import FlowerProxy, ProxyConfig, Receive, Scope, Send
+from channel_app_template.settings import Settings
+
+
+def proxy_config(settings: Settings) -> ProxyConfig:
+    full = settings.flower_credentials
+    return ProxyConfig(
+        upstream=settings.flower_upstream,
+        authenticator=BasicAuthenticator(full, settings.flower_readonly_credentials),
+        # Flower knows only the first full-access user; read-only users never hold
+        # credentials that would work on Flower directly.
+        upstream_authorization=basic_authorization(full[0]),
+        connect_timeout=settings.proxy_connect_timeout,
+        read_timeout=settings.proxy_read_timeout,
+        pool_timeout=settings.proxy_pool_timeout,
+        max_connections=settings.proxy_max_connections,
+        max_body_bytes=settings.proxy_max_body_bytes,
+        trust_forwarded_headers=settings.proxy_trust_forwarded_headers,
+    )
+
+
+class WebApp:
+    """Sends ``/flower`` and ``/flower/...`` to the proxy and everything else to FastAPI."""
+
+    def __init__(self, api: FastAPI, proxy: FlowerProxy) -> None:
+        self.api = api
+        self.proxy = proxy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path == "/flower" or path.startswith("/flower/"):
+                await self.proxy(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+
+def create_app(settings: Settings) -> WebApp:
+    """The web process's ASGI app for ``settings`` (already validated for ``Role.WEB``)."""
+    proxy = FlowerProxy(proxy_config(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        await proxy.start()
+        try:
+            yield {}
+        finally:
+            await proxy.close()
+
+    api = FastAPI(
+        title="channel_app_template",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.include_router(health_router(HealthChecks(settings, lambda: proxy.session)))
+    return WebApp(api, proxy)

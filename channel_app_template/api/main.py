@@ -1,0 +1,23 @@
+"""The ``web`` process: ``uvicorn channel_app_template.api.main:app``.
+
+Importing this module validates the web settings and exits with the list of problems if
+they are wrong; tests build apps with :func:`channel_app_template.api.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from channel_app_template.api.app import create_app
+from channel_app_template.observability import init_sentry
+from channel_app_template.settings import Role, load_settings_or_exit
+
+
+def _build() -> object:
+    settings = load_settings_or_exit(Role.WEB)
+    from sentry_sdk.integrations.fastapi import FastApiIntegration
+    from sentry_sdk.integrations.starlette import StarletteIntegration
+
+    init_sentry(settings, [StarletteIntegration(), FastApiIntegration()])
+    return create_app(settings)
+
+
+app = _build()

@@ -1,0 +1,454 @@
+"""A streaming reverse proxy from the public ``/flower/*`` to the in-cluster Flower.
+
+It is a plain ASGI handler rather than a FastAPI route because, at the request rates the
+dashboard and API produce, routing and request objects cost more than the forwarding
+itself. The upstream client is aiohttp: in our benchmark (``bench/bench_proxy.py``) it
+forwarded several times more requests per second per core than httpx or httpcore.
+
+Every rule of ``flower.md`` section 4 is implemented here; the regression tests in
+``tests/integration/test_proxy_*.py`` name the rule (P01..P23) they protect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlsplit
+
+import aiohttp
+from yarl import URL
+
+from channel_app_template.api.auth import CHALLENGE, Access, BasicAuthenticator
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
+
+PREFIX = b"/flower"
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Dropped from requests on top of hop-by-hop: the proxy sets these itself.
+REQUEST_OWNED = frozenset(
+    {
+        b"host",
+        b"content-length",
+        b"expect",
+        b"authorization",
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-prefix",
+        b"x-real-ip",
+    }
+)
+# Dropped from responses on top of hop-by-hop: uvicorn sends its own.
+RESPONSE_OWNED = frozenset({b"server", b"date"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Read-only POSTs: the dashboard's task table asks for its rows with a POST.
+READ_ONLY_POSTS = frozenset({b"/flower/tasks/datatable"})
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """What the proxy needs to know; built from settings in :mod:`channel_app_template.api.app`."""
+
+    upstream: str
+    authenticator: BasicAuthenticator
+    upstream_authorization: bytes
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    pool_timeout: float = 5.0
+    max_connections: int = 100
+    max_body_bytes: int = 65_536
+    trust_forwarded_headers: bool = False
+
+
+class BodyTooLarge(Exception):
+    """The client sent more than ``max_body_bytes``."""
+
+
+class ClientGone(Exception):
+    """The client disconnected while we were still reading its request body."""
+
+
+class FlowerProxy:
+    """The ASGI handler for ``/flower`` and ``/flower/...``; call :meth:`start` first."""
+
+    def __init__(self, config: ProxyConfig) -> None:
+        self.config = config
+        parts = urlsplit(config.upstream)
+        self._upstream_origin = f"{parts.scheme}://{parts.netloc}".encode()
+        self._upstream_host = parts.netloc.encode()
+        self._session: aiohttp.ClientSession | None = None
+        self._slots = asyncio.Semaphore(config.max_connections)
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The upstream client, for health checks that talk to Flower directly."""
+        return self._session
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=self.config.max_connections, limit_per_host=0, keepalive_timeout=30
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),  # never replay one caller's cookies to another
+            auto_decompress=False,  # bytes, Content-Encoding and Content-Length stay consistent
+            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+            trust_env=False,  # an HTTP_PROXY in the environment must not reroute Flower traffic
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=self.config.connect_timeout,
+                sock_read=self.config.read_timeout,
+            ),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+
+        access = self.config.authenticator.authenticate(_header(headers, b"authorization"))
+        if access is None:
+            await _respond(
+                send, 401, b"Authentication required.\n", [(b"www-authenticate", CHALLENGE)]
+            )
+            return
+        if raw_path == PREFIX:
+            location = b"/flower/" + (b"?" + query if query else b"")
+            await _respond(send, 307, b"", [(b"location", location)])
+            return
+        problem = _path_problem(raw_path, query)
+        if problem:
+            await _respond(send, 400, problem.encode() + b"\n")
+            return
+        method: str = scope["method"]
+        if access is Access.READ_ONLY and not _is_read(method, raw_path):
+            await _respond(send, 403, b"Read-only users cannot change anything.\n")
+            return
+        await self._forward(scope, receive, send, raw_path, query, headers)
+
+    async def _forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        raw_path: bytes,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        length = _header(headers, b"content-length")
+        chunked = _header(headers, b"transfer-encoding") is not None
+        if length is not None and not chunked:
+            if not length.isdigit():
+                await _respond(send, 400, b"Invalid Content-Length.\n")
+                return
+            if int(length) > self.config.max_body_bytes:
+                await _respond(send, 413, b"Request body too large.\n")
+                return
+
+        exchange = _Exchange(receive)
+        has_body = chunked or (length is not None and length != b"0")
+        body = self._stream_body(exchange) if has_body else None
+        if body is None:
+            exchange.watch_for_disconnect()
+        try:
+            await self._relay(
+                scope, send, raw_path, query, headers, body, length, chunked, exchange
+            )
+        except asyncio.CancelledError:
+            if not exchange.client_gone:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+        finally:
+            exchange.finish()
+
+    async def _relay(
+        self,
+        scope: Scope,
+        send: Send,
+        raw_path: bytes,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: AsyncIterator[bytes] | None,
+        length: bytes | None,
+        chunked: bool,
+        exchange: _Exchange,
+    ) -> None:
+        assert self._session is not None, "FlowerProxy.start() was not awaited"
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.config.pool_timeout)
+            except TimeoutError:
+                await _respond(
+                    send, 503, b"Flower proxy is busy, try again.\n", [(b"retry-after", b"1")]
+                )
+                return
+        else:
+            await self._slots.acquire()
+        try:
+            target = self._target(raw_path, query)
+            upstream_headers = self._request_headers(scope, headers, length, chunked)
+            try:
+                response = await self._session.request(
+                    scope["method"],
+                    target,
+                    headers=upstream_headers,
+                    data=body,
+                    allow_redirects=False,
+                    compress=None,
+                    chunked=None,
+                )
+            except (TimeoutError, aiohttp.ClientError, BodyTooLarge, ClientGone) as error:
+                await self._answer_failure(send, error, exchange)
+                return
+            try:
+                await self._stream_response(send, response, exchange)
+            finally:
+                response.release()
+        finally:
+            self._slots.release()
+
+    async def _answer_failure(self, send: Send, error: BaseException, exchange: _Exchange) -> None:
+        """Map a failed exchange to the status that tells the client what happened."""
+        if exchange.client_gone:
+            return
+        if exchange.body_too_large:
+            await _respond(send, 413, b"Request body too large.\n")
+        elif isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+            await _respond(send, 504, b"Flower did not answer in time.\n")
+        else:
+            logger.warning("flower upstream unreachable: %s", type(error).__name__)
+            await _respond(send, 502, b"Flower is unreachable.\n")
+
+    async def _stream_response(
+        self, send: Send, response: aiohttp.ClientResponse, exchange: _Exchange
+    ) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": self._response_headers(response.raw_headers),
+            }
+        )
+        try:
+            async for chunk in response.content.iter_any():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (TimeoutError, aiohttp.ClientError) as error:
+            # Headers are gone already; all we can do is cut the connection short.
+            logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
+            response.close()
+            return
+        exchange.finish()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _stream_body(self, exchange: _Exchange) -> AsyncIterator[bytes]:
+        received = 0
+        while True:
+            message = await exchange.receive()
+            if message["type"] == "http.disconnect":
+                exchange.client_gone = True
+                raise ClientGone
+            chunk: bytes = message.get("body", b"")
+            received += len(chunk)
+            if received > self.config.max_body_bytes:
+                exchange.body_too_large = True
+                raise BodyTooLarge
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                exchange.watch_for_disconnect()
+                return
+
+    def _target(self, raw_path: bytes, query: bytes) -> URL:
+        # encoded=True: the path and query reach Flower byte for byte, %2F and all.
+        text = self.config.upstream + raw_path.decode("ascii")
+        if query:
+            text += "?" + query.decode("ascii")
+        return URL(text, encoded=True)
+
+    def _request_headers(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        length: bytes | None,
+        chunked: bool,
+    ) -> list[tuple[str, str]]:
+        nominated = _connection_nominated(headers)
+        forwarded: list[tuple[str, str]] = []
+        host: bytes | None = None
+        accept_encoding = False
+        incoming_for = incoming_proto = None
+        for name, value in headers:
+            if name == b"host":
+                host = value
+            elif name == b"x-forwarded-for":
+                incoming_for = value
+            elif name == b"x-forwarded-proto":
+                incoming_proto = value
+            if name in HOP_BY_HOP or name in REQUEST_OWNED or name in nominated:
+                continue
+            if name == b"accept-encoding":
+                accept_encoding = True
+            forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
+
+        client = scope.get("client")
+        client_ip = client[0] if client else "unknown"
+        public_host = (host or self._upstream_host).decode("latin-1")
+        chain = client_ip
+        proto = scope.get("scheme", "http")
+        if self.config.trust_forwarded_headers:
+            if incoming_for:
+                chain = f"{incoming_for.decode('latin-1')}, {client_ip}"
+            if incoming_proto:
+                proto = incoming_proto.decode("latin-1")
+        # Flower's CSRF check compares Origin with Host, so Flower must see the public Host.
+        forwarded += [
+            ("Host", public_host),
+            ("Authorization", self.config.upstream_authorization.decode("latin-1")),
+            ("X-Forwarded-For", chain),
+            ("X-Forwarded-Proto", proto),
+            ("X-Forwarded-Host", public_host),
+            ("X-Forwarded-Prefix", "/flower"),
+            ("X-Real-IP", client_ip),
+        ]
+        if not accept_encoding:
+            forwarded.append(("Accept-Encoding", "identity"))
+        if chunked:
+            forwarded.append(("Transfer-Encoding", "chunked"))
+        elif length is not None:
+            forwarded.append(("Content-Length", length.decode("latin-1")))
+        return forwarded
+
+    def _response_headers(
+        self, raw_headers: tuple[tuple[bytes, bytes], ...]
+    ) -> list[tuple[bytes, bytes]]:
+        nominated = _connection_nominated(raw_headers)
+        result = []
+        for raw_name, value in raw_headers:
+            name = raw_name.lower()
+            if name in HOP_BY_HOP or name in RESPONSE_OWNED or name in nominated:
+                continue
+            if name == b"location" and value.startswith(self._upstream_origin):
+                value = value[len(self._upstream_origin) :] or b"/"
+            result.append((name, value))
+        return result
+
+
+class _Exchange:
+    """One request's link to its client: who reads ``receive`` and whether the client left.
+
+    Once the request body has been read, a watcher waits for ``http.disconnect`` and
+    cancels the forwarding, so an abandoned request does not keep Flower busy.
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.client_gone = False
+        self.body_too_large = False
+        self._finished = False
+        self._watcher: asyncio.Task[None] | None = None
+        self._owner = asyncio.current_task()
+
+    def watch_for_disconnect(self) -> None:
+        if self._watcher is None and not self._finished:
+            self._watcher = asyncio.ensure_future(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                break
+        if not self._finished and self._owner is not None:
+            self.client_gone = True
+            self._owner.cancel()
+
+    def finish(self) -> None:
+        self._finished = True
+        if self._watcher is not None and not self._watcher.done():
+            self._watcher.cancel()
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
+
+
+def _connection_nominated(headers: Any) -> frozenset[bytes]:
+    names: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            names.update(token.strip().lower() for token in value.split(b","))
+    return frozenset(names)
+
+
+def _path_problem(raw_path: bytes, query: bytes) -> str | None:
+    """Why this path may not be forwarded, or ``None``; checked on the decoded form."""
+    if not raw_path.startswith(PREFIX + b"/"):
+        return "Only /flower/ paths are proxied."
+    for part in (raw_path, query):
+        if any(byte < 0x21 or byte > 0x7E for byte in part):
+            return "Path and query must be ASCII without spaces or control characters."
+    decoded = unquote_to_bytes(raw_path)
+    if b"\\" in decoded or any(byte < 0x20 for byte in decoded):
+        return "Path contains a backslash or a control character."
+    if any(segment in (b".", b"..") for segment in decoded.split(b"/")):
+        return "Path contains a dot segment."
+    return None
+
+
+def _is_read(method: str, raw_path: bytes) -> bool:
+    return method in SAFE_METHODS or (method == "POST" and raw_path in READ_ONLY_POSTS)
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+@contextlib.asynccontextmanager
+async def running(proxy: FlowerProxy) -> AsyncIterator[FlowerProxy]:
+    """Start ``proxy`` for the lifetime of the block."""
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.close()

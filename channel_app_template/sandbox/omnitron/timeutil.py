@@ -1,0 +1,71 @@
+"""Omnitron's wire formats for dates and decimals, and a clock that never repeats a timestamp.
+
+A strictly increasing clock matters: ``updates/`` views compare ``modified_date`` with the
+``version_date`` a client echoes back, so two writes must never share a timestamp.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_datetime(value: datetime) -> str:
+    """``2023-12-28T10:28:17.186730Z``: microseconds and ``Z`` always, so strings sort as times."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime(ISO_FORMAT)
+
+
+def parse_datetime(text: str) -> str:
+    """Accept ISO-8601 (``Z``/offset/naive), ``YYYY-MM-DD HH:MM:SS[.f]`` and dates; return canonical.
+
+    Raises ``ValueError`` for anything else. Naive values are taken as UTC (# [INF]).
+    """
+    raw = text.strip()
+    if not raw:
+        raise ValueError("empty datetime")
+    candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    parsed = datetime.fromisoformat(candidate)
+    return format_datetime(parsed)
+
+
+def parse_decimal(value: object, places: int = 2) -> str:
+    """Decimals travel as JSON strings with fixed places (``"645670668.11"``)."""
+    if isinstance(value, bool):
+        raise ValueError("not a decimal")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError("not a decimal") from exc
+    if not number.is_finite():
+        raise ValueError("not a finite decimal")
+    return str(number.quantize(Decimal(1).scaleb(-places)))
+
+
+class Clock:
+    """Wall-clock timestamps, nudged forward by 1 µs when two calls land on the same instant."""
+
+    def __init__(self) -> None:
+        self._last = ""
+        self._lock = threading.Lock()
+
+    def now(self) -> str:
+        with self._lock:
+            stamp = format_datetime(datetime.now(UTC))
+            if stamp <= self._last:
+                last = datetime.strptime(self._last, ISO_FORMAT)
+                stamp = format_datetime(last.replace(microsecond=last.microsecond) + _ONE_US)
+            self._last = stamp
+            return stamp
+
+    def observe(self, stamp: str) -> None:
+        """Never hand out a time earlier than one already stored (e.g. after a restart)."""
+        with self._lock:
+            self._last = max(self._last, stamp)
+
+
+_ONE_US = datetime(2000, 1, 1, 0, 0, 0, 1) - datetime(2000, 1, 1)
