@@ -105,7 +105,7 @@ class RedisTokenCache:
         self._redis.eval(_DELETE_IF_EQUAL, 1, self.token_key, token)
 
     def count_login(self) -> tuple[int, float]:
-        count, ttl = self._redis.eval(_COUNT_LOGIN, 1, self.login_key, self._window)  # type: ignore[misc]
+        count, ttl = self._redis.eval(_COUNT_LOGIN, 1, self.login_key, self._window)
         return int(count), float(ttl)
 
 

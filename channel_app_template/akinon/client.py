@@ -1,0 +1,103 @@
+"""The Omnitron client the rest of the app uses: ``client.catalog`` and ``client.orders``.
+
+One instance = one session, one channel, one user. Build it from the settings with
+:meth:`OmnitronClient.from_settings`; the token is then shared through the cache Redis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import SecretStr
+
+from channel_app_template.akinon.catalog import CatalogApi
+from channel_app_template.akinon.http import OmnitronHttp, RetryPolicy, Timeouts
+from channel_app_template.akinon.orders import OrdersApi
+from channel_app_template.akinon.token_cache import RedisTokenCache, TokenCache
+from channel_app_template.core.errors import ConfigurationError
+from channel_app_template.settings import Settings
+
+
+class OmnitronClient:
+    """Typed access to one Omnitron channel."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: SecretStr | str,
+        channel_id: int,
+        catalog_id: int,
+        *,
+        token_cache: TokenCache | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        **http_options: Any,
+    ) -> None:
+        self.http = OmnitronHttp(
+            base_url,
+            username,
+            password,
+            token_cache=token_cache,
+            timeouts=timeouts,
+            retry=retry,
+            **http_options,
+        )
+        self.channel_id = channel_id
+        self.catalog_id = catalog_id
+        self.catalog = CatalogApi(self.http, channel_id, catalog_id)
+        self.orders = OrdersApi(self.http, channel_id)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        token_cache: TokenCache | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        **http_options: Any,
+    ) -> OmnitronClient:
+        """A client for the configured channel, its token cached in the cache Redis."""
+        base_url = settings.omnitron_base_url
+        missing = [
+            name
+            for name, value in (
+                ("OMNITRON_URL", base_url),
+                ("OMNITRON_USERNAME", settings.omnitron_username),
+                ("OMNITRON_PASSWORD", settings.omnitron_password),
+                ("OMNITRON_CHANNEL_ID", settings.omnitron_channel_id),
+                ("OMNITRON_CATALOG_ID", settings.omnitron_catalog_id),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(f"Omnitron settings missing: {', '.join(missing)}")
+        assert base_url and settings.omnitron_username and settings.omnitron_password
+        assert settings.omnitron_channel_id and settings.omnitron_catalog_id
+        cache = token_cache or RedisTokenCache.from_dsn(
+            settings.cache_dsn, base_url, settings.omnitron_username
+        )
+        return cls(
+            base_url,
+            settings.omnitron_username,
+            settings.omnitron_password,
+            settings.omnitron_channel_id,
+            settings.omnitron_catalog_id,
+            token_cache=cache,
+            timeouts=timeouts,
+            retry=retry,
+            **http_options,
+        )
+
+    def __repr__(self) -> str:
+        return f"OmnitronClient({self.http.base_url!r}, channel={self.channel_id})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> OmnitronClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,106 @@
+"""Shared plumbing of the typed endpoint groups: paths, JSON to models, ``__in`` chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from channel_app_template.akinon.http import OmnitronHttp
+from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
+from channel_app_template.core.errors import RunError
+
+T = TypeVar("T", bound=BaseModel)
+
+ID_CHUNK = 100  # ids per ``__in`` lookup: keeps URLs well under common 8 KB limits
+
+
+def join_ids(ids: Iterable[int | str]) -> str:
+    """Django-filter ``__in`` value: a comma-separated string."""
+    return ",".join(str(i) for i in ids)
+
+
+def chunked(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(values)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop unset filters; booleans as Django expects them; lists stay repeated params."""
+    cleaned: dict[str, Any] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        cleaned[name] = value
+    return cleaned
+
+
+class EndpointGroup:
+    """Base of :class:`CatalogApi` and :class:`OrdersApi`: one channel, one HTTP client."""
+
+    def __init__(self, http: OmnitronHttp, channel_id: int) -> None:
+        self.http = http
+        self.channel_id = channel_id
+
+    def channel_path(self, resource: str, *parts: object) -> str:
+        """``channel/{id}/{resource}/[part/...]`` with Omnitron's trailing slash."""
+        tail = "".join(f"{part}/" for part in parts)
+        return f"channel/{self.channel_id}/{resource}/{tail}"
+
+    def list_of(
+        self,
+        path: str,
+        model: type[T],
+        params: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        headers: Mapping[str, str] | None = None,
+    ) -> Paginated[T]:
+        def fetch(page_params: Mapping[str, Any]) -> Any:
+            return self.http.get(path, _clean(page_params), headers=headers)
+
+        return Paginated(fetch, model, _clean(params or {}), page_size=page_size)
+
+    def by_ids(
+        self,
+        path: str,
+        model: type[T],
+        ids: Iterable[int | str],
+        *,
+        lookup: str = "pk__in",
+        params: Mapping[str, Any] | None = None,
+        chunk: int = ID_CHUNK,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[T]:
+        """Objects whose id is in ``ids``: one request per ``chunk`` ids, not one per id."""
+        for part in chunked(dict.fromkeys(ids), chunk):
+            query = {**(params or {}), lookup: join_ids(part)}
+            yield from self.list_of(path, model, query, page_size=len(part), headers=headers)
+
+    def get_one(
+        self,
+        path: str,
+        model: type[T],
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> T:
+        return self._model(model, self.http.get(path, _clean(params or {}), headers=headers))
+
+    def create(self, path: str, model: type[T], body: object) -> T:
+        """POST: never repeated after an ambiguous failure (see :mod:`.http`)."""
+        return self._model(model, self.http.post(path, body))
+
+    def update(self, path: str, model: type[T], changes: object) -> T:
+        """PATCH with absolute field values: safe to repeat."""
+        return self._model(model, self.http.patch(path, changes))
+
+    @staticmethod
+    def _model(model: type[T], data: Any) -> T:
+        if not isinstance(data, dict):
+            raise RunError(f"expected one {model.__name__} object, got {type(data).__name__}")
+        return model.model_validate(data)
