@@ -1,10 +1,124 @@
-"""``channel-app sandbox ...``: start the bundled simulators."""
+"""``channel-app sandbox ...``: start the bundled simulators.
+
+``sandbox omnitron`` serves the Omnitron simulator; ``sandbox omnitron-seed`` fills a state file
+without serving. A later ``sandbox marketplace`` registers beside them in ``register``.
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
+import time
 from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    sandbox = subparsers.add_parser("sandbox", help="run the bundled Omnitron simulator")
-    sandbox.add_subparsers(dest="sandbox_command", metavar="SIMULATOR", required=True)
+    sandbox = subparsers.add_parser("sandbox", help="run the bundled simulators")
+    simulators = sandbox.add_subparsers(dest="sandbox_command", metavar="SIMULATOR", required=True)
+    _register_omnitron(simulators)
+    _register_omnitron_seed(simulators)
+
+
+def _register_omnitron(simulators: Any) -> None:
+    parser = simulators.add_parser(
+        "omnitron",
+        help="serve the Omnitron simulator (login sandbox/sandbox, channel 1, catalog 1)",
+        description="Serve a local Omnitron REST API with SQLite state, seeding and faults. "
+        "/_sandbox/ routes need no token: bind to loopback only.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8010)
+    parser.add_argument("--state", required=True, help="SQLite file holding the state")
+    parser.add_argument(
+        "--seed-products",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed a deterministic catalog of N products if the state is empty",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for deterministic faults and generated uuids"
+    )
+    parser.add_argument("--latency-ms", type=int, default=0, help="added to every /api/ call")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="fault rule, e.g. 'pattern=/orders/,action=error,status=503,"
+        "rate=0.3' (actions: error, drop, lost_response, delay, slow)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="tokens expire this long after login",
+    )
+    parser.add_argument(
+        "--token-max-uses",
+        type=int,
+        default=None,
+        metavar="N",
+        help="tokens expire after N authenticated requests",
+    )
+    parser.add_argument(
+        "--login-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 429 after N logins within a minute",
+    )
+    parser.add_argument("--log-level", default="warning")
+    parser.set_defaults(handler=_serve_omnitron)
+
+
+def _register_omnitron_seed(simulators: Any) -> None:
+    parser = simulators.add_parser("omnitron-seed", help="seed an Omnitron simulator state file")
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--products", type=int, default=1000)
+    parser.set_defaults(handler=_seed_omnitron)
+
+
+def _seed_omnitron(args: argparse.Namespace) -> int:
+    from .omnitron.seed import seed_catalog
+    from .omnitron.store import Store
+
+    started = time.perf_counter()
+    store = Store(args.state)
+    created = seed_catalog(store, args.products)
+    print(
+        f"seeded {created} products into {args.state} in {time.perf_counter() - started:.2f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _serve_omnitron(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .omnitron.app import create_app, sim_from
+    from .omnitron.auth import AuthPolicy
+    from .omnitron.faults import FaultConfig, parse_rule_flag
+    from .omnitron.seed import seed_catalog
+
+    faults = FaultConfig(latency_ms=args.latency_ms, seed=args.seed)
+    for text in args.fault:
+        faults.add(parse_rule_flag(text))
+    policy = AuthPolicy(
+        token_ttl_seconds=args.token_ttl,
+        token_max_uses=args.token_max_uses,
+        login_limit=args.login_limit,
+    )
+    app = create_app(args.state, faults=faults, auth=policy, seed=args.seed or 0)
+    if args.seed_products:
+        seed_catalog(sim_from(app).store, args.seed_products)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+    )
+    return 0

@@ -21,7 +21,7 @@ def format_datetime(value: datetime) -> str:
 
 
 def parse_datetime(text: str) -> str:
-    """Accept ISO-8601 (``Z``/offset/naive), ``YYYY-MM-DD HH:MM:SS[.f]`` and dates; return canonical.
+    """Accept ISO-8601 (``Z``/offset/naive) and ``YYYY-MM-DD HH:MM:SS[.f]``; return canonical.
 
     Raises ``ValueError`` for anything else. Naive values are taken as UTC (# [INF]).
     """

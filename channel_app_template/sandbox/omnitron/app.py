@@ -1,0 +1,62 @@
+"""``create_app``: the Omnitron simulator as an ASGI app (served by uvicorn from the CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from . import routes_auth, routes_catalog, routes_orders, routes_sandbox
+from .auth import AuthPolicy
+from .context import Sim
+from .errors import ApiError
+from .faults import FaultConfig, FaultMiddleware
+from .http import json_response
+from .store import Store
+
+
+def create_app(
+    state_path: str,
+    *,
+    faults: FaultConfig | None = None,
+    auth: AuthPolicy | None = None,
+    seed: int = 0,
+) -> ASGIApp:
+    """Build the simulator on the SQLite file ``state_path`` (``":memory:"`` for unit tests).
+
+    Returns the fault middleware wrapping the FastAPI app; the FastAPI app itself is at
+    ``.app`` and its ``state.sim`` holds store, auth policy and faults.
+    """
+    store = Store(state_path, seed=seed)
+    sim = Sim(store=store, auth=auth or AuthPolicy(), faults=faults or FaultConfig())
+    app = FastAPI(
+        title="Omnitron simulator",
+        redirect_slashes=False,
+        docs_url="/_sandbox/docs",
+        openapi_url="/_sandbox/openapi.json",
+        redoc_url=None,
+    )
+    app.state.sim = sim
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> Response:
+        return json_response(exc.body, exc.status, exc.headers)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_: Request, exc: ValueError) -> Response:
+        return json_response({"detail": str(exc)}, 400)
+
+    routes_auth.register(app)
+    routes_catalog.register(app)
+    routes_orders.register(app)
+    routes_sandbox.register(app)
+    return FaultMiddleware(app, sim.faults)
+
+
+def sim_from(asgi: Any) -> Sim:
+    """The ``Sim`` behind an app returned by ``create_app`` (for in-process tests)."""
+    sim: Sim = asgi.app.state.sim
+    return sim

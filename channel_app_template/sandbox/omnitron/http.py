@@ -1,0 +1,75 @@
+"""Request/response helpers shared by the route modules: JSON in/out and the list pipeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .errors import ApiError
+from .filters import build_order, build_where
+from .pagination import envelope, parse_page, resolve_last
+from .resources import Spec
+from .store import Store
+
+Serializer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(data), status_code=status, headers=headers, media_type="application/json")
+
+
+async def read_json(request: Request) -> Any:
+    """Parse the body; malformed JSON is DRF's 400 ``{"detail": "JSON parse error ..."}``."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
+
+
+def path_int(request: Request, name: str) -> int:
+    value = request.path_params[name]
+    return int(value)
+
+
+def list_response(
+    request: Request,
+    store: Store,
+    spec: Spec,
+    *,
+    base: list[tuple[str, list[Any]]] | None = None,
+    joins: str = "",
+    skip: frozenset[str] = frozenset(),
+    serializer: Serializer | None = None,
+    default_sort: str | None = None,
+) -> Response:
+    """Filter, count, page and serialize one list query; ``base`` adds route-specific clauses."""
+    items = request.query_params.multi_items()
+    params = dict(items)
+    where = build_where(spec, items, skip=skip)
+    for clause, args in base or []:
+        where.add(clause, *args)
+    page = parse_page(params)
+    order = build_order(spec, params.get("sort") or default_sort)
+    sql = where.sql()
+    with store.lock:
+        count = store.count(spec.table, sql, where.args, joins=joins)
+        page = resolve_last(page, count)
+        records = store.select(
+            spec.table, sql, where.args, order, page.limit, page.offset, joins=joins
+        )
+    serialize = serializer or (lambda record: store.wire(spec, record))
+    base_url = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+    body = envelope([serialize(r) for r in records], count, page, base_url, items)
+    headers = {"X-Sandbox-Ignored-Filters": ",".join(where.ignored)} if where.ignored else None
+    return json_response(body, headers=headers)
