@@ -13,15 +13,17 @@ from typing import Any
 
 from channel_app_template.settings import Role, SettingsError, load_settings
 
+DEFAULT_CELERY_APP = "channel_app_template.celery_app"
 
-def flower_command(port: int, address: str) -> list[str]:
+
+def flower_command(port: int, address: str, celery_app: str = DEFAULT_CELERY_APP) -> list[str]:
     """The ``celery flower`` command line; credentials stay in the environment, not argv."""
     return [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "channel_app_template.celery_app",
+        celery_app,
         "flower",
         f"--address={address}",
         f"--port={port}",
@@ -43,7 +45,7 @@ def run_flower(args: argparse.Namespace) -> int:
     env["FLOWER_BASIC_AUTH"] = ",".join(
         f"{c.username}:{c.password.get_secret_value()}" for c in settings.flower_credentials
     )
-    command = flower_command(port, address) + list(args.flower_args)
+    command = flower_command(port, address, args.app) + list(args.flower_args)
     os.execvpe(command[0], command, env)  # noqa: S606 - replaces this process by design
 
 
@@ -67,6 +69,9 @@ def register(subparsers: Any) -> None:
     )
     flower.add_argument("--port", type=int, default=None, help="default: FLOWER_PORT or 8008")
     flower.add_argument("--address", default=None, help="default: FLOWER_ADDRESS or 0.0.0.0")
+    flower.add_argument(
+        "--app", default=DEFAULT_CELERY_APP, help="the Celery app module (default: %(default)s)"
+    )
     flower.add_argument(
         "flower_args", nargs=argparse.REMAINDER, help="extra options passed to Flower"
     )
