@@ -1,0 +1,157 @@
+"""Our Omnitron client against the real simulator process, with injected faults.
+
+Each scenario starts its own simulator (about half a second) with the fault flags it needs,
+and every client caches its token in a private redis-server started for this module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from channel_app_template.akinon.client import OmnitronClient
+from channel_app_template.akinon.http import RetryPolicy, Timeouts
+from channel_app_template.akinon.models import BatchRequestStatus
+from channel_app_template.akinon.token_cache import KEY_PREFIX, RedisTokenCache
+from channel_app_template.core.errors import AmbiguousWriteError, RetryLater
+from tests.support.omnitron import (
+    CATALOG_ID,
+    CHANNEL_ID,
+    PASSWORD,
+    USERNAME,
+    OmnitronSim,
+    omnitron_simulator,
+)
+from tests.support.processes import Service, redis_server
+
+pytestmark = pytest.mark.integration
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture(scope="module")
+def redis_service() -> Iterator[Service]:
+    with redis_server() as service:
+        yield service
+
+
+@pytest.fixture
+def redis_url(redis_service: Service) -> Iterator[str]:
+    url = f"redis://127.0.0.1:{redis_service.port}/0"
+    yield url
+    redis.Redis.from_url(url).flushdb()  # our private server only
+
+
+def client_for(sim: OmnitronSim, redis_url: str, **options: Any) -> OmnitronClient:
+    cache = RedisTokenCache.from_dsn(redis_url, sim.url, USERNAME)
+    options.setdefault("sleep", Sleeps())
+    options.setdefault("timeouts", Timeouts(connect=2, read=5))
+    options.setdefault("retry", RetryPolicy(max_attempts=4, max_elapsed=20))
+    return OmnitronClient(
+        sim.url, USERNAME, PASSWORD, CHANNEL_ID, CATALOG_ID, token_cache=cache, **options
+    )
+
+
+def test_reads_every_page_with_one_login_and_a_cached_token(redis_url: str) -> None:
+    with omnitron_simulator(seed_products=250) as sim:
+        client = client_for(sim, redis_url)
+        skus = [product.sku for product in client.catalog.products(page_size=100)]
+        assert len(skus) == 250 == len(set(skus))
+        assert client.http.stats.logins == 1
+        assert client.http.stats.requests == 1 + 3  # login + three pages
+
+        store = redis.Redis.from_url(redis_url)
+        keys = [key.decode() for key in store.keys("*")]
+        token_key = f"{KEY_PREFIX}:token:" + keys[0].rsplit(":", 1)[1]
+        assert token_key in keys
+        assert 0 < store.ttl(token_key) <= 6 * 3600
+        assert not any(PASSWORD in key or USERNAME in key for key in keys)
+
+        second = client_for(sim, redis_url)  # another worker: reuses the cached token
+        assert second.catalog.get_channel().pk == CHANNEL_ID
+        assert second.http.stats.logins == 0
+
+
+def test_token_expiring_mid_run_costs_exactly_one_relogin(redis_url: str) -> None:
+    with omnitron_simulator("--token-max-uses", "3", seed_products=250) as sim:
+        client = client_for(sim, redis_url)
+        products = list(client.catalog.products(page_size=50))  # 5 pages; token dies after 3
+        assert len(products) == 250
+        assert client.http.stats.logins == 2
+        assert client.http.stats.requests == 1 + 5 + 1 + 1  # login, pages, 401, re-login
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "pattern=/channel/1/products/,action=error,status=503,times=2",
+        "pattern=/channel/1/products/,action=error,status=500,times=1",
+        "pattern=/channel/1/products/,action=error,status=502,times=1",
+        "pattern=/channel/1/products/,action=drop,times=2",
+        "pattern=/channel/1/products/,action=error,status=429,retry_after=2,times=1",
+    ],
+)
+def test_reads_survive_5xx_429_and_dropped_connections(redis_url: str, fault: str) -> None:
+    with omnitron_simulator("--fault", fault, seed_products=120) as sim:
+        sleeps = Sleeps()
+        client = client_for(sim, redis_url, sleep=sleeps)
+        assert len(list(client.catalog.products(page_size=50))) == 120
+        assert client.http.stats.retries == len(sleeps) >= 1
+        if "429" in fault:
+            assert sleeps == [2.0]
+
+
+def test_a_lost_response_on_a_create_is_ambiguous_and_never_repeated(redis_url: str) -> None:
+    fault = "pattern=/channel/1/batch_requests/$,action=lost_response,methods=POST,times=1"
+    with omnitron_simulator("--fault", fault) as sim:
+        client = client_for(sim, redis_url)
+        with pytest.raises(AmbiguousWriteError):
+            client.catalog.create_batch_request()
+        batches = list(client.catalog.batch_requests())
+        assert len(batches) == 1  # applied once, not repeated
+        assert batches[0].status is BatchRequestStatus.INITIALIZED
+
+
+def test_a_lost_response_on_a_batch_transition_is_reconciled(redis_url: str) -> None:
+    fault = "pattern=/channel/1/batch_requests/\\d+/$,action=lost_response,methods=PATCH,times=1"
+    with omnitron_simulator("--fault", fault) as sim:
+        client = client_for(sim, redis_url)
+        batch = client.catalog.create_batch_request()
+        failed = client.catalog.mark_batch_failed(batch.key)  # first answer lost, repeated
+        assert failed.status is BatchRequestStatus.FAIL
+        assert client.catalog.get_batch_request(batch.key).status is BatchRequestStatus.FAIL
+
+
+def test_timeouts_bound_a_hanging_read(redis_url: str) -> None:
+    fault = "pattern=/channel/1/products/,action=delay,delay_ms=3000"
+    with omnitron_simulator("--fault", fault, seed_products=5) as sim:
+        client = client_for(
+            sim,
+            redis_url,
+            timeouts=Timeouts(connect=1, read=0.3),
+            retry=RetryPolicy(max_attempts=3, backoff_base=0.05, max_elapsed=5),
+            sleep=time.sleep,
+        )
+        client.catalog.get_channel()  # log in first, outside the measurement
+        started = time.monotonic()
+        with pytest.raises(RetryLater):
+            list(client.catalog.products())
+        elapsed = time.monotonic() - started
+        assert elapsed < 0.3 * 3 + 1.0, elapsed
+        assert client.http.stats.requests == 2 + 3
+
+
+def test_content_type_ids_are_asked_once_per_client(redis_url: str) -> None:
+    with omnitron_simulator() as sim:
+        client = client_for(sim, redis_url)
+        first = client.catalog.content_type_id("product")
+        before = client.http.stats.requests
+        assert client.catalog.content_type_id("product") == first
+        assert client.http.stats.requests == before
