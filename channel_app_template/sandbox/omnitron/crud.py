@@ -33,6 +33,7 @@ def add_crud(
     serializer: SerializerFactory | None = None,
     before_write: WriteHook | None = None,
     base_filter: Callable[[Sim, int | None], list[tuple[str, list[Any]]]] | None = None,
+    before_delete: Callable[[Sim, dict[str, Any]], None] | None = None,
 ) -> None:
     """Register ``ops`` (list, retrieve, create, update, delete) for ``table`` at ``name``.
 
@@ -96,6 +97,8 @@ def add_crud(
         sim, cid = ctx(request)
         with sim.store.tx():
             existing = fetch(sim, cid, request)
+            if before_delete:
+                before_delete(sim, existing)
             sim.store.delete(table, existing["id"])
         return Response(status_code=204)
 

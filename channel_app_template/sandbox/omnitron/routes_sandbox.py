@@ -1,9 +1,159 @@
-"""Simulator-only routes under ``/_sandbox/`` (filled in below)."""
+"""Simulator-only routes under ``/_sandbox/``: inspection, reset, seeding, faults, tokens.
+
+They need no Omnitron token, so the simulator must only listen on loopback (the CLI binds
+127.0.0.1 by default). Inspection routes never change state; the others are explicit controls.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .context import sim_of
+from .crud import mount
+from .errors import ApiError, not_found
+from .http import json_response, list_response, read_json
+from .resources import SPECS
+from .routes_catalog import ia_serializer
+from .routes_orders import order_wire
+from .seed import seed_catalog
+
+PREFIX = "/_sandbox"
 
 
 def register(app: FastAPI) -> None:
-    return None
+    async def health(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def counts(request: Request) -> Response:
+        return json_response(sim_of(request).store.counts())
+
+    async def order_by_number(request: Request) -> Response:
+        sim = sim_of(request)
+        rows = sim.store.select("orders", "t.number = ?", [request.path_params["number"]])
+        if not rows:
+            raise not_found()
+        out = order_wire(sim, rows[0], with_items=True)
+        out["integration_actions"] = [
+            ia_serializer(sim)(r)
+            for r in sim.store.select(
+                "integration_actions",
+                "(t.model = 'order' AND t.object_id = ?) OR (t.model = 'orderitem' AND "
+                't.object_id IN (SELECT id FROM order_items WHERE "order" = ?))',
+                [rows[0]["id"], rows[0]["id"]],
+            )
+        ]
+        out["count_with_number"] = len(rows)
+        return json_response(out)
+
+    async def batch_requests(request: Request) -> Response:
+        sim = sim_of(request)
+        return list_response(request, sim.store, SPECS["batch_requests"])
+
+    async def integration_actions(request: Request) -> Response:
+        sim = sim_of(request)
+        return list_response(
+            request, sim.store, SPECS["integration_actions"], serializer=ia_serializer(sim)
+        )
+
+    async def reset(request: Request) -> Response:
+        """Wipe all data (and tokens), bootstrap again; ``{"seed_products": N}`` reseeds."""
+        sim = sim_of(request)
+        body = await read_json(request)
+        sim.store.reset()
+        sim.faults.clear()
+        products = int(body.get("seed_products", 0)) if isinstance(body, dict) else 0
+        seed_catalog(sim.store, products)
+        return json_response(sim.store.counts())
+
+    async def seed(request: Request) -> Response:
+        sim = sim_of(request)
+        body = await read_json(request)
+        products = int(body.get("products", 0)) if isinstance(body, dict) else 0
+        created = seed_catalog(sim.store, products)
+        return json_response({"created": created, "counts": sim.store.counts()})
+
+    async def get_faults(request: Request) -> Response:
+        return json_response(_faults_state(request))
+
+    async def set_faults(request: Request) -> Response:
+        """``{"latency_ms", "seed", "rules": [...], "replace": bool}``; rules are appended
+        unless ``replace`` is true."""
+        sim = sim_of(request)
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, {"detail": "Expected an object."})
+        if body.get("replace"):
+            sim.faults.rules.clear()
+        if "latency_ms" in body:
+            sim.faults.latency_ms = int(body["latency_ms"] or 0)
+        if "seed" in body:
+            sim.faults.reseed(None if body["seed"] is None else int(body["seed"]))
+        for spec in body.get("rules") or []:
+            sim.faults.add(spec)
+        _auth_settings(sim, body)
+        return json_response(_faults_state(request))
+
+    async def clear_faults(request: Request) -> Response:
+        sim = sim_of(request)
+        sim.faults.clear()
+        sim.auth.token_ttl_seconds = None
+        sim.auth.token_max_uses = None
+        sim.auth.login_limit = None
+        return json_response(_faults_state(request))
+
+    async def add_rule(request: Request) -> Response:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, {"detail": "Expected an object."})
+        return json_response(sim_of(request).faults.add(body).as_dict(), 201)
+
+    async def delete_rule(request: Request) -> Response:
+        sim = sim_of(request)
+        rule_id = int(request.path_params["rule_id"])
+        before = len(sim.faults.rules)
+        sim.faults.rules[:] = [r for r in sim.faults.rules if r.id != rule_id]
+        if len(sim.faults.rules) == before:
+            raise not_found()
+        return Response(status_code=204)
+
+    async def expire_tokens(request: Request) -> Response:
+        return json_response({"revoked": sim_of(request).store.revoke_tokens()})
+
+    mount(app, f"{PREFIX}/health/", GET=health)
+    mount(app, f"{PREFIX}/counts/", GET=counts)
+    mount(app, f"{PREFIX}/orders/{{number:str}}/", GET=order_by_number)
+    mount(app, f"{PREFIX}/batch_requests/", GET=batch_requests)
+    mount(app, f"{PREFIX}/integration_actions/", GET=integration_actions)
+    mount(app, f"{PREFIX}/reset/", POST=reset)
+    mount(app, f"{PREFIX}/seed/", POST=seed)
+    mount(app, f"{PREFIX}/faults/", GET=get_faults, POST=set_faults, DELETE=clear_faults)
+    mount(app, f"{PREFIX}/faults/rules/", POST=add_rule)
+    mount(app, f"{PREFIX}/faults/rules/{{rule_id:int}}/", DELETE=delete_rule)
+    mount(app, f"{PREFIX}/tokens/expire/", POST=expire_tokens)
+
+
+def _auth_settings(sim: Any, body: dict[str, Any]) -> None:
+    for name in ("token_ttl_seconds", "token_max_uses", "login_limit"):
+        if name in body:
+            value = body[name]
+            setattr(
+                sim.auth,
+                name,
+                None
+                if value is None
+                else (float(value) if name == "token_ttl_seconds" else int(value)),
+            )
+
+
+def _faults_state(request: Request) -> dict[str, Any]:
+    sim = sim_of(request)
+    return {
+        **sim.faults.as_dict(),
+        "token_ttl_seconds": sim.auth.token_ttl_seconds,
+        "token_max_uses": sim.auth.token_max_uses,
+        "login_limit": sim.auth.login_limit,
+    }
