@@ -100,6 +100,17 @@ class OmnitronSim:
     def headers(token: str) -> dict[str, str]:
         return {"Authorization": f"Token {token}", "Content-Type": "application/json"}
 
+    def client(self) -> ApiClient:
+        """A logged-in JSON client for ``/api/v1`` paths (``client.get("/products/")``)."""
+        return ApiClient(self, self.login())
+
+    def inspect(self, path: str) -> Any:
+        """GET a read-only ``/_sandbox/`` route (``sim.inspect("counts/")``)."""
+        status, body = self.call("GET", f"/_sandbox/{path.lstrip('/')}")
+        if status != 200:
+            raise RuntimeError(f"/_sandbox/{path}: {status} {body}")
+        return body
+
     def reset(self) -> None:
         self.call("POST", "/_sandbox/reset/", {})
 
@@ -115,6 +126,48 @@ class OmnitronSim:
 
     def stop(self) -> None:
         self.service.stop()
+
+
+@dataclass
+class ApiClient:
+    """Token-carrying helper over ``OmnitronSim.call`` for ``/api/v1``-relative paths."""
+
+    sim: OmnitronSim
+    token: str
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return self.sim.call(method, f"/api/v1{path}", body, token=self.token)
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return self.request("GET", path)
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        return self.request("POST", path, body)
+
+    def patch(self, path: str, body: Any) -> tuple[int, Any]:
+        return self.request("PATCH", path, body)
+
+    def delete(self, path: str) -> tuple[int, Any]:
+        return self.request("DELETE", path)
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """The body of a 2xx answer; raise with the error body otherwise."""
+        status, data = self.request(method, path, body)
+        if not 200 <= status < 300:
+            raise AssertionError(f"{method} {path} -> {status} {data}")
+        return data
+
+    def all_pages(self, path: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Follow ``page`` until ``next`` is null, as omnisdk does."""
+        sep = "&" if "?" in path else "?"
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self.ok("GET", f"{path}{sep}page={page}&limit={limit}")
+            rows += body["results"]
+            if not body["next"]:
+                return rows
+            page += 1
 
 
 @contextlib.contextmanager

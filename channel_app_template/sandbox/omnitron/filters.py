@@ -86,6 +86,8 @@ def _column(spec: Spec, path: str, alias: str) -> tuple[str, Kind] | None:
         return f"{alias}.model", "str"  # integration actions keep the model string beside the fk
     if path == "content_type__model" and "content_type" in spec.field_map:
         return f"{alias}.content_type", "str"
+    if path in ("created_date", "modified_date") and spec.dates:
+        return f"{alias}.{path}", "date"
     if path == "channel_id" and spec.channel_scoped:
         return f"{alias}.channel", "int"
     fld = spec.field_map.get(path)
