@@ -268,8 +268,6 @@ def _role_problems(settings: Settings, role: Role) -> list[str]:
         problems += _check_flower_auth(settings)
     if role is Role.WEB and settings.flower_url:
         problems += _check_http_url("FLOWER_URL", settings.flower_url, require_https=False)
-    if settings.proxy_pool_timeout > settings.proxy_read_timeout and role is Role.WEB:
-        problems.append("PROXY_POOL_TIMEOUT: must not exceed PROXY_READ_TIMEOUT")
     return problems
 
 

@@ -351,9 +351,8 @@ class FlowerProxy:
         ]
         if not accept_encoding:
             forwarded.append(("Accept-Encoding", "identity"))
-        if chunked:
-            forwarded.append(("Transfer-Encoding", "chunked"))
-        elif length is not None:
+        # A chunked body is framed by aiohttp itself (it streams an unsized body chunked).
+        if not chunked and length is not None:
             forwarded.append(("Content-Length", length.decode("latin-1")))
         return forwarded
 

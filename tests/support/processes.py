@@ -24,12 +24,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None,
-                  host: str = "127.0.0.1") -> None:
+def wait_for_port(
+    port: int,
+    timeout: float = 20.0,
+    process: subprocess.Popen[bytes] | None = None,
+    host: str = "127.0.0.1",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+            raise RuntimeError(
+                f"process exited with {process.returncode} before listening on {port}"
+            )
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.05)
@@ -63,18 +69,29 @@ class Service:
             self.process.wait(5)
 
 
-def start(name: str, command: Sequence[str], *, env: Mapping[str, str] | None = None,
-          port: int | None = None, cwd: Path | None = None, timeout: float = 30.0,
-          log_dir: Path | None = None) -> Service:
+def start(
+    name: str,
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    cwd: Path | None = None,
+    timeout: float = 30.0,
+    log_dir: Path | None = None,
+) -> Service:
     """Start ``command`` in its own process group; wait for ``port`` if given."""
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"cat-{name}-"))
     log = log_dir / f"{name}.log"
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     with log.open("wb") as handle:
-        process = subprocess.Popen(  # noqa: S603
-            list(command), stdout=handle, stderr=subprocess.STDOUT, env=full_env,
-            cwd=str(cwd or REPO_ROOT), start_new_session=True,
+        process = subprocess.Popen(
+            list(command),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=str(cwd or REPO_ROOT),
+            start_new_session=True,
         )
     service = Service(name, process, log, port)
     if port is not None:
@@ -100,9 +117,21 @@ def redis_server() -> Iterator[Service]:
     workdir = Path(tempfile.mkdtemp(prefix="cat-redis-"))
     service = start(
         "redis",
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir)],
-        port=port, log_dir=workdir,
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        port=port,
+        log_dir=workdir,
     )
     try:
         yield service

@@ -85,6 +85,7 @@ def start_web(env: Mapping[str, str], workdir: Path, port: int | None = None) ->
             "--port",
             str(port),
             "--no-access-log",
+            "--no-proxy-headers",
         ],
         env=dict(env),
         port=port,
