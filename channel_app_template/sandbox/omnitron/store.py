@@ -60,6 +60,9 @@ class Store:
         self.clock = Clock()
         self.random = Random(seed)
         self._tokens: dict[str, list[float]] = {}
+        self._encoders: dict[str, list[tuple[int, str, Any]]] = {}
+        self.generation = 0  # bumped by every committed write; keys the count cache
+        self._counts: dict[tuple[Any, ...], int] = {}
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         for pragma in (
             "journal_mode=WAL",
@@ -158,8 +161,10 @@ class Store:
                 yield
             except BaseException:
                 self.conn.execute("ROLLBACK")
+                self.generation += 1
                 raise
             self.conn.execute("COMMIT")
+            self.generation += 1
 
     def meta(self, key: str) -> str | None:
         with self.lock:
@@ -450,6 +455,35 @@ class Store:
         with self.tx():
             self._tokens.pop(key, None)
             self.conn.execute("DELETE FROM tokens WHERE key = ?", (key,))
+
+
+def _json_text(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+def _json_str(value: Any) -> str:
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _json_int(value: Any) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def _json_bool(value: Any) -> str:
+    return "null" if value is None else ("true" if value else "false")
+
+
+def _wire_encoders(spec: Spec) -> list[tuple[int, str, Any]]:
+    """(column index, ``"name":`` prefix, encoder) for every serialized column, in wire order."""
+    kinds = {"json": _json_text, "int": _json_int, "fk": _json_int, "bool": _json_bool}
+    out: list[tuple[int, str, Any]] = []
+    for index, fld in enumerate(spec.fields, 1):
+        if not fld.hidden:
+            out.append((index, f'"{fld.name}":', kinds.get(fld.kind, _json_str)))
+    if spec.dates:
+        out.append((len(spec.fields) + 1, '"created_date":', _json_str))
+        out.append((len(spec.fields) + 2, '"modified_date":', _json_str))
+    return out
 
 
 def _is_int_text(value: str) -> bool:
