@@ -288,7 +288,14 @@ def load_settings(role: Role, **overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        raise SettingsError(_describe(error), role) from None
+        # Check the rest too, with the broken values at their defaults, so the message
+        # lists every problem at once rather than one per attempt.
+        broken = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        defaults = {name: Settings.model_fields[name].default for name in broken}
+        rest = Settings(**{**overrides, **defaults})
+        named = {name.upper() for name in broken}
+        others = [p for p in _role_problems(rest, role) if p.split(":")[0].split()[0] not in named]
+        raise SettingsError(_describe(error) + others, role) from None
     problems = _role_problems(settings, role)
     if problems:
         raise SettingsError(problems, role)

@@ -7,6 +7,7 @@ import binascii
 import enum
 import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from channel_app_template.settings import BasicCredential
 
@@ -18,6 +19,14 @@ class Access(enum.Enum):
 
     FULL = "full"
     READ_ONLY = "read-only"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling through the proxy, and what they may do."""
+
+    username: str
+    access: Access
 
 
 class BasicAuthenticator:
@@ -32,15 +41,15 @@ class BasicAuthenticator:
         full: Sequence[BasicCredential],
         read_only: Sequence[BasicCredential] = (),
     ) -> None:
+        levels = ((full, Access.FULL), (read_only, Access.READ_ONLY))
         self._users = [
-            (c.username.encode(), c.password.get_secret_value().encode(), Access.FULL) for c in full
-        ] + [
-            (c.username.encode(), c.password.get_secret_value().encode(), Access.READ_ONLY)
-            for c in read_only
+            (c.username.encode(), c.password.get_secret_value().encode(), Caller(c.username, a))
+            for credentials, a in levels
+            for c in credentials
         ]
 
-    def authenticate(self, header: bytes | None) -> Access | None:
-        """Return the caller's access level, or ``None`` if the header proves nothing."""
+    def authenticate(self, header: bytes | None) -> Caller | None:
+        """Return who is calling, or ``None`` if the header proves nothing."""
         if not header:
             return None
         scheme, _, encoded = header.strip().partition(b" ")
@@ -53,12 +62,12 @@ class BasicAuthenticator:
         username, separator, password = decoded.partition(b":")
         if not separator:
             return None
-        granted: Access | None = None
-        for known_user, known_password, access in self._users:
+        granted: Caller | None = None
+        for known_user, known_password, caller in self._users:
             user_ok = hmac.compare_digest(username, known_user)
             password_ok = hmac.compare_digest(password, known_password)
             if user_ok and password_ok and granted is None:
-                granted = access
+                granted = caller
         return granted
 
 

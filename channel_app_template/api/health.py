@@ -17,13 +17,12 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from channel_app_template.celery_config import create_celery_app
 from channel_app_template.settings import Settings
 
 
 def worker_count(settings: Settings) -> int:
     """Ping the workers through the broker; blocking, so run it in a thread."""
-    from channel_app_template.celery_app import create_celery_app
-
     app = create_celery_app(settings)
     try:
         replies = app.control.ping(timeout=settings.health_timeout)

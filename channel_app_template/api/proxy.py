@@ -138,8 +138,8 @@ class FlowerProxy:
         query: bytes = scope.get("query_string", b"")
         headers: list[tuple[bytes, bytes]] = scope["headers"]
 
-        access = self.config.authenticator.authenticate(_header(headers, b"authorization"))
-        if access is None:
+        caller = self.config.authenticator.authenticate(_header(headers, b"authorization"))
+        if caller is None:
             await _respond(
                 send, 401, b"Authentication required.\n", [(b"www-authenticate", CHALLENGE)]
             )
@@ -153,9 +153,19 @@ class FlowerProxy:
             await _respond(send, 400, problem.encode() + b"\n")
             return
         method: str = scope["method"]
-        if access is Access.READ_ONLY and not _is_read(method, raw_path):
-            await _respond(send, 403, b"Read-only users cannot change anything.\n")
-            return
+        if not _is_read(method, raw_path):
+            # An audit trail of who triggered, revoked or reconfigured what.
+            allowed = caller.access is Access.FULL
+            logger.info(
+                "flower %s by %s: %s %s",
+                "change" if allowed else "change refused",
+                caller.username,
+                method,
+                raw_path.decode("ascii", "replace")[:200],
+            )
+            if not allowed:
+                await _respond(send, 403, b"Read-only users cannot change anything.\n")
+                return
         await self._forward(scope, receive, send, raw_path, query, headers)
 
     async def _forward(

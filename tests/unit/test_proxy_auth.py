@@ -1,0 +1,85 @@
+"""The proxy's Basic authentication and its path rules, without any server."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from pydantic import SecretStr
+
+from channel_app_template.api.auth import Access, BasicAuthenticator, Caller, basic_authorization
+from channel_app_template.api.proxy import _is_read, _path_problem
+from channel_app_template.settings import BasicCredential
+
+ADMIN = BasicCredential("admin", SecretStr("admin-pass-1"))
+VIEWER = BasicCredential("viewer", SecretStr("viewer-pass-1"))
+
+
+def header(user: str, password: str) -> bytes:
+    return b"Basic " + base64.b64encode(f"{user}:{password}".encode())
+
+
+@pytest.fixture
+def auth() -> BasicAuthenticator:
+    return BasicAuthenticator([ADMIN], [VIEWER])
+
+
+def test_full_and_read_only_users(auth: BasicAuthenticator) -> None:
+    assert auth.authenticate(header("admin", "admin-pass-1")) == Caller("admin", Access.FULL)
+    assert auth.authenticate(header("viewer", "viewer-pass-1")) == Caller(
+        "viewer", Access.READ_ONLY
+    )
+    lower = b"basic " + header("admin", "admin-pass-1")[6:]
+    assert auth.authenticate(lower) == Caller("admin", Access.FULL)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        b"",
+        b"Basic",
+        b"Basic !!!",
+        b"Bearer abc",
+        header("admin", "wrong"),
+        header("viewer", "admin-pass-1"),
+        header("admin", "admin-pass-1x"),
+        b"Basic " + base64.b64encode(b"admin-pass-1"),
+    ],
+)
+def test_rejected(auth: BasicAuthenticator, value: bytes | None) -> None:
+    assert auth.authenticate(value) is None
+
+
+def test_upstream_authorization_round_trips(auth: BasicAuthenticator) -> None:
+    assert auth.authenticate(basic_authorization(ADMIN)) == Caller("admin", Access.FULL)
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [
+        (b"/flower/", True),
+        (b"/flower/api/task/async-apply/x.y", True),
+        (b"/flower/a..b", True),
+        (b"/flower/.well", True),
+        (b"/flower/..", False),
+        (b"/flower/%2e%2E/x", False),
+        (b"/flower/..%2Fx", False),
+        (b"/flower/a/./b", False),
+        (b"/flower/a%5Cb", False),
+        (b"/flower/a%0d%0aX:1", False),
+        (b"/flower/a\xffb", False),
+        (b"/flowers", False),
+    ],
+)
+def test_path_rules(path: bytes, ok: bool) -> None:
+    assert (_path_problem(path, b"") is None) is ok
+
+
+def test_read_only_allows_only_reads() -> None:
+    assert _is_read("GET", b"/flower/api/workers")
+    assert _is_read("HEAD", b"/flower/")
+    assert _is_read("POST", b"/flower/tasks/datatable")
+    assert not _is_read("POST", b"/flower/api/task/async-apply/x")
+    assert not _is_read("DELETE", b"/flower/api/workers")
+    assert not _is_read("PUT", b"/flower/tasks/datatable")
