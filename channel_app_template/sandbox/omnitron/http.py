@@ -62,14 +62,27 @@ def list_response(
     page = parse_page(params)
     order = build_order(spec, params.get("sort") or default_sort)
     sql = where.sql()
+    base_url = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+    headers = {"X-Sandbox-Ignored-Filters": ",".join(where.ignored)} if where.ignored else None
+    rows: list[str] = []
+    records: list[dict[str, Any]] = []
     with store.lock:
         count = store.count(spec.table, sql, where.args, joins=joins)
         page = resolve_last(page, count)
-        records = store.select(
-            spec.table, sql, where.args, order, page.limit, page.offset, joins=joins
+        if serializer is None:
+            rows = store.select_json(
+                spec.table, sql, where.args, order, page.limit, page.offset, joins=joins
+            )
+        else:
+            records = store.select(
+                spec.table, sql, where.args, order, page.limit, page.offset, joins=joins
+            )
+    if serializer is None:
+        head = envelope([], count, page, base_url, items)
+        raw = (
+            f'{{"count":{count},"next":{json.dumps(head["next"])},'
+            f'"previous":{json.dumps(head["previous"])},"results":[{",".join(rows)}]}}'
         )
-    serialize = serializer or (lambda record: store.wire(spec, record))
-    base_url = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
-    body = envelope([serialize(r) for r in records], count, page, base_url, items)
-    headers = {"X-Sandbox-Ignored-Filters": ",".join(where.ignored)} if where.ignored else None
+        return Response(raw.encode(), headers=headers, media_type="application/json")
+    body = envelope([serializer(r) for r in records], count, page, base_url, items)
     return json_response(body, headers=headers)
