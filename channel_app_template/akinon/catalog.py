@@ -449,7 +449,7 @@ class CatalogApi(EndpointGroup):
     ) -> BatchRequest:
         """Lock ``objects`` under this batch (their mappings become ``processing``)."""
         return self.transition_batch_request(
-            pk, BatchRequestStatus.COMMIT, content_type=content_type, objects=list(objects)
+            pk, BatchRequestStatus.COMMIT, content_type=content_type, objects=_objects(objects)
         )
 
     def mark_batch_sent_to_remote(self, pk: int, remote_batch_id: str) -> BatchRequest:
@@ -462,12 +462,12 @@ class CatalogApi(EndpointGroup):
 
     def mark_batch_done(self, pk: int, objects: Sequence[BatchRequestObject]) -> BatchRequest:
         """Objects with ``remote_id`` become ``success``, with ``failed_reason_type`` errors."""
-        return self.transition_batch_request(pk, BatchRequestStatus.DONE, objects=list(objects))
+        return self.transition_batch_request(pk, BatchRequestStatus.DONE, objects=_objects(objects))
 
     def mark_batch_failed(
         self, pk: int, objects: Sequence[BatchRequestObject] | None = None
     ) -> BatchRequest:
-        payload = None if objects is None else list(objects)
+        payload = None if objects is None else _objects(objects)
         return self.transition_batch_request(pk, BatchRequestStatus.FAIL, objects=payload)
 
     def batch_integration_actions(
@@ -518,6 +518,11 @@ class CatalogApi(EndpointGroup):
             raise ValueError(f"unknown address error kind {kind!r}")
         data = self.http.post(self.channel_path("error_reports", kind), dict(body))
         return data if isinstance(data, dict) else {}
+
+
+def _objects(objects: Sequence[BatchRequestObject]) -> list[dict[str, Any]]:
+    """Every field, nulls included, as Akinon's clients send them."""
+    return [item.model_dump(mode="json") for item in objects]
 
 
 def _report_body(report: ErrorReport) -> dict[str, Any]:

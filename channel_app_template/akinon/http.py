@@ -299,15 +299,24 @@ class OmnitronHttp:
                 self._token = self.token_cache.get() or self.login()
             return self._token
 
-    def _replace_token(self, rejected: str) -> str:
-        """After a 401: forget ``rejected``; reuse a newer cached token or log in once."""
+    def _replace_token(self, rejected: str, *, reuse: bool) -> bool:
+        """After a 401: forget ``rejected``; reuse a newer token (if ``reuse``) or log in.
+
+        Returns whether we logged in. A newer token is one another thread or worker already
+        got; trying it first saves a login when many workers see the same expiry.
+        """
         with self._token_lock:
-            if self._token is not None and self._token != rejected:
-                return self._token  # another thread already replaced it
             self.token_cache.invalidate(rejected)
-            cached = self.token_cache.get()
-            self._token = cached if cached and cached != rejected else self.login()
-            return self._token
+            if reuse:
+                if self._token is not None and self._token != rejected:
+                    return False
+                cached = self.token_cache.get()
+                if cached and cached != rejected:
+                    self._token = cached
+                    return False
+            self._token = None
+            self._token = self.login()
+            return True
 
     # The retry loop -----------------------------------------------------------------------
 
@@ -326,7 +335,8 @@ class OmnitronHttp:
         url = self.api_url + path.lstrip("/")
         started = self._clock()
         attempt = 0
-        reauthenticated = False
+        relogged = False  # we logged in because of a 401 during this call
+        auth_repeats = 0  # repeats after a 401: reuse a newer token once, then log in once
         while True:
             attempt += 1
             headers = dict(extra_headers or {})
@@ -393,17 +403,17 @@ class OmnitronHttp:
             if status < 300:
                 return response
             if status == 401 and authenticated and token is not None:
-                if reauthenticated:
+                if relogged or auth_repeats >= 2:
                     raise AuthenticationError(
                         f"Omnitron refused a freshly issued token for {method} {path}",
                         status_code=status,
                         method=method,
                         path=path,
                     )
-                reauthenticated = True
-                attempt -= 1  # the repeat after a re-login is not a retry
-                logger.info("Omnitron token rejected; logging in again")
-                self._replace_token(token)
+                auth_repeats += 1
+                attempt -= 1  # repeating with a new token is not a retry
+                logger.info("Omnitron token rejected; replacing it")
+                relogged = self._replace_token(token, reuse=auth_repeats == 1)
                 continue
             if status in (408, 429) or (status in RETRIABLE_STATUSES and repeatable):
                 # 408/429: the server refused to process the request, so even a write is safe.

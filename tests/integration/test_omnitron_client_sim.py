@@ -15,9 +15,19 @@ import redis
 
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.http import RetryPolicy, Timeouts
-from channel_app_template.akinon.models import BatchRequestStatus
+from channel_app_template.akinon.models import (
+    BatchRequestObject,
+    BatchRequestStatus,
+    FailedReasonType,
+    IntegrationActionStatus,
+)
 from channel_app_template.akinon.token_cache import KEY_PREFIX, RedisTokenCache
-from channel_app_template.core.errors import AmbiguousWriteError, RetryLater
+from channel_app_template.core.errors import (
+    AmbiguousWriteError,
+    LoginThrottled,
+    RateLimited,
+    RetryLater,
+)
 from tests.support.omnitron import (
     CATALOG_ID,
     CHANNEL_ID,
@@ -155,3 +165,82 @@ def test_content_type_ids_are_asked_once_per_client(redis_url: str) -> None:
         before = client.http.stats.requests
         assert client.catalog.content_type_id("product") == first
         assert client.http.stats.requests == before
+
+
+def test_a_whole_batch_cycle_keeps_version_dates_verbatim(redis_url: str) -> None:
+    with omnitron_simulator(seed_products=30) as sim:
+        catalog = client_for(sim, redis_url).catalog
+        pending = catalog.pending_products("inserts", page_size=10).first_page()
+        assert len(pending) == 10
+        batch = catalog.create_batch_request()
+        objects = [
+            BatchRequestObject(pk=p.key, version_date=p.modified_date, content_type="product")
+            for p in pending
+        ]
+        committed = catalog.commit_batch_request(batch.key, "product", objects)
+        assert committed.status is BatchRequestStatus.COMMIT
+        locked = {p.key for p in pending}
+        assert not locked & {p.key for p in catalog.pending_products("inserts", page_size=100)}
+
+        results = [o.model_copy(update={"remote_id": f"R-{o.pk}"}) for o in objects[:-1]] + [
+            objects[-1].model_copy(update={"failed_reason_type": FailedReasonType.REMOTE})
+        ]
+        done = catalog.mark_batch_done(batch.key, results)
+        assert done.status is BatchRequestStatus.DONE
+
+        actions = {
+            a.object_id: a
+            for a in catalog.integration_actions_for_objects("product", sorted(locked))
+        }
+        assert len(actions) == 10
+        for obj in objects[:-1]:
+            action = actions[obj.pk]
+            assert action.status is IntegrationActionStatus.SUCCESS
+            assert action.remote_id == f"R-{obj.pk}"
+            assert action.version_date == obj.version_date  # to the microsecond
+        assert actions[objects[-1].pk].status is IntegrationActionStatus.ERROR
+        assert catalog.content_type_id("product") > 0
+        report = catalog.report_error(
+            "product",
+            objects[-1].pk,
+            error_code=f"{batch.local_batch_id}-Channel-Send",
+            error_desc="refused by the channel",
+            obj_modified_date=objects[-1].version_date,
+        )
+        assert report.pk is not None
+
+
+def test_redis_token_cache_is_compare_and_delete_with_a_login_window(redis_url: str) -> None:
+    store = redis.Redis.from_url(redis_url)
+    cache = RedisTokenCache(store, "https://omni.example.com", "bot", ttl=100, login_window=50)
+    other_user = RedisTokenCache(store, "https://omni.example.com", "bot2")
+    cache.set("t1")
+    assert cache.get() == "t1" and other_user.get() is None
+    assert 0 < store.ttl(cache.token_key) <= 100
+    cache.invalidate("stale")  # another worker's newer token must survive
+    assert cache.get() == "t1"
+    cache.invalidate("t1")
+    assert cache.get() is None
+    assert cache.count_login()[0] == 1
+    count, left = cache.count_login()
+    assert count == 2 and 0 < left <= 50
+    assert other_user.count_login()[0] == 1
+
+
+def test_login_guard_is_shared_by_every_client_on_the_same_redis(redis_url: str) -> None:
+    with omnitron_simulator("--token-max-uses", "1") as sim:
+        clients = [client_for(sim, redis_url, max_logins_per_window=3) for _ in range(3)]
+        with pytest.raises(LoginThrottled):
+            for _ in range(5):
+                for client in clients:
+                    client.catalog.get_channel()
+        assert sum(c.http.stats.logins for c in clients) == 3
+
+
+def test_omnitron_login_throttling_is_reported_with_its_retry_after(redis_url: str) -> None:
+    with omnitron_simulator("--login-limit", "1") as sim:
+        client_for(sim, redis_url).catalog.get_channel()
+        redis.Redis.from_url(redis_url).flushdb()  # forget the token: force a second login
+        with pytest.raises(RateLimited) as caught:
+            client_for(sim, redis_url).catalog.get_channel()
+        assert caught.value.retry_after == 60

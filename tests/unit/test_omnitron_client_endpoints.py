@@ -202,8 +202,20 @@ def test_commit_and_done_bodies(fake: FakeOmnitron) -> None:
     assert commit.body["status"] == "commit" and commit.body["content_type"] == "product"
     assert done.body["channel"] == 7
     assert done.body["objects"] == [
-        {"pk": 1, "version_date": stamp, "content_type": "product", "remote_id": "R1"},
-        {"pk": 2, "version_date": stamp, "content_type": "product", "failed_reason_type": "remote"},
+        {
+            "pk": 1,
+            "version_date": stamp,
+            "content_type": "product",
+            "remote_id": "R1",
+            "failed_reason_type": None,
+        },
+        {
+            "pk": 2,
+            "version_date": stamp,
+            "content_type": "product",
+            "remote_id": None,
+            "failed_reason_type": "remote",
+        },
     ]
 
 

@@ -435,3 +435,17 @@ def test_no_secret_reaches_logs_errors_or_reprs(
         assert PASSWORD not in text
         for token in fake.issued:
             assert token not in text
+
+
+def test_a_rejected_cached_token_is_followed_by_one_own_login(fake: FakeOmnitron) -> None:
+    cache = MemoryTokenCache()
+    client = make_client(fake.url, cache=cache)
+    client.http.get("channel/7/order_items/5/")
+    dead = {fake.issued[0], "e" * 40}
+    cache.set("e" * 40)  # another worker's token, which is already dead as well
+    fake.responder = lambda seen: (
+        Reply(401, {}) if seen.headers["Authorization"][6:] in dead else Reply(200, {"pk": 5})
+    )
+    assert client.http.get("channel/7/order_items/5/") == {"pk": 5}
+    assert fake.logins == 2
+    assert len(fake.calls(ITEMS)) == 1 + 3  # first call; then stale, cached, fresh token
