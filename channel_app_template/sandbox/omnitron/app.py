@@ -37,6 +37,7 @@ def create_app(
         redirect_slashes=False,
         docs_url="/_sandbox/docs",
         openapi_url="/_sandbox/openapi.json",
+        swagger_ui_oauth2_redirect_url=None,
         redoc_url=None,
     )
     app.state.sim = sim
