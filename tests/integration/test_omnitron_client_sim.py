@@ -140,7 +140,7 @@ def test_a_lost_response_on_a_batch_transition_is_reconciled(redis_url: str) -> 
 
 
 def test_timeouts_bound_a_hanging_read(redis_url: str) -> None:
-    fault = "pattern=/channel/1/products/,action=delay,delay_ms=3000"
+    fault = "pattern=/channel/1/products/,action=delay,delay_ms=1500"
     with omnitron_simulator("--fault", fault, seed_products=5) as sim:
         client = client_for(
             sim,
