@@ -11,6 +11,8 @@ import sys
 import time
 from typing import Any
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
 
 def register(subparsers: Any) -> None:
     sandbox = subparsers.add_parser("sandbox", help="run the bundled simulators")
@@ -110,9 +112,16 @@ def _serve_omnitron(args: argparse.Namespace) -> int:
         token_max_uses=args.token_max_uses,
         login_limit=args.login_limit,
     )
+    if args.host not in LOOPBACK:
+        print(
+            f"warning: /_sandbox/ routes need no token and the simulator now listens on "
+            f"{args.host}; bind to 127.0.0.1 unless you really mean it",
+            file=sys.stderr,
+        )
     app = create_app(args.state, faults=faults, auth=policy, seed=args.seed or 0)
-    if args.seed_products:
-        seed_catalog(sim_from(app).store, args.seed_products)
+    # Reference data (cargos, locations, reasons, categories, attributes) is always there;
+    # products only with --seed-products, and only into an empty catalog.
+    seed_catalog(sim_from(app).store, args.seed_products)
     uvicorn.run(
         app,
         host=args.host,
