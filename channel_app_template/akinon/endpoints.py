@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
@@ -38,6 +38,15 @@ def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
             value = "true" if value else "false"
         cleaned[name] = value
     return cleaned
+
+
+def validate(model: type[T], data: Any) -> T:
+    """Parse one object; a shape we cannot read is Omnitron breaking its contract."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors()[:5])
+        raise RunError(f"Omnitron sent a {model.__name__} we cannot read ({fields})") from None
 
 
 class EndpointGroup:
@@ -103,4 +112,4 @@ class EndpointGroup:
     def _model(model: type[T], data: Any) -> T:
         if not isinstance(data, dict):
             raise RunError(f"expected one {model.__name__} object, got {type(data).__name__}")
-        return model.model_validate(data)
+        return validate(model, data)

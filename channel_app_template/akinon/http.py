@@ -57,10 +57,12 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "api/v1/"
 LOGIN_PATH = "auth/login/"
 RETRIABLE_STATUSES = frozenset({500, 502, 503, 504})
-# Methods whose repetition leaves the server as one execution would. PATCH is listed because
-# every PATCH this client sends sets absolute field values (no increments, no appends that
-# matter): see DESIGN notes in the README and :meth:`CatalogApi.transition_batch_request`
-# for the one PATCH (batch status) that needs a reconcile step on top.
+# Methods whose repetition leaves the server as one execution would. PATCH is included on
+# purpose: every PATCH Omnitron's channel API takes (channel, order items, integration actions,
+# customers, category nodes, attributes) sets absolute field values, so applying it twice
+# equals applying it once. The one PATCH with state-machine semantics, a batch request's status,
+# is made safe by CatalogApi.transition_batch_request: a repeated move to the status the batch
+# already has is answered 406 and reconciled by reading the batch back. POST is never included.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 MAX_ERROR_BODY = 2000  # characters of an error body kept on an exception
 

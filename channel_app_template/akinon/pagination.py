@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from channel_app_template.core.errors import ItemError, NotFoundError, RunError
 
@@ -76,7 +76,15 @@ class Paginated(Generic[T]):
 
     def pages(self) -> Iterator[list[T]]:
         for raw in iter_raw_pages(self._fetch, self._params, page_size=self.page_size):
-            yield [self._model.model_validate(item) for item in raw]
+            yield [self._validate(item) for item in raw]
+
+    def _validate(self, item: Any) -> T:
+        try:
+            return self._model.model_validate(item)
+        except ValidationError as error:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in error.errors()[:5])
+            name = self._model.__name__
+            raise RunError(f"Omnitron sent a {name} we cannot read ({fields})") from None
 
     def __iter__(self) -> Iterator[T]:
         for page in self.pages():

@@ -324,3 +324,14 @@ def test_report_error_resolves_content_types(fake: FakeOmnitron) -> None:
     body = fake.calls("/api/v1/channel/7/error_reports/")[0].body
     assert body["action_content_type"] == 2 and body["target_content_type"] == 5
     assert body["target_object_id"] == 7 and body["is_ok"] is False
+
+
+def test_an_unreadable_object_is_a_run_error_not_a_pydantic_error(fake: FakeOmnitron) -> None:
+    fake.responder = lambda seen: (
+        page([{"pk": "not-a-number"}]) if seen.method == "GET" else Reply(201, {"pk": 1})
+    )
+    client = make_client(fake.url)
+    with pytest.raises(RunError):
+        list(client.catalog.products())
+    with pytest.raises(RunError):
+        client.catalog.create_batch_request()  # no status in the answer

@@ -9,8 +9,10 @@ import random
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
+import requests
 
 from channel_app_template.akinon.http import (
     RetryPolicy,
@@ -42,6 +44,7 @@ from tests.unit.test_omnitron_client_fakes import (
     Seen,
     Sleeps,
     make_client,
+    page,
     running_fake,
 )
 
@@ -449,3 +452,31 @@ def test_a_rejected_cached_token_is_followed_by_one_own_login(fake: FakeOmnitron
     assert client.http.get("channel/7/order_items/5/") == {"pk": 5}
     assert fake.logins == 2
     assert len(fake.calls(ITEMS)) == 1 + 3  # first call; then stale, cached, fresh token
+
+
+class RecordingSession(requests.Session):
+    """A real session that remembers the keyword arguments of every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[dict[str, Any]] = []
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.sent.append({"method": method, **kwargs})
+        return super().request(method, url, *args, **kwargs)
+
+
+def test_every_request_has_a_connect_and_read_timeout_and_no_redirects(
+    fake: FakeOmnitron,
+) -> None:
+    fake.responder = lambda seen: (
+        page([{"pk": 1}]) if seen.method == "GET" else Reply(200, {"pk": 1, "status": "commit"})
+    )
+    session = RecordingSession()
+    client = make_client(fake.url, session=session, timeouts=Timeouts(connect=1.5, read=7))
+    list(client.catalog.products())
+    client.catalog.create_batch_request()
+    client.catalog.update_attribute(3, {"name": "x"})
+    assert [s["method"] for s in session.sent] == ["POST", "GET", "POST", "PATCH"]
+    assert all(s["timeout"] == (1.5, 7) for s in session.sent)
+    assert all(s["allow_redirects"] is False for s in session.sent)
