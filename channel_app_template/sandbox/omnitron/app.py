@@ -34,7 +34,7 @@ def create_app(
     sim = Sim(store=store, auth=auth or AuthPolicy(), faults=faults or FaultConfig())
     app = FastAPI(
         title="Omnitron simulator",
-        redirect_slashes=False,
+        redirect_slashes=False,  # a path without its trailing slash is a 404 # [INF]
         docs_url="/_sandbox/docs",
         openapi_url="/_sandbox/openapi.json",
         swagger_ui_oauth2_redirect_url=None,

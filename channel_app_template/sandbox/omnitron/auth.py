@@ -72,5 +72,6 @@ def authenticate(store: Store, policy: AuthPolicy, request: Request) -> str:
     ) or (policy.token_max_uses is not None and uses > policy.token_max_uses)
     if expired:
         store.revoke_token(key)
+        # wording of the expiry message # [INF]
         raise ApiError(401, {"detail": "Token has expired."}, {"WWW-Authenticate": "Token"})
     return key

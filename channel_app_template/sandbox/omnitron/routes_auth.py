@@ -22,6 +22,7 @@ def register(app: FastAPI) -> None:
         guard(request)
         stored = sim_of(request).store.meta("user") or '["sandbox"]'
         username = stored.split('"')[1]
+        # the user object's shape is not documented # [INF]
         return json_response(
             {
                 "pk": 1,

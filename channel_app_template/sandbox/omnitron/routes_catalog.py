@@ -73,6 +73,7 @@ def _products(app: FastAPI) -> None:
         scoped=False,
         before_delete=lambda sim, row: _cascade_product_delete(sim, row["id"]),
     )
+    # one catalog per channel: every product belongs to it # [INF]
     add_crud(app, "products", "products", ("list", "retrieve"))
     for view in ("inserts", "updates", "inserts_or_updates"):
         _view_route(app, "products", "products", view)
@@ -525,6 +526,7 @@ def _integration_actions(app: FastAPI) -> None:
         with sim.store.tx():
             values = _ia_values(sim, cid, body, partial=False)
             clash(sim, cid, values, None)
+            # a hand-made IA with a remote id counts as synced # [INF]
             values.setdefault("status", "success" if values.get("remote_id") else None)
             row = sim.store.insert("integration_actions", values)
         return json_response(ia_serializer(sim)(row), 201)
@@ -676,7 +678,7 @@ def _error_reports(app: FastAPI) -> None:
             },
         )
         out = wire(sim, row)
-        out.update(body)
+        out.update(body)  # echo the mapping-task fields back # [INF]
         return json_response(out, 201)
 
     async def listing(request: Request) -> Response:

@@ -44,6 +44,7 @@ CANCELED = "100"
 
 
 def register(app: FastAPI) -> None:
+    # cargos, locations and reasons are global data behind channel paths # [INF]
     add_crud(app, "cargos", "cargos", READ)
     for name in ("countries", "cities", "townships", "districts"):
         add_crud(app, name, name, READ)
@@ -171,6 +172,7 @@ def _changes_view(app: FastAPI, name: str, table: str) -> None:
 
 # ----------------------------------------------------------------------------- orders
 def order_wire(sim: Sim, order: dict[str, Any], with_items: bool = False) -> dict[str, Any]:
+    """Create/cancel/lookup answers embed ``orderitem_set`` (the new item pks). # [INF]"""
     out = sim.store.wire(SPECS["orders"], order)
     if with_items:
         items = sim.store.select("order_items", 't."order" = ?', [order["id"]])
@@ -257,7 +259,7 @@ def cancel_order(sim: Sim, cid: int, order_id: int, body: Any) -> dict[str, Any]
         for raw in wanted:
             store.update("order_items", int(raw), {"status": CANCELED})
         left = store.count("order_items", 't."order" = ? AND t.status != ?', [order_id, CANCELED])
-        changes: dict[str, Any] = {"cancel_status": "confirmed"}
+        changes: dict[str, Any] = {"cancel_status": "confirmed"}  # [INF]
         if left == 0:
             changes["status"] = CANCELED
         order = store.update("orders", order_id, changes)
@@ -291,7 +293,7 @@ def _orders(app: FastAPI) -> None:
 
     mount(app, f"{base}/create_orders/", POST=create)
     mount(app, f"{base}/orders/{{obj_id:int}}/cancel/", POST=cancel)
-    mount(app, f"{API}/order_number/{{number:str}}/", GET=by_number)
+    mount(app, f"{API}/order_number/{{number:str}}/", GET=by_number)  # SDK retrieve # [INF]
     del spec
 
 

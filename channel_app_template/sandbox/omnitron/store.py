@@ -134,6 +134,7 @@ class Store:
                 {
                     "name": "Sandbox channel",
                     "catalog": DEFAULT_CATALOG_ID,
+                    # default conf values # [INF]
                     "conf": {"remote_id_attribute": "sku", "token": "sandbox-channel-token"},
                 },
             )
