@@ -10,13 +10,19 @@ hammer Omnitron's login endpoint from every worker at once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 import redis
+
+from channel_app_template.core.errors import RetryLater
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 KEY_PREFIX = "channel_app_template:omnitron"
 DEFAULT_TOKEN_TTL = 6 * 60 * 60  # seconds; Omnitron tokens do not expire, a 401 refreshes anyway
@@ -45,6 +51,19 @@ if ttl < 0 then
 end
 return {count, ttl}
 """
+
+
+def _redis_errors_are_transient(method: Callable[P, R]) -> Callable[P, R]:
+    """Redis down or slow is a reason to retry the task later, not a crash with redis' types."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as error:
+            raise RetryLater(f"the token cache is unavailable ({type(error).__name__})") from error
+
+    return wrapper
 
 
 def cache_namespace(base_url: str, username: str) -> str:
@@ -92,18 +111,22 @@ class RedisTokenCache:
         client = redis.Redis.from_url(dsn, socket_timeout=5, socket_connect_timeout=5)
         return cls(client, base_url, username, **kwargs)
 
+    @_redis_errors_are_transient
     def get(self) -> str | None:
         value = self._redis.get(self.token_key)
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
 
+    @_redis_errors_are_transient
     def set(self, token: str) -> None:
         self._redis.set(self.token_key, token, ex=self._ttl)
 
+    @_redis_errors_are_transient
     def invalidate(self, token: str) -> None:
         self._redis.eval(_DELETE_IF_EQUAL, 1, self.token_key, token)
 
+    @_redis_errors_are_transient
     def count_login(self) -> tuple[int, float]:
         count, ttl = self._redis.eval(_COUNT_LOGIN, 1, self.login_key, self._window)
         return int(count), float(ttl)

@@ -12,7 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import redis
 import requests
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from channel_app_template.akinon.http import (
     RetryPolicy,
@@ -21,7 +24,11 @@ from channel_app_template.akinon.http import (
     is_idempotent,
     parse_retry_after,
 )
-from channel_app_template.akinon.token_cache import MemoryTokenCache, cache_namespace
+from channel_app_template.akinon.token_cache import (
+    MemoryTokenCache,
+    RedisTokenCache,
+    cache_namespace,
+)
 from channel_app_template.core.errors import (
     AmbiguousWriteError,
     AuthenticationError,
@@ -480,3 +487,15 @@ def test_every_request_has_a_connect_and_read_timeout_and_no_redirects(
     assert [s["method"] for s in session.sent] == ["POST", "GET", "POST", "PATCH"]
     assert all(s["timeout"] == (1.5, 7) for s in session.sent)
     assert all(s["allow_redirects"] is False for s in session.sent)
+
+
+def test_an_unreachable_token_cache_means_retry_later(fake: FakeOmnitron) -> None:
+    cache = RedisTokenCache(
+        redis.Redis(port=free_port(), socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)),
+        fake.url,
+        "channel-bot",
+    )
+    client = make_client(fake.url, cache=cache)  # type: ignore[arg-type]
+    with pytest.raises(RetryLater):
+        client.http.get("channel/7/order_items/5/")
+    assert fake.seen == []
