@@ -93,3 +93,78 @@ def test_malformed_json_is_400(client: TestClient) -> None:
         "/api/v1/products/", content=b"{nope", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400 and "detail" in response.json()
+
+
+DOCUMENTED_GETS = [
+    "/api/v1/channels/1/",
+    "/api/v1/catalogs/1/",
+    "/api/v1/active_user/",
+    "/api/v1/content_types/?model=product",
+    "/api/v1/products/",
+    "/api/v1/channel/1/category_trees/1/",
+    "/api/v1/channel/1/category_nodes/1/",
+    "/api/v1/channel/1/category_nodes/1/detailed/",
+    "/api/v1/channel/1/category_nodes/",
+    "/api/v1/channel/1/cancellation_reasons/",
+    "/api/v1/channel/1/cancellation_requests/",
+    "/api/v1/channel/1/cancellation_requests/updates/",
+    "/api/v1/channel/1/attribute_set_configs/",
+    "/api/v1/channel/1/attribute_sets/",
+    "/api/v1/channel/1/attributes/",
+    "/api/v1/channel/1/attributes/1/",
+    "/api/v1/channel/1/attribute_schemas/",
+    "/api/v1/channel/1/attribute_configs/",
+    "/api/v1/channel/1/attribute_configs/detailed/",
+    "/api/v1/channel/1/attribute_values/",
+    "/api/v1/channel/1/attribute_values/1/",
+    "/api/v1/channel/1/attribute_value_configs/",
+    "/api/v1/channel/1/batch_requests/",
+    "/api/v1/channel/1/products/",
+    "/api/v1/channel/1/products/inserts/",
+    "/api/v1/channel/1/products/updates/",
+    "/api/v1/channel/1/products/inserts_or_updates/",
+    "/api/v1/channel/1/integration_actions/",
+    "/api/v1/channel/1/integration_actions/deleted/",
+    "/api/v1/channel/1/product_prices/",
+    "/api/v1/channel/1/product_prices/inserts/",
+    "/api/v1/channel/1/product_prices/updates/",
+    "/api/v1/channel/1/product_stocks/",
+    "/api/v1/channel/1/product_stocks/inserts/",
+    "/api/v1/channel/1/product_stocks/updates/",
+    "/api/v1/channel/1/mapped_products/1/",
+    "/api/v1/channel/1/product_images/",
+    "/api/v1/channel/1/product_images/inserts/",
+    "/api/v1/channel/1/product_images/updates/",
+    "/api/v1/channel/1/orders/",
+    "/api/v1/channel/1/orders/updates/",
+    "/api/v1/channel/1/price_lists/",
+    "/api/v1/channel/1/stock_lists/",
+    "/api/v1/channel/1/cargos/",
+    "/api/v1/channel/1/cargos/1/",
+    "/api/v1/channel/1/customers/",
+    "/api/v1/channel/1/countries/",
+    "/api/v1/channel/1/cities/",
+    "/api/v1/channel/1/townships/",
+    "/api/v1/channel/1/districts/",
+    "/api/v1/channel/1/addresses/",
+    "/api/v1/channel/1/order_shipping_infos/",
+    "/api/v1/channel/1/error_reports/",
+    "/api/v1/channel/1/order_items/",
+    "/api/v1/channel/1/product_categories/detailed/?product=1",
+    "/api/v1/channel/1/extra_product_prices/?price_list=2",
+    "/api/v1/channel/1/extra_product_prices/inserts/?price_list=2",
+    "/api/v1/channel/1/extra_product_prices/updates/?price_list=2",
+    "/api/v1/channel/1/extra_product_stocks/?stock_list=2",
+    "/api/v1/channel/1/extra_product_stocks/inserts/?stock_list=2",
+    "/api/v1/channel/1/extra_product_stocks/updates/?stock_list=2",
+    "/api/v1/channel/1/retail_stores/?erp_code=STORE1",
+]
+
+
+@pytest.mark.parametrize("path", DOCUMENTED_GETS)
+def test_every_documented_read_answers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.text)
+    body = response.json()
+    if "pk" not in body and "key" not in body and "username" not in body:
+        assert {"count", "next", "previous", "results"} <= set(body), path
