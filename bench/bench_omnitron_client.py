@@ -32,7 +32,7 @@ from tests.support.omnitron import (  # noqa: E402
 
 def child(url: str, page_size: int, keep: bool) -> None:
     """Run inside a fresh process so ru_maxrss belongs to this measurement alone."""
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     from channel_app_template.akinon.client import OmnitronClient
     from channel_app_template.akinon.http import Timeouts

@@ -78,7 +78,7 @@ def test_reads_every_page_with_one_login_and_a_cached_token(redis_url: str) -> N
         assert client.http.stats.requests == 1 + 3  # login + three pages
 
         store = redis.Redis.from_url(redis_url)
-        keys = [key.decode() for key in store.keys("*")]
+        keys = [k.decode() if isinstance(k, bytes) else k for k in store.keys("*")]
         token_key = f"{KEY_PREFIX}:token:" + keys[0].rsplit(":", 1)[1]
         assert token_key in keys
         assert 0 < store.ttl(token_key) <= 6 * 3600

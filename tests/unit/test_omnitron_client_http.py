@@ -468,7 +468,7 @@ class RecordingSession(requests.Session):
         super().__init__()
         self.sent: list[dict[str, Any]] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         self.sent.append({"method": method, **kwargs})
         return super().request(method, url, *args, **kwargs)
 
