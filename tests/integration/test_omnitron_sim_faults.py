@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +193,58 @@ def test_cli_flags_and_restart_keeps_state() -> None:
         sim.restart()
         assert get(sim, token, "/api/v1/products/?sku=KEEP-1").json()["count"] == 1
         assert sim.inspect("counts/")["products"] == 6  # reseeding skipped on restart
+
+
+def test_lost_create_order_response_then_lookup_by_number(sim: OmnitronSim, token: str) -> None:
+    """The exactly-once scenario: the order exists although the client saw no answer."""
+    api = sim.client()
+    customer = api.ok("POST", "/channel/1/customers/", {"email": "lost@example.com"})
+    address = api.ok(
+        "POST",
+        "/channel/1/addresses/",
+        {"customer": customer["pk"], "country": 1, "city": 1, "line": "x", "first_name": "L"},
+    )
+    body = {
+        "order": {
+            "number": "LOST-1",
+            "customer": customer["pk"],
+            "amount": "10",
+            "shipping_address": address["pk"],
+            "billing_address": address["pk"],
+        },
+        "order_item": [{"product": 1, "price": "10"}],
+    }
+    faults(sim, rules=[{"pattern": "/create_orders/$", "action": "lost_response", "times": 1}])
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            f"{sim.api}/channel/1/create_orders/", json=body, headers=sim.headers(token), timeout=10
+        )
+    found = api.ok("GET", "/channel/1/orders/?number=LOST-1&channel_id=1")
+    assert found["count"] == 1
+    status, _ = api.post("/channel/1/create_orders/", body)
+    assert status == 400  # a blind retry is refused, never duplicated
+    assert sim.inspect("orders/LOST-1/")["count_with_number"] == 1
+
+
+def test_seed_subcommand(tmp_path: Path) -> None:
+    state = tmp_path / "seeded.sqlite3"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "channel_app_template.cli",
+            "sandbox",
+            "omnitron-seed",
+            "--state",
+            str(state),
+            "--products",
+            "25",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "seeded 25 products" in done.stderr
+    with omnitron_simulator(state=state) as sim:
+        assert sim.inspect("counts/")["products"] == 25
