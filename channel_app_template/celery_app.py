@@ -8,12 +8,14 @@ authentication, and any other use needs only the broker.
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
 from celery import signals
 
 from channel_app_template.celery_config import create_celery_app
+from channel_app_template.logs import redact_handlers
 from channel_app_template.observability import init_sentry
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
 
@@ -32,6 +34,13 @@ def _load_for_this_process() -> Settings:
 
 settings = _load_for_this_process()
 app = create_celery_app(settings)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_logs(logger: logging.Logger, **_: Any) -> None:
+    redact_handlers(logger, settings)
+    redact_handlers(logging.getLogger(), settings)
 
 
 @signals.celeryd_init.connect

@@ -7,12 +7,14 @@ they are wrong; tests build apps with :func:`channel_app_template.api.app.create
 from __future__ import annotations
 
 from channel_app_template.api.app import create_app
+from channel_app_template.logs import configure_logging
 from channel_app_template.observability import init_sentry
 from channel_app_template.settings import Role, load_settings_or_exit
 
 
 def _build() -> object:
     settings = load_settings_or_exit(Role.WEB)
+    configure_logging(settings)
     from sentry_sdk.integrations.fastapi import FastApiIntegration
     from sentry_sdk.integrations.starlette import StarletteIntegration
 

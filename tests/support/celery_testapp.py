@@ -23,3 +23,13 @@ def sleep(seconds: float) -> float:
 @app.task(name="tests.fail")
 def fail() -> None:
     raise ValueError("boom")
+
+
+@app.task(name="tests.leak")
+def leak() -> None:
+    """A careless task that puts secrets in its error message."""
+    import os
+
+    raise ValueError(
+        f"login failed with {os.environ['OMNITRON_PASSWORD']} on {os.environ['BROKER_URL']}"
+    )

@@ -111,10 +111,11 @@ def redis_server_binary() -> str:
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[Service]:
+def redis_server(password: str | None = None) -> Iterator[Service]:
     """A private redis-server on a free port, with no persistence; never the shared one."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="cat-redis-"))
+    auth = ["--requirepass", password] if password else []
     service = start(
         "redis",
         [
@@ -129,6 +130,7 @@ def redis_server() -> Iterator[Service]:
             "no",
             "--dir",
             str(workdir),
+            *auth,
         ],
         port=port,
         log_dir=workdir,

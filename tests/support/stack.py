@@ -17,6 +17,7 @@ from channel_app_template.settings import Settings
 from tests.support.processes import REPO_ROOT, Service, free_port, redis_server, start
 
 ADMIN = ("admin", "admin-secret-1")
+BROKER_PASSWORD = "broker-secret-1"
 VIEWER = ("viewer", "viewer-secret-1")
 TEST_CELERY_APP = "tests.support.celery_testapp"
 
@@ -159,8 +160,8 @@ def wait_for_worker(stack: Stack, timeout: float = 40.0) -> None:
 @contextlib.contextmanager
 def running_stack(**extra_env: str) -> Iterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="cat-stack-"))
-    with redis_server() as redis:
-        env = app_env(f"redis://127.0.0.1:{redis.port}/0", **extra_env)
+    with redis_server(password=BROKER_PASSWORD) as redis:
+        env = app_env(f"redis://:{BROKER_PASSWORD}@127.0.0.1:{redis.port}/0", **extra_env)
         worker = start_worker(env, workdir)
         flower = start_flower(env, workdir)
         env["FLOWER_URL"] = f"http://127.0.0.1:{flower.port}"
