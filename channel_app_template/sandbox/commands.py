@@ -1,7 +1,7 @@
 """``channel-app sandbox ...``: start the bundled simulators.
 
 ``sandbox omnitron`` serves the Omnitron simulator; ``sandbox omnitron-seed`` fills a state file
-without serving. A later ``sandbox marketplace`` registers beside them in ``register``.
+without serving; ``sandbox marketplace`` serves the reference marketplace.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ def register(subparsers: Any) -> None:
     simulators = sandbox.add_subparsers(dest="sandbox_command", metavar="SIMULATOR", required=True)
     _register_omnitron(simulators)
     _register_omnitron_seed(simulators)
+    _register_marketplace(simulators)
 
 
 def _register_omnitron(simulators: Any) -> None:
@@ -73,6 +74,96 @@ def _register_omnitron(simulators: Any) -> None:
     )
     parser.add_argument("--log-level", default="warning")
     parser.set_defaults(handler=_serve_omnitron)
+
+
+def _add_fault_flags(parser: Any) -> None:
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for deterministic faults and generated ids"
+    )
+    parser.add_argument("--latency-ms", type=int, default=0, help="added to every /api/ call")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="fault rule, e.g. 'pattern=/products,action=error,status=503,"
+        "rate=0.3' (actions: error, drop, lost_response, delay, slow)",
+    )
+
+
+def _register_marketplace(simulators: Any) -> None:
+    parser = simulators.add_parser(
+        "marketplace",
+        help="serve the reference marketplace (X-Api-Key: sandbox-key)",
+        description="Serve the reference marketplace API (/api/v1/) with SQLite state, a seeded "
+        "category tree, async product batches, rate limits and faults. /_sandbox/ routes need "
+        "no key: bind to loopback only.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8020)
+    parser.add_argument("--state", required=True, help="SQLite file holding the state")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accepted X-Api-Key value (repeatable; default sandbox-key)",
+    )
+    parser.add_argument(
+        "--batch-delay",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long a batch stays 'processing' (default 1.0; 0 completes at once)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=50.0,
+        metavar="PER_SECOND",
+        help="token-bucket refill per API key (default 50; 0 turns limiting off)",
+    )
+    parser.add_argument(
+        "--rate-burst", type=int, default=100, metavar="N", help="token-bucket size (default 100)"
+    )
+    _add_fault_flags(parser)
+    parser.add_argument("--log-level", default="warning")
+    parser.set_defaults(handler=_serve_marketplace)
+
+
+def _serve_marketplace(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .common.faults import FaultConfig, parse_rule_flag
+    from .marketplace.app import create_app
+
+    faults = FaultConfig(latency_ms=args.latency_ms, seed=args.seed)
+    for text in args.fault:
+        faults.add(parse_rule_flag(text))
+    if args.host not in LOOPBACK:
+        print(
+            f"warning: /_sandbox/ routes need no key and the marketplace now listens on "
+            f"{args.host}; bind to 127.0.0.1 unless you really mean it",
+            file=sys.stderr,
+        )
+    app = create_app(
+        args.state,
+        faults=faults,
+        api_keys=args.api_key or ("sandbox-key",),
+        seed=args.seed or 0,
+        batch_delay=args.batch_delay,
+        rate_limit=args.rate_limit,
+        rate_burst=args.rate_burst,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+    )
+    return 0
 
 
 def _register_omnitron_seed(simulators: Any) -> None:

@@ -9,11 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from channel_app_template.sandbox.common.faults import FaultConfig, FaultMiddleware
+
 from . import routes_auth, routes_catalog, routes_orders, routes_sandbox
 from .auth import AuthPolicy
 from .context import Sim
 from .errors import ApiError
-from .faults import FaultConfig, FaultMiddleware
 from .http import json_response
 from .store import Store
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from channel_app_template.sandbox.common.faults import FaultConfig
+
 from .auth import AuthPolicy, authenticate
 from .errors import not_found
-from .faults import FaultConfig
 from .store import Store
 
 

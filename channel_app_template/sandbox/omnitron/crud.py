@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
+from channel_app_template.sandbox.common.routing import Handler, mount
+from channel_app_template.sandbox.common.routing import mount_methods as _mount
+
 from .context import Sim, channel_of, guard
 from .http import Serializer, json_response, list_response, read_json
 from .resources import SPECS
 
+__all__ = ["API", "Handler", "add_crud", "collection_path", "mount"]
+
 API = "/api/v1"
-Handler = Callable[[Request], Awaitable[Response]]
 SerializerFactory = Callable[[Sim], Serializer]
 WriteHook = Callable[[Sim, int | None, dict[str, Any], Any, dict[str, Any] | None], dict[str, Any]]
 
@@ -110,22 +114,3 @@ def add_crud(
     }
     _mount(app, coll, {m: h for op, (m, h) in coll_methods.items() if op in ops})
     _mount(app, detail, {m: h for op, (m, h) in detail_methods.items() if op in ops})
-
-
-def _mount(app: FastAPI, path: str, handlers: dict[str, Handler]) -> None:
-    """One Starlette route per path, dispatching on method (405 for the rest)."""
-    if not handlers:
-        return
-
-    async def dispatch(request: Request) -> Response:
-        handler = handlers.get(request.method)
-        if handler is None:
-            return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405)
-        return await handler(request)
-
-    app.add_route(path, dispatch, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-
-
-def mount(app: FastAPI, path: str, **handlers: Handler) -> None:
-    """Register custom handlers by method name: ``mount(app, p, GET=h, POST=h2)``."""
-    _mount(app, path, dict(handlers))

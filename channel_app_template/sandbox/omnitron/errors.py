@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from channel_app_template.sandbox.common.errors import ApiError
 
-
-class ApiError(Exception):
-    """An HTTP error with an Omnitron-style JSON body (DRF shapes: detail / field lists / error)."""
-
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{status}: {body}")
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
+__all__ = ["ApiError", "field_error", "not_found"]
 
 
 def not_found() -> ApiError:

@@ -9,21 +9,17 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from channel_app_template.sandbox.common.http import dumps, json_response
+
 from .errors import ApiError
 from .filters import build_order, build_where
 from .pagination import envelope, parse_page, resolve_last
 from .resources import Spec
 from .store import Store
 
+__all__ = ["Serializer", "dumps", "json_response", "list_response", "path_int", "read_json"]
+
 Serializer = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(dumps(data), status_code=status, headers=headers, media_type="application/json")
 
 
 async def read_json(request: Request) -> Any:

@@ -1,0 +1,674 @@
+"""Typed client for the reference marketplace's seller API (``/api/v1``, ``X-Api-Key``).
+
+Quick tour::
+
+    client = MarketplaceClient("http://127.0.0.1:8020", "sandbox-key")
+    tree = client.category_tree()                        # list[CategoryNode]
+    attrs = client.category_attributes(1001)             # list[CategoryAttribute]
+    batch = client.upsert_products([ProductUpsert(...)]) # BatchSummary, status "processing"
+    done = client.get_batch(batch.batch_id)              # Batch; .completed, .items, .rejected
+    client.update_stock([StockUpdate(sku="A", quantity=3)])   # BulkResult, synchronous
+    client.update_prices([PriceUpdate(sku="A", list_price=Decimal("10"), currency="TRY")])
+    client.update_images([ImageUpdate(sku="A", images=[...])])  # BatchSummary, async
+    client.delete_products(["A"])                        # BulkResult, synchronous
+
+Which call is which style: product upserts and image updates are **asynchronous** (202 + a
+``batch_id``; poll :meth:`MarketplaceClient.get_batch` until ``completed``); stock, price and
+delete calls are **synchronous** (per-item results in the answer). Per-item refusals are never
+exceptions: they come back as :class:`ItemResult` with ``status == "rejected"`` and
+machine-readable :class:`Reason` codes (see ``sandbox/marketplace/catalog.py`` for the list).
+
+Retries. Every method of this class is safe to repeat, so each is retried with backoff on
+connection errors and 500/502/503/504, and any call is retried after a 429 (the server refused
+it, so nothing happened) honouring ``Retry-After``:
+
+* GETs read;
+* stock/price/image updates set absolute values per SKU;
+* deletes are idempotent by SKU (deleting a deleted product is accepted again);
+* **product upserts are idempotent by SKU**: the same payload twice leaves the same product
+  with the same ``product_id``. The client also sends one ``Idempotency-Key`` per logical call
+  (the same on every retry), so a retry after a lost response returns the *first* batch rather
+  than queueing a second one.
+
+Non-idempotent calls (none in the catalog API today; later order endpoints may be) go through
+:meth:`MarketplaceClient.request` with ``idempotent=False``: they are retried only when the
+request provably never reached the server (connection refused, connect timeout) or was refused
+with 429/408; any other doubt raises :class:`AmbiguousWriteError` and is never repeated blindly.
+
+Errors are the project's (:mod:`channel_app_template.core.errors`): ``RetryLater`` /
+``RateLimited`` (try the run again later), ``AmbiguousWriteError`` (look before repeating),
+``AuthenticationError`` (bad API key), ``NotFoundError`` (404), ``RunError`` (the request or
+the answer broke the contract, e.g. 400/413 for a malformed bulk request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import requests
+import urllib3.exceptions
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from requests.adapters import HTTPAdapter
+
+from channel_app_template.akinon.http import RetryPolicy, Timeouts, parse_retry_after
+from channel_app_template.core.errors import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    RateLimited,
+    RetryLater,
+    RunError,
+)
+
+__all__ = [
+    "MAX_ITEMS_PER_REQUEST",
+    "Attribute",
+    "AttributeValue",
+    "Batch",
+    "BatchSummary",
+    "BulkResult",
+    "Category",
+    "CategoryAttribute",
+    "CategoryNode",
+    "ImageUpdate",
+    "ItemResult",
+    "MarketplaceClient",
+    "Price",
+    "PriceUpdate",
+    "Product",
+    "ProductUpsert",
+    "Reason",
+    "RetryPolicy",
+    "StockUpdate",
+    "Timeouts",
+]
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+API_KEY_HEADER = "X-Api-Key"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_ITEMS_PER_REQUEST = 1000
+PAGE_SIZE = 1000
+RETRIABLE_STATUSES = frozenset({500, 502, 503, 504})
+MAX_ERROR_BODY = 2000
+
+
+# ====================================================================================== models
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+M = TypeVar("M", bound=_Model)
+
+
+class Price(_Model):
+    """A product's price; ``sale_price`` defaults to ``list_price`` on the marketplace."""
+
+    list_price: Decimal
+    sale_price: Decimal | None = None
+    currency: str = "TRY"  # TRY, USD or EUR
+
+
+class ProductUpsert(_Model):
+    """One product to create or update, keyed by the merchant ``sku``.
+
+    ``attributes`` maps attribute codes to value codes (enum) or text, e.g.
+    ``{"color": "red", "size": "M"}``. ``description``, ``images``, ``price`` and ``stock``
+    are optional: when left ``None`` the marketplace keeps what it has.
+    """
+
+    sku: str
+    title: str
+    brand: str
+    category_id: int
+    barcode: str
+    attributes: dict[str, str] = Field(default_factory=dict)
+    description: str | None = None
+    images: list[str] | None = None
+    price: Price | None = None
+    stock: int | None = None
+
+
+class StockUpdate(_Model):
+    sku: str
+    quantity: int
+
+
+class PriceUpdate(_Model):
+    sku: str
+    list_price: Decimal
+    sale_price: Decimal | None = None
+    currency: str = "TRY"
+
+
+class ImageUpdate(_Model):
+    """Replaces the product's whole image list (order kept; at most 8 absolute URLs)."""
+
+    sku: str
+    images: list[str]
+
+
+class Reason(_Model):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ItemResult(_Model):
+    """The outcome for the item at ``index`` of the request (same order as sent)."""
+
+    index: int
+    sku: str | None
+    status: Literal["accepted", "rejected"]
+    product_id: str | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "accepted"
+
+    @property
+    def message(self) -> str:
+        """All reasons in one line, for error reports."""
+        return "; ".join(f"{r.code}: {r.message}" for r in self.reasons)
+
+
+class BulkResult(_Model):
+    """The answer of a synchronous bulk call (stock, prices, delete)."""
+
+    accepted_count: int
+    rejected_count: int
+    items: list[ItemResult]
+
+    @property
+    def rejected(self) -> list[ItemResult]:
+        return [item for item in self.items if not item.ok]
+
+
+class BatchSummary(_Model):
+    """An asynchronous batch; counts are ``None`` until ``status == "completed"``."""
+
+    batch_id: str
+    kind: str
+    status: Literal["processing", "completed"]
+    item_count: int
+    accepted_count: int | None = None
+    rejected_count: int | None = None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None = None
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "completed"
+
+
+class Batch(BatchSummary):
+    """A batch with its per-item results (empty while processing)."""
+
+    items: list[ItemResult] = Field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[ItemResult]:
+        return [item for item in self.items if item.ok]
+
+    @property
+    def rejected(self) -> list[ItemResult]:
+        return [item for item in self.items if not item.ok]
+
+
+class AttributeValue(_Model):
+    id: int
+    code: str
+    name: str
+
+
+class Attribute(_Model):
+    id: int
+    code: str
+    name: str
+    type: Literal["enum", "text"]
+    max_length: int | None = None
+    values: list[AttributeValue] = Field(default_factory=list)
+
+
+class CategoryAttribute(Attribute):
+    """An attribute as one category uses it."""
+
+    required: bool
+    variant: bool
+
+
+class Category(_Model):
+    id: int
+    name: str
+    parent_id: int | None
+    path: str  # "Women > Shirts"
+    is_leaf: bool
+    attributes: list[CategoryAttribute] = Field(default_factory=list)
+
+
+class CategoryNode(_Model):
+    id: int
+    name: str
+    parent_id: int | None
+    path: str
+    is_leaf: bool
+    children: list[CategoryNode] = Field(default_factory=list)
+
+
+class Product(_Model):
+    product_id: str
+    sku: str
+    status: Literal["active", "deleted"]
+    title: str
+    description: str | None = None
+    brand: str
+    category_id: int
+    barcode: str
+    attributes: dict[str, str]
+    images: list[str]
+    price: Price | None = None
+    stock: int
+    buyable: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# ====================================================================================== client
+def _nothing_was_sent(error: requests.RequestException) -> bool:
+    """True when the request provably never left: refused, unreachable, connect timeout."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.exceptions.ConnectionError):
+        return False
+    reason: object = error.args[0] if error.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+
+
+def _payload(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:MAX_ERROR_BODY]
+
+
+def _error_code(payload: Any) -> str | None:
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        code = payload["error"].get("code")
+        return str(code) if code is not None else None
+    return None
+
+
+class MarketplaceClient:
+    """One seller's conversation with the reference marketplace.
+
+    ``base_url`` is the server root (``http://127.0.0.1:8020``). One instance per worker
+    thread (a ``requests.Session`` is not meant to be shared between concurrent threads).
+    ``sleep``/``clock``/``rng`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        pool_size: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError("the marketplace URL must start with https:// (or http://)")
+        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        if not key:
+            raise ConfigurationError("the marketplace API key is empty")
+        self.base_url = base_url.rstrip("/")
+        self._api_key = SecretStr(key)
+        self.timeouts = timeouts or Timeouts()
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()  # jitter only
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update(
+            {"Accept": "application/json", "User-Agent": "channel_app_template-marketplace/1"}
+        )
+        self.requests_sent = 0
+        self.retries = 0
+
+    def __repr__(self) -> str:
+        return f"MarketplaceClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> MarketplaceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reference data
+    def list_categories(self) -> list[Category]:
+        """Every category, flat, parents before children (``parent_id`` links them)."""
+        body = self.request("GET", "/categories")
+        return self._parse_list(Category, body["items"], "/categories")
+
+    def category_tree(self) -> list[CategoryNode]:
+        """The roots of the category tree, each with nested ``children``."""
+        body = self.request("GET", "/categories/tree")
+        return self._parse_list(CategoryNode, body["items"], "/categories/tree")
+
+    def get_category(self, category_id: int) -> Category:
+        """One category with its attributes (``NotFoundError`` if unknown)."""
+        path = f"/categories/{int(category_id)}"
+        return self._parse(Category, self.request("GET", path), path)
+
+    def category_attributes(self, category_id: int) -> list[CategoryAttribute]:
+        path = f"/categories/{int(category_id)}/attributes"
+        return self._parse_list(CategoryAttribute, self.request("GET", path)["items"], path)
+
+    def list_attributes(self) -> list[Attribute]:
+        """Every attribute with its values (category-independent view)."""
+        return self._parse_list(Attribute, self.request("GET", "/attributes")["items"], "/attrs")
+
+    def attribute_values(self, attribute_id: int) -> list[AttributeValue]:
+        path = f"/attributes/{int(attribute_id)}/values"
+        return self._parse_list(AttributeValue, self.request("GET", path)["items"], path)
+
+    # ------------------------------------------------------------------ products
+    def upsert_products(
+        self, products: Sequence[ProductUpsert], *, idempotency_key: str | None = None
+    ) -> BatchSummary:
+        """Queue up to 1000 products for create-or-update; returns the batch (``processing``).
+
+        Idempotent by SKU, hence retried. ``idempotency_key`` (default: a fresh UUID per call)
+        makes retries of this call, or a later repeat with the same key and items, return
+        the same batch instead of a new one.
+        """
+        items = [p.model_dump(mode="json", exclude_none=True) for p in products]
+        return self._start_batch("POST", "/products", items, idempotency_key)
+
+    def update_images(
+        self, updates: Sequence[ImageUpdate], *, idempotency_key: str | None = None
+    ) -> BatchSummary:
+        """Queue image-list replacements (async, like upserts)."""
+        items = [u.model_dump(mode="json") for u in updates]
+        return self._start_batch("PUT", "/products/images", items, idempotency_key)
+
+    def update_stock(self, updates: Sequence[StockUpdate]) -> BulkResult:
+        """Set stock quantities by SKU; synchronous per-item results."""
+        return self._bulk("PUT", "/products/stock", [u.model_dump(mode="json") for u in updates])
+
+    def update_prices(self, updates: Sequence[PriceUpdate]) -> BulkResult:
+        """Set list/sale price and currency by SKU; synchronous per-item results."""
+        items = [u.model_dump(mode="json", exclude_none=True) for u in updates]
+        return self._bulk("PUT", "/products/prices", items)
+
+    def delete_products(self, skus: Sequence[str]) -> BulkResult:
+        """Delete by SKU (idempotent); unknown SKUs come back rejected with ``unknown_sku``."""
+        return self._bulk("POST", "/products/delete", [{"sku": sku} for sku in skus])
+
+    def get_batch(self, batch_id: str, *, item_status: str | None = None) -> Batch:
+        """A batch with **all** its item results (pages of 1000 are fetched and joined).
+
+        ``item_status="rejected"`` fetches only the refused items.
+        """
+        path = f"/batches/{batch_id}"
+        params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": 0}
+        if item_status:
+            params["item_status"] = item_status
+        body = self.request("GET", path, params=params)
+        items = list(body.get("items") or [])
+        while body.get("next_offset") is not None:
+            params["offset"] = body["next_offset"]
+            body = self.request("GET", path, params=params)
+            items += body.get("items") or []
+        return self._parse(Batch, {**body, "items": items}, path)
+
+    def wait_for_batch(
+        self, batch_id: str, *, timeout: float = 60.0, interval: float = 0.25
+    ) -> Batch:
+        """Poll until the batch is completed; ``RetryLater`` if ``timeout`` passes first.
+
+        For tests and scripts; Celery flows should poll from a periodic check task instead.
+        """
+        deadline = self._clock() + timeout
+        while True:
+            batch = self.get_batch(batch_id)
+            if batch.completed:
+                return batch
+            if self._clock() >= deadline:
+                raise RetryLater(f"batch {batch_id} still processing after {timeout}s")
+            self._sleep(interval)
+
+    def get_product(self, sku: str) -> Product | None:
+        """The product with this SKU (also when deleted), or ``None``."""
+        path = f"/products/{quote(sku, safe='')}"
+        try:
+            body = self.request("GET", path)
+        except NotFoundError:
+            return None
+        return self._parse(Product, body, "/products/{sku}")
+
+    def iter_products(
+        self, skus: Sequence[str] | None = None, *, status: str = "active"
+    ) -> Iterator[Product]:
+        """All products (optionally only these SKUs), page by page; memory stays bounded."""
+        wanted = list(skus or [])
+        chunks = [wanted[i : i + PAGE_SIZE] for i in range(0, len(wanted), PAGE_SIZE)] or [[]]
+        for chunk in chunks:
+            offset: int | None = 0
+            while offset is not None:
+                params: dict[str, Any] = {
+                    "status": status,
+                    "offset": offset,
+                    "limit": PAGE_SIZE,
+                    "sku": chunk,
+                }
+                body = self.request("GET", "/products", params=params)
+                yield from self._parse_list(Product, body["items"], "/products")
+                offset = body.get("next_offset")
+
+    # ------------------------------------------------------------------ plumbing
+    def _start_batch(
+        self, method: str, path: str, items: list[dict[str, Any]], key: str | None
+    ) -> BatchSummary:
+        self._check_size(items)
+        headers = {IDEMPOTENCY_HEADER: key or str(uuid.uuid4())}
+        body = self.request(
+            method, path, json_body={"items": items}, headers=headers, idempotent=True
+        )
+        return self._parse(BatchSummary, body, path)
+
+    def _bulk(self, method: str, path: str, items: list[dict[str, Any]]) -> BulkResult:
+        self._check_size(items)
+        body = self.request(method, path, json_body={"items": items}, idempotent=True)
+        return self._parse(BulkResult, body, path)
+
+    @staticmethod
+    def _check_size(items: list[dict[str, Any]]) -> None:
+        if not items:
+            raise ValueError("send at least one item")
+        if len(items) > MAX_ITEMS_PER_REQUEST:
+            raise ValueError(
+                f"{len(items)} items; the marketplace takes at most {MAX_ITEMS_PER_REQUEST} "
+                "per request, split them"
+            )
+
+    @staticmethod
+    def _parse(model: type[M], body: Any, path: str) -> M:
+        try:
+            return model.model_validate(body)
+        except ValidationError as error:
+            raise RunError(f"unexpected answer shape from {path}: {error}", path=path) from None
+
+    @classmethod
+    def _parse_list(cls, model: type[M], rows: Any, path: str) -> list[M]:
+        if not isinstance(rows, list):
+            raise RunError(f"unexpected answer shape from {path}: not a list", path=path)
+        return [cls._parse(model, row, path) for row in rows]
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """One logical call to ``/api/v1{path}``; the decoded JSON of a 2xx answer.
+
+        ``idempotent`` defaults to true for GET/PUT/DELETE and false otherwise; only
+        idempotent calls are repeated after a connection error or a 5xx.
+        """
+        method = method.upper()
+        repeatable = (
+            method in ("GET", "HEAD", "PUT", "DELETE") if idempotent is None else idempotent
+        )
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        send_headers = {API_KEY_HEADER: self._api_key.get_secret_value(), **(headers or {})}
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.requests_sent += 1
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=send_headers,
+                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    allow_redirects=False,
+                )
+            except requests.exceptions.InvalidURL as error:
+                raise ConfigurationError(f"bad marketplace URL for {method} {path}") from error
+            except requests.RequestException as error:
+                what = type(error).__name__
+                if not (repeatable or _nothing_was_sent(error)):
+                    raise AmbiguousWriteError(
+                        f"{method} {path} failed with {what} after it may have reached the "
+                        "marketplace; look the result up before trying again",
+                        method=method,
+                        path=path,
+                    ) from error
+                delay = self.retry.backoff(attempt, self._rng)
+                if self._may_retry(attempt, started, delay):
+                    self._pause(method, path, what, attempt, delay)
+                    continue
+                raise RetryLater(
+                    f"{method} {path} failed {attempt} times, last with {what}",
+                    method=method,
+                    path=path,
+                ) from error
+            status = response.status_code
+            if status < 300:
+                try:
+                    return response.json() if response.content else None
+                except ValueError as error:
+                    raise RunError(
+                        f"{method} {path} answered {status} with a body that is not JSON",
+                        status_code=status,
+                        method=method,
+                        path=path,
+                    ) from error
+            if status in (408, 429) or (status in RETRIABLE_STATUSES and repeatable):
+                # 408/429: the server refused the request, so repeating even a write is safe.
+                hinted = (
+                    parse_retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.UTC))
+                    if status in (429, 503)
+                    else None
+                )
+                if hinted is not None and hinted > self.retry.max_retry_after:
+                    raise RateLimited(
+                        f"the marketplace asked to wait {hinted:.0f}s before {method} {path}",
+                        retry_after=hinted,
+                        status_code=status,
+                        method=method,
+                        path=path,
+                    )
+                delay = hinted if hinted is not None else self.retry.backoff(attempt, self._rng)
+                if self._may_retry(attempt, started, delay):
+                    response.close()
+                    self._pause(method, path, str(status), attempt, delay)
+                    continue
+                error_class = RateLimited if status == 429 else RetryLater
+                raise error_class(
+                    f"{method} {path} answered {status} {attempt} times",
+                    retry_after=hinted,
+                    status_code=status,
+                    payload=_payload(response),
+                    method=method,
+                    path=path,
+                )
+            raise self._classify(response, method, path, repeatable)
+
+    def _classify(
+        self, response: requests.Response, method: str, path: str, repeatable: bool
+    ) -> Exception:
+        status = response.status_code
+        payload = _payload(response)
+        info: dict[str, Any] = {
+            "status_code": status,
+            "payload": payload,
+            "method": method,
+            "path": path,
+        }
+        code = _error_code(payload)
+        if status >= 500 and not repeatable:
+            return AmbiguousWriteError(
+                f"{method} {path} answered {status}; it may have been applied, look it up "
+                "before trying again",
+                **info,
+            )
+        if status >= 500:
+            return RetryLater(
+                f"{method} {path} answered {status} {self.retry.max_attempts} times", **info
+            )
+        if status in (401, 403):
+            return AuthenticationError(
+                f"the marketplace refused the API key ({status} {code})", **info
+            )
+        if status == 404:
+            return NotFoundError(f"{method} {path}: not found", **info)
+        return RunError(f"{method} {path} refused ({status} {code}): {str(payload)[:300]}", **info)
+
+    def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
+        if attempt >= self.retry.max_attempts:
+            return False
+        return (self._clock() - started) + delay <= self.retry.max_elapsed
+
+    def _pause(self, method: str, path: str, reason: str, attempt: int, delay: float) -> None:
+        self.retries += 1
+        logger.warning(
+            "marketplace %s %s: %s; retry %s/%s in %.2fs",
+            method,
+            path,
+            reason,
+            attempt,
+            self.retry.max_attempts - 1,
+            delay,
+        )
+        self._sleep(delay)

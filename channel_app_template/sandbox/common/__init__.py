@@ -1,0 +1,1 @@
+"""Pieces every bundled simulator shares: fault injection, JSON responses, method routing."""

@@ -1,0 +1,207 @@
+"""Start the reference marketplace as a real process for tests (``channel-app sandbox
+marketplace``).
+
+    with marketplace_server(batch_delay=0.2) as market:
+        batch = market.client().upsert_products([...])
+        market.inspect("counts/")
+
+``market.url`` is the base (``http://127.0.0.1:PORT``), ``market.api`` adds ``/api/v1``,
+``market.state`` is the SQLite file (``market.restart()`` keeps it, to test persistence),
+``market.api_key`` the accepted ``X-Api-Key``. ``client()`` is a ready
+:class:`MarketplaceClient`; ``call()`` is a raw stdlib JSON request for contract tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from channel_app_template.channel.reference.marketplace_client import (
+    MarketplaceClient,
+    RetryPolicy,
+    Timeouts,
+)
+from tests.support.processes import Service, free_port, start
+
+API_KEY = "sandbox-key"
+
+
+def _command(port: int, state: Path, args: Sequence[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "channel_app_template.cli",
+        "sandbox",
+        "marketplace",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--state",
+        str(state),
+        *args,
+    ]
+
+
+@dataclass
+class MarketplaceSim:
+    """A running marketplace; stdlib-only helpers plus a typed client factory."""
+
+    url: str
+    state: Path
+    port: int
+    args: list[str]
+    service: Service
+    log_dir: Path
+    api_key: str = API_KEY
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/api/v1"
+
+    @property
+    def sandbox(self) -> str:
+        return f"{self.url}/_sandbox"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        api_key: str | None = "",
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> tuple[int, Any, dict[str, str]]:
+        """A JSON request to ``path`` (absolute, like ``/api/v1/categories``).
+
+        Sends ``self.api_key`` unless ``api_key`` is given (``None`` sends no key).
+        Returns (status, decoded body, response headers with lower-case names).
+        """
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        key = self.api_key if api_key == "" else api_key
+        if key is not None:
+            request.add_header("X-Api-Key", key)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                raw = response.read()
+                status = response.status
+                got = {k.lower(): v for k, v in response.headers.items()}
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            status = error.code
+            got = {k.lower(): v for k, v in error.headers.items()}
+        return status, (json.loads(raw) if raw else None), got
+
+    def client(self, *, max_attempts: int = 4, **kwargs: Any) -> MarketplaceClient:
+        """A typed client with short timeouts and quick backoff (tests stay fast)."""
+        kwargs.setdefault("timeouts", Timeouts(connect=2.0, read=10.0))
+        kwargs.setdefault(
+            "retry",
+            RetryPolicy(max_attempts=max_attempts, backoff_base=0.05, backoff_cap=0.2),
+        )
+        return MarketplaceClient(self.url, self.api_key, **kwargs)
+
+    def inspect(self, path: str) -> Any:
+        """GET a ``/_sandbox/`` route (``market.inspect("products/SKU-1/")``)."""
+        status, body, _ = self.call("GET", f"/_sandbox/{path.lstrip('/')}", api_key=None)
+        if status != 200:
+            raise RuntimeError(f"/_sandbox/{path}: {status} {body}")
+        return body
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """POST/DELETE a ``/_sandbox/`` control route (``faults/``, ``settings/``...)."""
+        status, data, _ = self.call(method, f"/_sandbox/{path.lstrip('/')}", body, api_key=None)
+        if not 200 <= status < 300:
+            raise RuntimeError(f"{method} /_sandbox/{path}: {status} {data}")
+        return data
+
+    def settings(self, **values: Any) -> Any:
+        """Change ``batch_delay_seconds``, ``rate_limit``, ``rate_burst`` at run time."""
+        return self.control("POST", "settings/", values)
+
+    def fault(self, **rule: Any) -> Any:
+        """Add one fault rule (``market.fault(pattern="/products", action="drop", times=1)``)."""
+        return self.control("POST", "faults/rules/", rule)
+
+    def complete_batches(self) -> int:
+        return int(self.control("POST", "batches/complete/")["completed"])
+
+    def reset(self) -> None:
+        self.control("POST", "reset/", {})
+
+    def restart(self, *args: str) -> None:
+        """Stop and start again on the same port and state file (state must survive)."""
+        self.service.stop()
+        self.service = start(
+            "marketplace",
+            _command(self.port, self.state, list(args or self.args)),
+            port=self.port,
+            log_dir=self.log_dir,
+        )
+
+    def stop(self) -> None:
+        self.service.stop()
+
+
+@contextlib.contextmanager
+def marketplace_server(
+    *args: str,
+    state: Path | None = None,
+    seed: int | None = None,
+    batch_delay: float | None = 0.2,
+    rate_limit: float | None = 0,
+) -> Iterator[MarketplaceSim]:
+    """Run ``channel-app sandbox marketplace`` on a free loopback port; stop it afterwards.
+
+    Test defaults: batches complete after 0.2 s and rate limiting is off (``rate_limit=0``);
+    pass ``None`` to keep the server's own defaults. ``args`` are extra CLI flags.
+    """
+    log_dir = Path(tempfile.mkdtemp(prefix="cat-marketplace-"))
+    state = state or log_dir / "marketplace.sqlite3"
+    flags = list(args)
+    if batch_delay is not None:
+        flags += ["--batch-delay", str(batch_delay)]
+    if rate_limit is not None:
+        flags += ["--rate-limit", str(rate_limit)]
+    if seed is not None:
+        flags += ["--seed", str(seed)]
+    port = free_port()
+    service = start(
+        "marketplace", _command(port, state, flags), port=port, log_dir=log_dir, timeout=60.0
+    )
+    market = MarketplaceSim(f"http://127.0.0.1:{port}", state, port, flags, service, log_dir)
+    try:
+        yield market
+    finally:
+        market.stop()
+
+
+def product_payload(i: int, **overrides: Any) -> dict[str, Any]:
+    """A valid upsert item for leaf category 1001 (Women > Shirts); override any field."""
+    item: dict[str, Any] = {
+        "sku": f"SKU-{i:07d}",
+        "title": f"Sandbox product {i}",
+        "brand": "Acme",
+        "category_id": 1001,
+        "barcode": f"869{i:010d}",
+        "attributes": {"color": "red", "size": "M"},
+        "description": f"Product number {i}.",
+        "images": [f"https://cdn.example.com/products/{i}/0.jpg"],
+        "price": {"list_price": "120.00", "sale_price": "99.90", "currency": "TRY"},
+        "stock": 5,
+    }
+    item.update(overrides)
+    return item
