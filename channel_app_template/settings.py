@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     omnitron_catalog_id: int | None = Field(default=None, gt=0)
     omnitron_module: str = "channel_app_template.akinon"
     channel_module: str = "channel_app_template.channel.reference"
+    omnitron_concurrency: int = Field(default=8, ge=1, le=64)
+    omnitron_connect_timeout: float = Field(default=5.0, gt=0)
+    omnitron_read_timeout: float = Field(default=30.0, gt=0)
+
+    # The sync engine.
+    batch_stale_after: float = Field(default=6 * 3600.0, gt=0)
+    task_lock_ttl: float = Field(default=60.0, ge=5)
 
     # Redis: Celery broker and result backend.
     broker_url: SecretStr | None = None

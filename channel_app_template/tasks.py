@@ -1,4 +1,10 @@
-"""Celery tasks: one thin task per flow, each only calling its flow."""
+"""Celery tasks: one thin task per flow, each only calling its flow.
+
+Task names are those of Akinon's channel app template
+(``channel_app_template.app.tasks.<name>``), so Flower trigger scripts written for it
+keep working. Each returns a small JSON summary that Flower shows; long runs report a
+``PROGRESS`` state with ``done``/``total`` while they work.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,112 @@ import socket
 import time
 from typing import Any
 
-from channel_app_template.celery_app import app
+from celery import Task
+
+from channel_app_template.celery_app import app, settings
+from channel_app_template.core.runner import CATALOG_JOBS, run_catalog_job, run_setup_job
+from channel_app_template.core.runtime import Runtime
+
+PREFIX = "channel_app_template.app.tasks."
 
 
-@app.task(name="channel_app_template.tasks.ping")
+def _progress(task: Task) -> Any:
+    def report(meta: dict[str, Any]) -> None:
+        if task.request.id and not task.request.called_directly:
+            task.update_state(state="PROGRESS", meta=meta)
+
+    return report
+
+
+@app.task(name=PREFIX + "ping")
 def ping() -> dict[str, Any]:
     """A no-op round trip: proves broker, worker and result backend work together."""
     return {"pong": True, "worker": socket.gethostname(), "at": time.time()}
+
+
+def _catalog_task(name: str) -> Task:
+    def run(self: Task) -> dict[str, Any]:
+        return run_catalog_job(name, settings, _progress(self))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"Catalog flow {name!r} (see channel_app_template.core.runner.CATALOG_JOBS)."
+    task: Task = app.task(name=PREFIX + name, bind=True)(run)
+    return task
+
+
+# One module attribute per task, so ``tasks.insert_and_update_products.delay()`` works.
+insert_and_update_products = _catalog_task("insert_and_update_products")
+update_products = _catalog_task("update_products")
+check_products = _catalog_task("check_products")
+delete_products = _catalog_task("delete_products")
+check_delete_products = _catalog_task("check_delete_products")
+insert_and_update_stocks = _catalog_task("insert_and_update_stocks")
+update_stocks = _catalog_task("update_stocks")
+check_stocks = _catalog_task("check_stocks")
+insert_and_update_prices = _catalog_task("insert_and_update_prices")
+update_prices = _catalog_task("update_prices")
+check_prices = _catalog_task("check_prices")
+insert_and_update_images = _catalog_task("insert_and_update_images")
+update_images = _catalog_task("update_images")
+check_images = _catalog_task("check_images")
+assert {
+    t.name.removeprefix(PREFIX)
+    for t in (
+        insert_and_update_products,
+        update_products,
+        check_products,
+        delete_products,
+        check_delete_products,
+        insert_and_update_stocks,
+        update_stocks,
+        check_stocks,
+        insert_and_update_prices,
+        update_prices,
+        check_prices,
+        insert_and_update_images,
+        update_images,
+        check_images,
+    )
+} == set(CATALOG_JOBS)
+
+
+def _setup(name: str, runtime: Runtime) -> dict[str, Any]:
+    import importlib
+
+    flow = getattr(importlib.import_module("channel_app_template.core.setup_flows"), name)
+    result: dict[str, Any] = flow(runtime.omnitron, runtime.channel)
+    return result
+
+
+@app.task(name=PREFIX + "update_channel_conf_schema")
+def update_channel_conf_schema() -> dict[str, Any]:
+    return run_setup_job(
+        "update_channel_conf_schema", settings, lambda rt: _setup("update_channel_conf_schema", rt)
+    )
+
+
+@app.task(name=PREFIX + "create_or_update_category_tree_and_nodes")
+def create_or_update_category_tree_and_nodes() -> dict[str, Any]:
+    return run_setup_job(
+        "create_or_update_category_tree_and_nodes",
+        settings,
+        lambda rt: _setup("create_or_update_category_tree_and_nodes", rt),
+    )
+
+
+@app.task(name=PREFIX + "create_or_update_category_attributes")
+def create_or_update_category_attributes() -> dict[str, Any]:
+    return run_setup_job(
+        "create_or_update_category_attributes",
+        settings,
+        lambda rt: _setup("create_or_update_category_attributes", rt),
+    )
+
+
+@app.task(name=PREFIX + "create_or_update_attributes")
+def create_or_update_attributes() -> dict[str, Any]:
+    return run_setup_job(
+        "create_or_update_attributes",
+        settings,
+        lambda rt: _setup("create_or_update_attributes", rt),
+    )

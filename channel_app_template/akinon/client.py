@@ -78,6 +78,9 @@ class OmnitronClient:
         cache = token_cache or RedisTokenCache.from_dsn(
             settings.cache_dsn, base_url, settings.omnitron_username
         )
+        timeouts = timeouts or Timeouts(
+            connect=settings.omnitron_connect_timeout, read=settings.omnitron_read_timeout
+        )
         return cls(
             base_url,
             settings.omnitron_username,

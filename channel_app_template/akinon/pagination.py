@@ -90,6 +90,15 @@ class Paginated(Generic[T]):
         for page in self.pages():
             yield from page
 
+    def count(self) -> int:
+        """How many objects match (one request for one object: ``count`` of the envelope)."""
+        data = self._fetch({**self._params, "page": 1, "limit": 1})
+        if isinstance(data, list):
+            return len(data)
+        if not isinstance(data, dict) or not isinstance(data.get("count"), int):
+            raise RunError("expected a page with a count")
+        return int(data["count"])
+
     def first_page(self) -> list[T]:
         """Only the first ``page_size`` objects (one request)."""
         return next(self.pages(), [])

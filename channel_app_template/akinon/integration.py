@@ -1,0 +1,330 @@
+"""The Omnitron side of every flow: what the engine reads from and records in Omnitron.
+
+The engine never calls the REST client directly; it asks an :class:`OmnitronIntegration`
+for pending objects, their details, and for batch-request bookkeeping. Subclass it (and
+point ``OMNITRON_MODULE`` at your module) to change how objects are read or enriched,
+without touching the engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from channel_app_template.akinon.client import OmnitronClient
+from channel_app_template.akinon.endpoints import ID_CHUNK, chunked
+from channel_app_template.akinon.models import (
+    BatchRequest,
+    BatchRequestObject,
+    BatchRequestStatus,
+    Catalog,
+    CategoryNode,
+    Channel,
+    IntegrationAction,
+    MappedProduct,
+    Product,
+    ProductImage,
+    ProductPrice,
+    ProductStock,
+)
+from channel_app_template.akinon.pagination import Paginated
+from channel_app_template.core.dto import FailedReasonType, ProductDetails
+from channel_app_template.core.errors import ItemError
+from channel_app_template.settings import Settings
+
+OPEN_REMOTE = (BatchRequestStatus.SENT_TO_REMOTE, BatchRequestStatus.ONGOING)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """An Omnitron object in a batch, with ``modified_date`` as it was when we read it."""
+
+    pk: int
+    model: str
+    version_date: str | None
+
+    def outcome(
+        self,
+        remote_id: str | None = None,
+        failed: FailedReasonType | None = None,
+    ) -> BatchRequestObject:
+        return BatchRequestObject(
+            pk=self.pk,
+            content_type=self.model,
+            version_date=self.version_date,
+            remote_id=remote_id,
+            failed_reason_type=failed.value if failed else None,
+        )
+
+
+class OmnitronIntegration:
+    """Reads and bookkeeping for one channel, over one client (plus a small thread pool)."""
+
+    def __init__(
+        self,
+        client: OmnitronClient,
+        *,
+        client_factory: Callable[[], OmnitronClient] | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.client = client
+        self.catalog_api = client.catalog
+        self._client_factory = client_factory
+        self._concurrency = max(1, concurrency)
+        self._local = threading.local()
+        self._extra_clients: list[OmnitronClient] = []
+        self._extra_lock = threading.Lock()
+        self._owner = threading.get_ident()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OmnitronIntegration:
+        return cls(
+            OmnitronClient.from_settings(settings),
+            client_factory=lambda: OmnitronClient.from_settings(settings),
+            concurrency=settings.omnitron_concurrency,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        for extra in self._extra_clients:
+            extra.close()
+
+    # --- The channel -----------------------------------------------------------------
+
+    @cached_property
+    def channel(self) -> Channel:
+        return self.catalog_api.get_channel()
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return self.catalog_api.get_catalog()
+
+    def update_channel_schema(self, schema: Mapping[str, Mapping[str, Any]]) -> Channel:
+        return self.catalog_api.update_channel_schema(schema)
+
+    # --- Batch requests --------------------------------------------------------------
+
+    def open_batch(self) -> BatchRequest:
+        return self.catalog_api.create_batch_request()
+
+    def commit(self, batch: BatchRequest, model: str, tracked: Sequence[Tracked]) -> None:
+        objects = [item.outcome() for item in tracked]
+        self.catalog_api.commit_batch_request(_pk(batch), model, objects)
+
+    def submitted(self, batch: BatchRequest, remote_batch_id: str) -> None:
+        self.catalog_api.mark_batch_sent_to_remote(_pk(batch), remote_batch_id)
+
+    def still_running(self, batch: BatchRequest) -> None:
+        if batch.status != BatchRequestStatus.ONGOING:
+            self.catalog_api.mark_batch_ongoing(_pk(batch))
+
+    def finish(self, batch: BatchRequest, outcomes: Sequence[BatchRequestObject]) -> None:
+        self.catalog_api.mark_batch_done(_pk(batch), outcomes)
+
+    def abort(self, batch: BatchRequest, outcomes: Sequence[BatchRequestObject] = ()) -> None:
+        self.catalog_api.mark_batch_failed(_pk(batch), list(outcomes) or None)
+
+    def batches(
+        self, statuses: Sequence[BatchRequestStatus], model: str | None
+    ) -> Iterator[BatchRequest]:
+        """All matching batches, every page (checkers that read one page miss the rest)."""
+        yield from self.catalog_api.batch_requests(statuses, content_type=model, page_size=100)
+
+    def batch(self, pk: int) -> BatchRequest:
+        return self.catalog_api.get_batch_request(pk)
+
+    # --- Reports ---------------------------------------------------------------------
+
+    def report(
+        self,
+        model: str,
+        pk: int,
+        *,
+        code: str,
+        description: str,
+        modified_date: str | None = None,
+        raw_request: str = "",
+        raw_response: str = "",
+    ) -> None:
+        self.catalog_api.report_error(
+            model,
+            pk,
+            error_code=code[:255],
+            error_desc=description,
+            obj_modified_date=modified_date,
+            raw_request=raw_request,
+            raw_response=raw_response,
+        )
+
+    # --- Pending objects ---------------------------------------------------------------
+
+    def pending_products(self, kind: str, limit: int) -> Paginated[Product]:
+        return self.catalog_api.pending_products(kind, page_size=limit)
+
+    def pending_stocks(
+        self, kind: str, limit: int, stock_list: int | None
+    ) -> Paginated[ProductStock]:
+        return self.catalog_api.pending_stocks(kind, stock_list, page_size=limit)
+
+    def pending_prices(
+        self, kind: str, limit: int, price_list: int | None
+    ) -> Paginated[ProductPrice]:
+        return self.catalog_api.pending_prices(kind, price_list, page_size=limit)
+
+    def pending_images(self, kind: str, limit: int) -> Paginated[ProductImage]:
+        return self.catalog_api.pending_images(kind, page_size=limit)
+
+    def deleted_actions(self, model: str, limit: int) -> Paginated[IntegrationAction]:
+        return self.catalog_api.deleted_integration_actions(model, page_size=limit)
+
+    def forget(self, actions: Iterable[IntegrationAction]) -> None:
+        """Delete mappings whose objects are gone from Omnitron and from the channel."""
+        for action in actions:
+            if action.pk is not None:
+                self.catalog_api.delete_integration_action(action.pk)
+
+    # --- Lookups, always by ``__in`` in chunks ----------------------------------------------
+
+    def products(self, pks: Iterable[int]) -> dict[int, Product]:
+        return {p.pk: p for p in self.catalog_api.products_by_ids(pks) if p.pk is not None}
+
+    def remote_ids(self, model: str, pks: Iterable[int]) -> dict[int, str]:
+        """Channel ids of objects the channel has (whatever their last sync's outcome, and
+        also while a batch holds them), by Omnitron pk."""
+        return {
+            action.object_id: action.remote_id
+            for action in self.catalog_api.integration_actions_for_objects(model, pks)
+            if action.object_id is not None and action.remote_id
+        }
+
+    def actions_by_remote_id(
+        self, model: str, remote_ids: Iterable[str]
+    ) -> list[IntegrationAction]:
+        return list(self.catalog_api.integration_actions_for_remote_ids(model, remote_ids))
+
+    def stocks_of(
+        self, product_pks: Sequence[int], stock_list: int | None
+    ) -> dict[int, ProductStock]:
+        return self._per_product(lambda part: self._stocks(stock_list, part), product_pks)
+
+    def _stocks(self, stock_list: int | None, pks: list[int]) -> Iterator[ProductStock]:
+        filters = {"product__in": ",".join(map(str, pks))}
+        if stock_list is None:
+            return iter(self.catalog_api.product_stocks(page_size=len(pks), **filters))
+        return iter(self.catalog_api.extra_product_stocks(stock_list, len(pks), **filters))
+
+    def prices_of(
+        self, product_pks: Sequence[int], price_list: int | None
+    ) -> dict[int, ProductPrice]:
+        def read(pks: list[int]) -> Iterator[ProductPrice]:
+            filters = {"product__in": ",".join(map(str, pks))}
+            if price_list is None:
+                return iter(self.catalog_api.product_prices(page_size=len(pks), **filters))
+            return iter(self.catalog_api.extra_product_prices(price_list, len(pks), **filters))
+
+        return self._per_product(read, product_pks)
+
+    def images_of(self, product_pks: Sequence[int]) -> dict[int, list[ProductImage]]:
+        """Every active image of each product, in display order."""
+        images: dict[int, list[ProductImage]] = defaultdict(list)
+        for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
+            query = self.catalog_api.product_images(
+                page_size=500, product__in=",".join(map(str, part)), sort="order"
+            )
+            for image in query:
+                if image.product is not None and image.is_active is not False:
+                    images[image.product].append(image)
+        for group in images.values():
+            group.sort(key=lambda image: (image.order or 0, image.pk or 0))
+        return dict(images)
+
+    def categories_of(self, product_pks: Sequence[int]) -> dict[int, list[CategoryNode]]:
+        nodes: dict[int, list[CategoryNode]] = defaultdict(list)
+        for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
+            query = self.catalog_api.product_categories(product__in=",".join(map(str, part)))
+            for link in query.resized(500):
+                category = link.category
+                if link.product is None or not category:
+                    continue
+                node = CategoryNode.model_validate(category) if isinstance(category, dict) else None
+                if node is None:
+                    node = CategoryNode(pk=int(category))
+                nodes[link.product].append(node)
+        return dict(nodes)
+
+    def product_details(self, products: Sequence[Product]) -> dict[int, ProductDetails | ItemError]:
+        """Mapped attributes (one call per product, run concurrently), stock, price,
+        images and category mappings (batched); an unmappable product is an ItemError."""
+        pks = [p.pk for p in products if p.pk is not None]
+        mapped = self._concurrently(self._mapped, pks)
+        stocks = self.stocks_of(pks, None)
+        prices = self.prices_of(pks, None)
+        images = self.images_of(pks)
+        categories = self.categories_of(pks)
+        node_pks = {node.pk for group in categories.values() for node in group if node.pk}
+        node_remote = self.remote_ids("categorynode", node_pks) if node_pks else {}
+        details: dict[int, ProductDetails | ItemError] = {}
+        for pk in pks:
+            found = mapped[pk]
+            if isinstance(found, ItemError):
+                details[pk] = found
+                continue
+            nodes = categories.get(pk, [])
+            details[pk] = ProductDetails(
+                mapped=found,
+                stock=stocks.get(pk),
+                price=prices.get(pk),
+                images=tuple(images.get(pk, [])),
+                categories=tuple(nodes),
+                category_remote_ids=tuple(
+                    node_remote[n.pk] for n in nodes if n.pk is not None and n.pk in node_remote
+                ),
+            )
+        return details
+
+    # --- Helpers -----------------------------------------------------------------------
+
+    def _mapped(self, pk: int) -> MappedProduct | ItemError:
+        try:
+            return self._thread_client().catalog.mapped_product(pk)
+        except ItemError as error:
+            return error
+
+    def _per_product(
+        self, read: Callable[[list[int]], Iterator[Any]], pks: Sequence[int]
+    ) -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        for part in chunked(dict.fromkeys(pks), ID_CHUNK):
+            for row in read(part):
+                if row.product is not None:
+                    found.setdefault(row.product, row)
+        return found
+
+    def _concurrently(self, work: Callable[[int], Any], keys: Sequence[int]) -> dict[int, Any]:
+        """Independent per-object calls on a bounded pool, one client per thread."""
+        if self._client_factory is None or self._concurrency == 1 or len(keys) < 2:
+            return {key: work(key) for key in keys}
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="omnitron") as pool:
+            return dict(zip(keys, pool.map(work, keys), strict=True))
+
+    def _thread_client(self) -> OmnitronClient:
+        if self._client_factory is None or threading.get_ident() == self._owner:
+            return self.client
+        client: OmnitronClient | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._client_factory()
+            self._local.client = client
+            with self._extra_lock:
+                self._extra_clients.append(client)
+        return client
+
+
+def _pk(batch: BatchRequest) -> int:
+    if batch.pk is None:
+        raise ItemError("batch request without a pk")
+    return batch.pk

@@ -1,0 +1,226 @@
+"""The contract between the engine and a marketplace: :class:`ChannelIntegration`.
+
+A marketplace integration is one subclass. It must implement one method,
+:meth:`ChannelIntegration.check_connection`; every command (named as in Akinon's
+``channel_app``: ``send_inserted_products``, ``check_products``, ...) is an optional
+hook. A command the subclass does not override is *unsupported*: the task that needs it
+reports so and does nothing, instead of crashing. Declare the ones you will never
+support in ``unsupported`` with a reason, so operators see why.
+
+Commands receive typed :mod:`~channel_app_template.core.dto` objects and return typed
+results. A ``send_*`` command returns one result row per item (synchronous channels) or
+:class:`~channel_app_template.core.dto.Submitted` with the marketplace's job id
+(asynchronous channels); the matching ``check_*`` command then returns the rows, or
+``None`` while the job is still running. Rows are matched back to Omnitron objects by
+``sku``; an item without a row is recorded as failed, never as sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from channel_app_template.core.dto import (
+    AttributeDto,
+    BatchRequestResponseDto,
+    CategoryDto,
+    CategoryTreeDto,
+    ChannelConfSchemaField,
+    DeletedItem,
+    ImageItem,
+    PriceItem,
+    ProductBatchRequestResponseDto,
+    ProductItem,
+    StockItem,
+    Submitted,
+)
+from channel_app_template.core.errors import ChannelAppError
+
+SETUP_COMMANDS = (
+    "get_channel_conf_schema",
+    "get_category_tree_and_nodes",
+    "get_category_attributes",
+    "get_attributes",
+)
+CATALOG_COMMANDS = (
+    "send_inserted_products",
+    "send_updated_products",
+    "send_deleted_products",
+    "check_products",
+    "check_deleted_products",
+    "send_inserted_stocks",
+    "send_updated_stocks",
+    "check_stocks",
+    "send_inserted_prices",
+    "send_updated_prices",
+    "check_prices",
+    "send_inserted_images",
+    "send_updated_images",
+    "check_images",
+)
+COMMANDS = SETUP_COMMANDS + CATALOG_COMMANDS
+
+
+class UnsupportedCommand(ChannelAppError):
+    """The channel integration does not implement this command."""
+
+    def __init__(self, command: str, integration: type[ChannelIntegration], why: str = "") -> None:
+        reason = f": {why}" if why else ""
+        super().__init__(
+            f"{integration.__module__}.{integration.__name__} does not support {command!r}{reason}"
+        )
+        self.command = command
+
+
+class ChannelConfig(BaseModel):
+    """The channel's settings from Omnitron's ``channel.conf``; subclass to add your own.
+
+    Unknown keys are kept, so settings Omnitron adds never break an integration.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    remote_id_attribute: str = "sku"
+    """Where the matching key lives: ``sku`` or a ``__`` path such as ``attributes__barcode``."""
+
+
+@dataclass(frozen=True)
+class IntegrationContext:
+    """What an integration may know about where it runs."""
+
+    channel_id: int
+    catalog_id: int
+    logger: logging.Logger
+
+
+ProductResults = list[ProductBatchRequestResponseDto]
+RowResults = list[BatchRequestResponseDto]
+
+
+class ChannelIntegration(ABC):
+    """Base class of every marketplace integration (see the module docstring)."""
+
+    config_model: ClassVar[type[ChannelConfig]] = ChannelConfig
+    """The typed model of ``channel.conf``; validated before any command runs."""
+
+    max_batch_size: ClassVar[int] = 500
+    """The most items one ``send_*`` call receives."""
+
+    unsupported: ClassVar[Mapping[str, str]] = {}
+    """Commands this integration will never support, with the reason operators will see."""
+
+    def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
+        self.config = config
+        self.context = context
+        self.log = context.logger
+
+    @abstractmethod
+    def check_connection(self) -> None:
+        """Make one cheap authenticated call to the marketplace; raise if it fails."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release connections; called when a task is done with the integration."""
+
+    # --- Which commands exist ----------------------------------------------------
+
+    @classmethod
+    def supports(cls, command: str) -> bool:
+        if command not in COMMANDS:
+            raise ValueError(f"unknown command {command!r}")
+        if command in cls.unsupported:
+            return False
+        return getattr(cls, command) is not getattr(ChannelIntegration, command)
+
+    @classmethod
+    def supported_commands(cls) -> list[str]:
+        return [command for command in COMMANDS if cls.supports(command)]
+
+    def _unsupported(self, command: str) -> UnsupportedCommand:
+        return UnsupportedCommand(command, type(self), self.unsupported.get(command, ""))
+
+    # --- Setup ----------------------------------------------------------------------
+
+    def get_channel_conf_schema(self) -> Sequence[ChannelConfSchemaField]:
+        """The settings form fields Omnitron should show for this channel."""
+        raise self._unsupported("get_channel_conf_schema")
+
+    def get_category_tree_and_nodes(self) -> CategoryTreeDto:
+        """The marketplace's whole category tree."""
+        raise self._unsupported("get_category_tree_and_nodes")
+
+    def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
+        """One category's attributes and their allowed values."""
+        raise self._unsupported("get_category_attributes")
+
+    def get_attributes(self) -> list[AttributeDto]:
+        """Attributes that apply to every category, for marketplaces that have them."""
+        raise self._unsupported("get_attributes")
+
+    # --- Products -------------------------------------------------------------------
+
+    def send_inserted_products(self, items: Sequence[ProductItem]) -> ProductResults | Submitted:
+        """Create products the marketplace has never seen; idempotent by ``sku`` please."""
+        raise self._unsupported("send_inserted_products")
+
+    def send_updated_products(self, items: Sequence[ProductItem]) -> ProductResults | Submitted:
+        """Update products that have a ``remote_id`` on the marketplace."""
+        raise self._unsupported("send_updated_products")
+
+    def send_deleted_products(self, items: Sequence[DeletedItem]) -> ProductResults | Submitted:
+        """Remove products deleted in Omnitron; rows are matched by ``remote_id``."""
+        raise self._unsupported("send_deleted_products")
+
+    def check_products(self, remote_batch_id: str) -> ProductResults | None:
+        """Results of an asynchronous product job, or ``None`` while it runs."""
+        raise self._unsupported("check_products")
+
+    def check_deleted_products(self, remote_batch_id: str) -> ProductResults | None:
+        raise self._unsupported("check_deleted_products")
+
+    # --- Stocks, prices, images -------------------------------------------------------
+
+    def send_inserted_stocks(self, items: Sequence[StockItem]) -> RowResults | Submitted:
+        raise self._unsupported("send_inserted_stocks")
+
+    def send_updated_stocks(self, items: Sequence[StockItem]) -> RowResults | Submitted:
+        raise self._unsupported("send_updated_stocks")
+
+    def check_stocks(self, remote_batch_id: str) -> RowResults | None:
+        raise self._unsupported("check_stocks")
+
+    def send_inserted_prices(self, items: Sequence[PriceItem]) -> RowResults | Submitted:
+        raise self._unsupported("send_inserted_prices")
+
+    def send_updated_prices(self, items: Sequence[PriceItem]) -> RowResults | Submitted:
+        raise self._unsupported("send_updated_prices")
+
+    def check_prices(self, remote_batch_id: str) -> RowResults | None:
+        raise self._unsupported("check_prices")
+
+    def send_inserted_images(self, items: Sequence[ImageItem]) -> RowResults | Submitted:
+        """Each item holds all active images of one product, in display order."""
+        raise self._unsupported("send_inserted_images")
+
+    def send_updated_images(self, items: Sequence[ImageItem]) -> RowResults | Submitted:
+        raise self._unsupported("send_updated_images")
+
+    def check_images(self, remote_batch_id: str) -> RowResults | None:
+        raise self._unsupported("check_images")
+
+
+def describe(integration: type[ChannelIntegration]) -> dict[str, Any]:
+    """Supported and unsupported commands, for ``channel-app`` and task summaries."""
+    return {
+        "integration": f"{integration.__module__}.{integration.__name__}",
+        "supported": integration.supported_commands(),
+        "unsupported": {
+            c: integration.unsupported.get(c, "not implemented")
+            for c in COMMANDS
+            if not integration.supports(c)
+        },
+    }

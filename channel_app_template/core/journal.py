@@ -1,0 +1,57 @@
+"""What an asynchronous batch carried, kept until its results arrive.
+
+When a channel answers "accepted, job 42", the engine must later match the job's rows
+(by matching key) back to Omnitron objects with the ``modified_date`` they had when they
+were read. That map lives here, in Redis, for as long as a batch may stay open. If it
+is ever lost, the check flow fails the batch: its objects are released and sent again on
+the next run, which channel commands must tolerate (upserts by matching key).
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+from channel_app_template.akinon.integration import Tracked
+from channel_app_template.core.resources import Cover
+
+KEY = "channel_app_template:batch:{channel}:{batch}"
+
+
+class BatchJournal:
+    def __init__(self, client: redis.Redis, channel_id: int, ttl_seconds: float) -> None:
+        self.client = client
+        self.channel_id = channel_id
+        self.ttl = int(ttl_seconds)
+
+    def _key(self, batch_pk: int) -> str:
+        return KEY.format(channel=self.channel_id, batch=batch_pk)
+
+    def save(self, batch_pk: int, covers: dict[str, Cover]) -> None:
+        data = {
+            key: {
+                "remote_id": cover.remote_id,
+                "objects": [[t.pk, t.model, t.version_date] for t in cover.tracked],
+            }
+            for key, cover in covers.items()
+        }
+        self.client.set(self._key(batch_pk), json.dumps(data), ex=self.ttl)
+
+    def load(self, batch_pk: int) -> dict[str, Cover] | None:
+        raw = self.client.get(self._key(batch_pk))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return {
+            key: Cover(
+                tracked=[
+                    Tracked(int(pk), str(model), version) for pk, model, version in entry["objects"]
+                ],
+                remote_id=entry["remote_id"],
+            )
+            for key, entry in data.items()
+        }
+
+    def drop(self, batch_pk: int) -> None:
+        self.client.delete(self._key(batch_pk))

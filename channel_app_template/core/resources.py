@@ -1,0 +1,308 @@
+"""What differs between products, stocks, prices, images and deletions, declared as data.
+
+Each :class:`CatalogResource` says where its pending objects come from, which channel
+commands send and check them, and how a page of Omnitron objects becomes channel items
+(:func:`prepare_products` and friends). Everything else (batches, locks, matching
+results, error reports) is the one engine in :mod:`channel_app_template.core.flows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
+from channel_app_template.akinon.models import (
+    IntegrationAction,
+    Product,
+    ProductImage,
+    ProductPrice,
+    ProductStock,
+)
+from channel_app_template.akinon.pagination import Paginated
+from channel_app_template.core.dto import FailedReasonType, ProductDetails, SyncItem
+from channel_app_template.core.errors import ItemError
+from channel_app_template.core.matching import match_key
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An object that was not sent, and why (it gets an error report and an error action)."""
+
+    tracked: Tracked
+    reason: FailedReasonType
+    message: str
+
+
+@dataclass
+class Cover:
+    """The Omnitron objects one channel result row settles, and their default remote id."""
+
+    tracked: list[Tracked] = field(default_factory=list)
+    remote_id: str | None = None
+
+
+@dataclass
+class Prepared:
+    items: list[SyncItem[Any]] = field(default_factory=list)
+    covers: dict[str, Cover] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    def add(self, item: SyncItem[Any], key: str, tracked: Sequence[Tracked]) -> None:
+        if key in self.covers:
+            for each in tracked:
+                self.fail(
+                    each,
+                    FailedReasonType.CHANNEL_APP,
+                    f"another object in this batch has the same matching key {key!r}",
+                )
+            return
+        self.items.append(item)
+        self.covers[key] = Cover(list(tracked), item.remote_id)
+
+    def fail(self, tracked: Tracked, reason: FailedReasonType, message: str) -> None:
+        self.failures.append(Failure(tracked, reason, message))
+
+
+@dataclass(frozen=True)
+class PrepareContext:
+    omnitron: OmnitronIntegration
+    match_path: str
+    kind: str  # "inserts" | "updates" | "deleted"
+    list_id: int | None = None
+
+
+Reader = Callable[[OmnitronIntegration, str, int, int | None], Paginated[Any]]
+Preparer = Callable[[PrepareContext, Sequence[Any]], Prepared]
+
+
+@dataclass(frozen=True)
+class CatalogResource:
+    """One kind of catalog object and the channel commands that carry it."""
+
+    name: str
+    model: str  # the batch request's content type
+    send_inserted: str
+    send_updated: str
+    check: str
+    read_pending: Reader
+    prepare: Preparer
+    object_model: str = ""  # content type of the objects themselves (defaults to ``model``)
+    list_setting: str | None = None  # channel.conf key mapping extra list ids, if any
+
+    @property
+    def objects_model(self) -> str:
+        return self.object_model or self.model
+
+    def command(self, kind: str) -> str:
+        return self.send_inserted if kind == "inserts" else self.send_updated
+
+
+def tracked_of(obj: Any, model: str) -> Tracked:
+    return Tracked(pk=int(obj.pk), model=model, version_date=obj.modified_date)
+
+
+# --- Products ----------------------------------------------------------------------------
+
+
+def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepared:
+    prepared = Prepared()
+    pks = [int(p.pk) for p in products if p.pk is not None]
+    remote = ctx.omnitron.remote_ids("product", pks) if ctx.kind == "updates" else {}
+    details = ctx.omnitron.product_details(products)
+    for product in products:
+        tracked = tracked_of(product, "product")
+        found = details.get(tracked.pk)
+        key = match_key(product, ctx.match_path)
+        if key is None:
+            prepared.fail(
+                tracked,
+                FailedReasonType.MAPPING,
+                f"the product has no value at {ctx.match_path!r}, the matching key",
+            )
+        elif isinstance(found, ItemError) or found is None:
+            why = found.message if isinstance(found, ItemError) else "no details"
+            prepared.fail(tracked, FailedReasonType.MAPPING, f"attributes cannot be mapped: {why}")
+        elif ctx.kind == "updates" and tracked.pk not in remote:
+            prepared.fail(
+                tracked,
+                FailedReasonType.CHANNEL_APP,
+                "the product has no remote id on the channel yet",
+            )
+        else:
+            item = SyncItem(
+                obj=product,
+                sku=key,
+                remote_id=remote.get(tracked.pk),
+                details=found if isinstance(found, ProductDetails) else None,
+            )
+            prepared.add(item, key, [tracked])
+    return prepared
+
+
+# --- Stocks and prices: rows that belong to a product already on the channel ---------------
+
+
+def _prepare_rows(
+    ctx: PrepareContext, rows: Sequence[Any], model: str, extra: Mapping[str, Any]
+) -> Prepared:
+    prepared = Prepared()
+    product_pks = [int(r.product) for r in rows if r.product is not None]
+    products = ctx.omnitron.products(product_pks)
+    remote = ctx.omnitron.remote_ids("product", product_pks)
+    for row in rows:
+        tracked = tracked_of(row, model)
+        product = products.get(int(row.product)) if row.product is not None else None
+        key = match_key(product, ctx.match_path) if product is not None else None
+        if product is None:
+            prepared.fail(tracked, FailedReasonType.CHANNEL_APP, "its product no longer exists")
+        elif key is None:
+            prepared.fail(
+                tracked,
+                FailedReasonType.MAPPING,
+                f"its product has no value at {ctx.match_path!r}, the matching key",
+            )
+        elif int(row.product) not in remote:
+            prepared.fail(
+                tracked,
+                FailedReasonType.CHANNEL_APP,
+                "its product has not been sent to the channel yet",
+            )
+        else:
+            item = SyncItem(
+                obj=row,
+                sku=key,
+                remote_id=remote[int(row.product)],
+                product=product,
+                extra=dict(extra),
+            )
+            prepared.add(item, key, [tracked])
+    return prepared
+
+
+def prepare_stocks(ctx: PrepareContext, stocks: Sequence[ProductStock]) -> Prepared:
+    return _prepare_rows(ctx, stocks, "productstock", {"stock_list": ctx.list_id})
+
+
+def prepare_prices(ctx: PrepareContext, prices: Sequence[ProductPrice]) -> Prepared:
+    return _prepare_rows(ctx, prices, "productprice", {"price_list": ctx.list_id})
+
+
+# --- Images: the whole image set of each product goes together --------------------------------
+
+
+def prepare_images(ctx: PrepareContext, images: Sequence[ProductImage]) -> Prepared:
+    prepared = Prepared()
+    pending: dict[int, list[ProductImage]] = {}
+    for image in images:
+        if image.product is not None:
+            pending.setdefault(int(image.product), []).append(image)
+        else:
+            prepared.fail(
+                tracked_of(image, "productimage"),
+                FailedReasonType.CHANNEL_APP,
+                "the image belongs to no product",
+            )
+    product_pks = list(pending)
+    products = ctx.omnitron.products(product_pks)
+    remote = ctx.omnitron.remote_ids("product", product_pks)
+    everything = ctx.omnitron.images_of(product_pks)
+    for product_pk, changed in pending.items():
+        tracked = [tracked_of(image, "productimage") for image in changed]
+        product = products.get(product_pk)
+        key = match_key(product, ctx.match_path) if product is not None else None
+        problem = None
+        if product is None:
+            problem = (FailedReasonType.CHANNEL_APP, "its product no longer exists")
+        elif key is None:
+            problem = (FailedReasonType.MAPPING, f"its product has no value at {ctx.match_path!r}")
+        elif product_pk not in remote:
+            problem = (
+                FailedReasonType.CHANNEL_APP,
+                "its product has not been sent to the channel yet",
+            )
+        if problem or key is None:
+            reason, message = problem or (FailedReasonType.CHANNEL_APP, "no matching key")
+            for each in tracked:
+                prepared.fail(each, reason, message)
+            continue
+        item = SyncItem(
+            obj=tuple(everything.get(product_pk, changed)),
+            sku=key,
+            remote_id=remote[product_pk],
+            product=product,
+        )
+        prepared.add(item, key, tracked)
+    return prepared
+
+
+# --- Deletions: mappings whose product is gone from Omnitron -----------------------------------
+
+
+def prepare_deletions(ctx: PrepareContext, actions: Sequence[IntegrationAction]) -> Prepared:
+    """Matched by ``remote_id``: the product itself no longer exists to give a sku."""
+    prepared = Prepared()
+    for action in actions:
+        tracked = Tracked(
+            pk=int(action.pk or 0), model="integrationaction", version_date=action.modified_date
+        )
+        if not action.remote_id:
+            prepared.fail(tracked, FailedReasonType.CHANNEL_APP, "the mapping has no remote id")
+            continue
+        sku = str((action.state or {}).get("sku", ""))
+        item = SyncItem(obj=action, sku=sku, remote_id=action.remote_id)
+        prepared.add(item, action.remote_id, [tracked])
+    return prepared
+
+
+# --- The declarations ------------------------------------------------------------------------
+
+PRODUCTS = CatalogResource(
+    name="products",
+    model="product",
+    send_inserted="send_inserted_products",
+    send_updated="send_updated_products",
+    check="check_products",
+    read_pending=lambda omni, kind, limit, _: omni.pending_products(kind, limit),
+    prepare=prepare_products,
+)
+STOCKS = CatalogResource(
+    name="stocks",
+    model="productstock",
+    send_inserted="send_inserted_stocks",
+    send_updated="send_updated_stocks",
+    check="check_stocks",
+    read_pending=lambda omni, kind, limit, list_id: omni.pending_stocks(kind, limit, list_id),
+    prepare=prepare_stocks,
+    list_setting="WAREHOUSE_CODES",
+)
+PRICES = CatalogResource(
+    name="prices",
+    model="productprice",
+    send_inserted="send_inserted_prices",
+    send_updated="send_updated_prices",
+    check="check_prices",
+    read_pending=lambda omni, kind, limit, list_id: omni.pending_prices(kind, limit, list_id),
+    prepare=prepare_prices,
+    list_setting="CURRENCY_MAPPINGS",
+)
+IMAGES = CatalogResource(
+    name="images",
+    model="productimage",
+    send_inserted="send_inserted_images",
+    send_updated="send_updated_images",
+    check="check_images",
+    read_pending=lambda omni, kind, limit, _: omni.pending_images(kind, limit),
+    prepare=prepare_images,
+)
+DELETED_PRODUCTS = CatalogResource(
+    name="deleted_products",
+    model="integrationaction",
+    send_inserted="send_deleted_products",
+    send_updated="send_deleted_products",
+    check="check_deleted_products",
+    read_pending=lambda omni, _kind, limit, _list: omni.deleted_actions("product", limit),
+    prepare=prepare_deletions,
+)
+RESOURCES = {r.name: r for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS)}

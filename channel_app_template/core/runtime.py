@@ -1,0 +1,96 @@
+"""Everything one task run needs, built from the settings and torn down afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from pydantic import ValidationError
+
+from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.core.commands import ChannelIntegration, IntegrationContext
+from channel_app_template.core.errors import ConfigurationError
+from channel_app_template.core.flows import CatalogEngine, EngineOptions, Progress
+from channel_app_template.core.journal import BatchJournal
+from channel_app_template.core.locks import SingleFlight
+from channel_app_template.core.registry import load_channel, load_class
+from channel_app_template.settings import Settings
+
+logger = logging.getLogger("channel_app_template.flows")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    omnitron: OmnitronIntegration
+    channel: ChannelIntegration
+    cache: redis.Redis
+    locks: SingleFlight
+
+    def engine(self, progress: Progress | None = None) -> CatalogEngine:
+        conf = self.channel.config
+        journal = BatchJournal(
+            self.cache,
+            self.settings.omnitron_channel_id or 0,
+            self.settings.batch_stale_after + 24 * 3600,
+        )
+        options = EngineOptions(
+            match_path=conf.remote_id_attribute,
+            batch_size=type(self.channel).max_batch_size,
+            stale_after=self.settings.batch_stale_after,
+        )
+        return CatalogEngine(self.omnitron, self.channel, journal, options, progress)
+
+    def extra_lists(self, setting: str | None, available: list[int]) -> list[int]:
+        """Extra price/stock list ids the channel maps (``CURRENCY_MAPPINGS`` and the like)."""
+        if setting is None:
+            return []
+        mapping: Any = getattr(self.channel.config, setting, None)
+        if mapping is None:
+            mapping = (self.channel.config.model_extra or {}).get(setting)
+        if not isinstance(mapping, dict):
+            return []
+        wanted = {int(key) for key in mapping if str(key).isdigit()}
+        return [list_id for list_id in available if list_id in wanted]
+
+
+def channel_config(channel_cls: type[ChannelIntegration], conf: dict[str, Any]) -> Any:
+    try:
+        return channel_cls.config_model.model_validate(conf)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        )
+        raise ConfigurationError(f"channel.conf in Omnitron is invalid: {problems}") from None
+
+
+@contextlib.contextmanager
+def open_runtime(settings: Settings) -> Iterator[Runtime]:
+    omnitron_cls: type[OmnitronIntegration] = load_class(
+        settings.omnitron_module, "OmnitronIntegration", OmnitronIntegration, "OMNITRON_MODULE"
+    )
+    channel_cls = load_channel(settings.channel_module)
+    omnitron = omnitron_cls.from_settings(settings)
+    cache = redis.Redis.from_url(settings.cache_dsn)
+    channel: ChannelIntegration | None = None
+    try:
+        config = channel_config(channel_cls, dict(omnitron.channel.conf))
+        context = IntegrationContext(
+            channel_id=settings.omnitron_channel_id or 0,
+            catalog_id=settings.omnitron_catalog_id or 0,
+            logger=logging.getLogger(f"channel_app_template.channel.{channel_cls.__name__}"),
+        )
+        channel = channel_cls(config, context)
+        yield Runtime(
+            settings, omnitron, channel, cache, SingleFlight(cache, settings.task_lock_ttl)
+        )
+    finally:
+        if channel is not None:
+            channel.close()
+        omnitron.close()
+        cache.close()

@@ -1,0 +1,307 @@
+"""The catalog engine against the real Omnitron simulator, with an in-test channel.
+
+The channel here is a plain in-memory marketplace, so these tests pin the engine's own
+guarantees (batches closed, version dates, matching, error reports, async checks);
+the reference marketplace is exercised end to end through Celery elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+import redis
+
+from channel_app_template.akinon.client import OmnitronClient
+from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.akinon.token_cache import MemoryTokenCache
+from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
+from channel_app_template.core.dto import (
+    BatchRequestResponseDto,
+    DeletedItem,
+    PriceItem,
+    ProductBatchRequestResponseDto,
+    ProductItem,
+    ResponseStatus,
+    StockItem,
+    Submitted,
+)
+from channel_app_template.core.errors import ChannelAppError
+from channel_app_template.core.flows import CatalogEngine, EngineOptions
+from channel_app_template.core.journal import BatchJournal
+from channel_app_template.core.resources import DELETED_PRODUCTS, PRICES, PRODUCTS, STOCKS
+from tests.support.omnitron import OmnitronSim, omnitron_simulator
+from tests.support.processes import redis_server
+
+pytestmark = pytest.mark.integration
+PRODUCT_COUNT = 40
+REJECTED = {"SKU-0000007", "SKU-0000013"}
+
+
+class FakeMarket(ChannelIntegration):
+    """An in-memory marketplace; ``asynchronous`` makes it answer with job ids."""
+
+    max_batch_size = 15
+
+    def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
+        super().__init__(config, context)
+        self.products: dict[str, dict[str, Any]] = {}
+        self.stocks: dict[str, int] = {}
+        self.prices: dict[str, str] = {}
+        self.asynchronous = False
+        self.jobs: dict[str, list[ProductBatchRequestResponseDto] | None] = {}
+        self.on_send: Any = None
+        self.fail_with: Exception | None = None
+        self.calls = 0
+
+    def check_connection(self) -> None:
+        return None
+
+    def _upsert(self, items: Sequence[ProductItem]) -> list[ProductBatchRequestResponseDto]:
+        self.calls += 1
+        if self.on_send:
+            self.on_send(items)
+        if self.fail_with:
+            raise self.fail_with
+        rows = []
+        for item in items:
+            if item.sku in REJECTED:
+                rows.append(
+                    ProductBatchRequestResponseDto(
+                        status=ResponseStatus.FAIL, sku=item.sku, message="title too long"
+                    )
+                )
+                continue
+            remote = self.products.setdefault(item.sku, {"id": f"mp-{item.sku}"})["id"]
+            self.products[item.sku]["name"] = item.obj.name
+            rows.append(
+                ProductBatchRequestResponseDto(
+                    status=ResponseStatus.SUCCESS, sku=item.sku, remote_id=remote
+                )
+            )
+        return rows
+
+    def send_inserted_products(self, items: Sequence[ProductItem]) -> Any:
+        rows = self._upsert(items)
+        if self.asynchronous:
+            job = f"job-{len(self.jobs) + 1}"
+            self.jobs[job] = rows
+            return Submitted(remote_batch_id=job)
+        return rows
+
+    send_updated_products = send_inserted_products
+
+    def check_products(self, remote_batch_id: str) -> Any:
+        return self.jobs.get(remote_batch_id)
+
+    def send_deleted_products(self, items: Sequence[DeletedItem]) -> Any:
+        rows = []
+        for item in items:
+            sku = next((s for s, p in self.products.items() if p["id"] == item.remote_id), None)
+            if sku:
+                del self.products[sku]
+            rows.append(
+                ProductBatchRequestResponseDto(
+                    status=ResponseStatus.SUCCESS, sku=sku or "", remote_id=item.remote_id or ""
+                )
+            )
+        return rows
+
+    def send_inserted_stocks(self, items: Sequence[StockItem]) -> Any:
+        for item in items:
+            self.stocks[item.sku] = int(item.obj.stock or 0)
+        return [BatchRequestResponseDto(status=ResponseStatus.SUCCESS, sku=i.sku) for i in items]
+
+    send_updated_stocks = send_inserted_stocks
+
+    def send_inserted_prices(self, items: Sequence[PriceItem]) -> Any:
+        for item in items:
+            self.prices[item.sku] = str(item.obj.price)
+        return [BatchRequestResponseDto(status=ResponseStatus.SUCCESS, sku=i.sku) for i in items]
+
+    send_updated_prices = send_inserted_prices
+
+
+@pytest.fixture(scope="module")
+def cache() -> Iterator[redis.Redis]:
+    with redis_server() as server:
+        client = redis.Redis(port=server.port)
+        yield client
+        client.close()
+
+
+@pytest.fixture
+def sim() -> Iterator[OmnitronSim]:
+    with omnitron_simulator(seed_products=PRODUCT_COUNT) as running:
+        yield running
+
+
+def make_engine(sim: OmnitronSim, cache: redis.Redis) -> tuple[CatalogEngine, FakeMarket]:
+    client = OmnitronClient(
+        f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
+    )
+    omnitron = OmnitronIntegration(client)
+    channel = FakeMarket(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("fake")))
+    journal = BatchJournal(cache, 1, 3600)
+    engine = CatalogEngine(omnitron, channel, journal, EngineOptions(batch_size=15))
+    return engine, channel
+
+
+def actions(sim: OmnitronSim, model: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = sim.inspect(f"integration_actions/?model={model}&limit=10000")[
+        "results"
+    ]
+    return rows
+
+
+def batches(sim: OmnitronSim) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = sim.inspect("batch_requests/?limit=10000")["results"]
+    return rows
+
+
+def products(sim: OmnitronSim) -> dict[int, dict[str, Any]]:
+    rows = sim.client().all_pages("/channel/1/products/", limit=500)
+    return {row["pk"]: row for row in rows}
+
+
+def test_products_sync_with_rejections_and_reports(sim: OmnitronSim, cache: redis.Redis) -> None:
+    engine, market = make_engine(sim, cache)
+    summary = engine.send(PRODUCTS, "inserts")
+    assert summary.succeeded == PRODUCT_COUNT - len(REJECTED)
+    assert summary.failed == len(REJECTED)
+    assert len(summary.batches) == 3  # 40 products in batches of at most 15
+    assert all(b["status"] == "done" for b in batches(sim))
+    by_pk = products(sim)
+    mapped = {a["object_id"]: a for a in actions(sim, "product")}
+    assert len(mapped) == PRODUCT_COUNT
+    for pk, action in mapped.items():
+        sku = by_pk[pk]["sku"]
+        assert action["version_date"] == by_pk[pk]["modified_date"]
+        if sku in REJECTED:
+            assert action["status"] == "error" and not action["remote_id"]
+        else:
+            assert action["status"] == "success"
+            assert action["remote_id"] == f"mp-{sku}" == market.products[sku]["id"]
+    reports = sim.client().all_pages("/channel/1/error_reports/")
+    rejected_pks = {pk for pk, p in by_pk.items() if p["sku"] in REJECTED}
+    assert {r["action_object_id"] for r in reports} == rejected_pks
+    assert all("title too long" in r["error_desc"] for r in reports)
+    # Nothing left to do: a second run opens no batch at all.
+    before = len(batches(sim))
+    again = engine.send(PRODUCTS, "inserts")
+    assert again.batches == [] and len(batches(sim)) == before
+
+
+def test_change_during_flight_is_not_lost(sim: OmnitronSim, cache: redis.Redis) -> None:
+    engine, market = make_engine(sim, cache)
+    client = sim.client()
+    changed: list[int] = []
+
+    def edit_while_sending(items: Sequence[ProductItem]) -> None:
+        if changed:
+            return
+        for item in items[:5]:
+            client.ok("PATCH", f"/products/{item.obj.pk}/", {"name": "Edited in flight"})
+            changed.append(int(item.obj.pk or 0))
+
+    market.on_send = edit_while_sending
+    engine.send(PRODUCTS, "inserts")
+    assert all(
+        market.products[p["sku"]]["name"] != "Edited in flight"
+        for pk, p in products(sim).items()
+        if pk in changed
+    )
+    market.on_send = None
+    update = engine.send(PRODUCTS, "updates")
+    assert update.succeeded == len(changed)
+    for pk, product in products(sim).items():
+        if pk in changed:
+            assert market.products[product["sku"]]["name"] == "Edited in flight"
+
+
+def test_exception_closes_the_batch_and_releases_objects(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    engine, market = make_engine(sim, cache)
+    market.fail_with = ChannelAppError("marketplace exploded")
+    with pytest.raises(ChannelAppError):
+        engine.send(PRODUCTS, "inserts")
+    assert [b["status"] for b in batches(sim)] == ["fail"]
+    assert not [a for a in actions(sim, "product") if a["status"] == "processing"]
+    market.fail_with = None
+    summary = engine.send(PRODUCTS, "inserts")
+    assert summary.succeeded == PRODUCT_COUNT - len(REJECTED)
+
+
+def test_async_products_through_the_check_flow(sim: OmnitronSim, cache: redis.Redis) -> None:
+    engine, market = make_engine(sim, cache)
+    market.asynchronous = True
+    sent = engine.send(PRODUCTS, "inserts")
+    assert sent.submitted == PRODUCT_COUNT and sent.succeeded == 0
+    assert {b["status"] for b in batches(sim)} == {"sent_to_remote"}
+    for job in market.jobs:
+        market.jobs[job] = None  # the marketplace is still working
+    still = engine.check(PRODUCTS)
+    assert still.still_running == 3
+    assert {b["status"] for b in batches(sim)} == {"ongoing"}
+    # The marketplace finishes the jobs: rows for every sku each batch carried.
+    rows = {}
+    for batch in batches(sim):
+        journal = engine.journal.load(batch["id"])
+        assert journal is not None
+        rows[batch["remote_batch_id"]] = [
+            ProductBatchRequestResponseDto(
+                status=ResponseStatus.FAIL if sku in REJECTED else ResponseStatus.SUCCESS,
+                sku=sku,
+                remote_id="" if sku in REJECTED else f"mp-{sku}",
+                message="no",
+            )
+            for sku in journal
+        ]
+    market.jobs = rows  # type: ignore[assignment]
+    done = engine.check(PRODUCTS)
+    assert done.succeeded == PRODUCT_COUNT - len(REJECTED) and done.failed == len(REJECTED)
+    assert {b["status"] for b in batches(sim)} == {"done"}
+    assert sum(a["status"] == "success" for a in actions(sim, "product")) == 38
+
+
+def test_async_batch_that_never_finishes_times_out(sim: OmnitronSim, cache: redis.Redis) -> None:
+    engine, market = make_engine(sim, cache)
+    market.asynchronous = True
+    engine.send(PRODUCTS, "inserts")
+    market.jobs = dict.fromkeys(market.jobs)  # never finishes
+    engine.options.stale_after = 0.0
+    summary = engine.check(PRODUCTS)
+    assert summary.timed_out == 3
+    assert {b["status"] for b in batches(sim)} == {"fail"}
+    assert all(a["status"] == "error" for a in actions(sim, "product"))
+
+
+def test_stocks_and_prices_follow_their_products(sim: OmnitronSim, cache: redis.Redis) -> None:
+    engine, market = make_engine(sim, cache)
+    early = engine.send(STOCKS, "inserts")
+    assert early.batches == []  # no product on the channel yet: nothing pending
+    engine.send(PRODUCTS, "inserts")
+    stocks = engine.send(STOCKS, "inserts")
+    prices = engine.send(PRICES, "inserts")
+    assert stocks.succeeded == prices.succeeded == PRODUCT_COUNT - len(REJECTED)
+    assert len(market.stocks) == len(market.prices) == PRODUCT_COUNT - len(REJECTED)
+    stock_actions = actions(sim, "productstock")
+    assert all(a["remote_id"].startswith("mp-") for a in stock_actions)
+
+
+def test_deleted_products_are_removed_and_unmapped(sim: OmnitronSim, cache: redis.Redis) -> None:
+    engine, market = make_engine(sim, cache)
+    engine.send(PRODUCTS, "inserts")
+    client = sim.client()
+    doomed = [pk for pk, p in products(sim).items() if p["sku"] not in REJECTED][:3]
+    for pk in doomed:
+        client.ok("DELETE", f"/products/{pk}/")
+    summary = engine.send(DELETED_PRODUCTS, "deleted")
+    assert summary.succeeded == 3
+    remaining = {a["object_id"] for a in actions(sim, "product")}
+    assert not remaining & set(doomed)
+    assert len(market.products) == PRODUCT_COUNT - len(REJECTED) - 3
+    assert batches(sim)[-1]["status"] == "done"
