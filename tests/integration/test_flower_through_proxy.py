@@ -26,7 +26,7 @@ def wait_result(stack: Stack, task_id: str, timeout: float = 20.0) -> dict[str, 
 
 def test_async_apply_then_result_through_proxy(stack: Stack) -> None:
     response = httpx.post(
-        f"{stack.web_url}/flower/api/task/async-apply/channel_app_template.tasks.ping",
+        f"{stack.web_url}/flower/api/task/async-apply/channel_app_template.app.tasks.ping",
         json={},
         auth=ADMIN,
     )

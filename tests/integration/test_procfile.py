@@ -78,7 +78,7 @@ def test_honcho_start_runs_all_four_processes() -> None:
             deadline = time.monotonic() + 40
             state = None
             task_id = httpx.post(
-                url + "channel_app_template.tasks.ping", json={}, auth=ADMIN
+                url + "channel_app_template.app.tasks.ping", json={}, auth=ADMIN
             ).json()["task-id"]
             while time.monotonic() < deadline and state != "SUCCESS":
                 reply = httpx.get(
