@@ -75,9 +75,16 @@ ResultDto = ProductBatchRequestResponseDto | BatchRequestResponseDto
 
 
 class Submitted(Dto):
-    """The channel accepted the work asynchronously; results come from the check command."""
+    """The channel accepted the work asynchronously; results come from the check command.
+
+    ``rejected`` holds rows for items refused before they were sent (say, an unmapped
+    category); they are settled together with the job's own results.
+    """
 
     remote_batch_id: str = Field(min_length=1)
+    rejected: list[ProductBatchRequestResponseDto | BatchRequestResponseDto] = Field(
+        default_factory=list
+    )
 
 
 # --- Setup -------------------------------------------------------------------------

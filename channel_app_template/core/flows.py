@@ -157,7 +157,7 @@ class CatalogEngine:
             prepared = resource.prepare(context, objects)
             result = self._call(command, prepared)
             if isinstance(result, Submitted):
-                self.journal.save(int(batch.pk or 0), prepared.covers)
+                self.journal.save(int(batch.pk or 0), prepared.covers, result.rejected)
                 self.omnitron.submitted(batch, result.remote_batch_id)
                 self._report(batch, command, prepared.failures, objects)
                 summary.sent += len(prepared.items)
@@ -217,14 +217,15 @@ class CatalogEngine:
         self, resource: CatalogResource, batch: BatchRequest, summary: FlowSummary
     ) -> None:
         pk = int(batch.pk or 0)
-        covers = self.journal.load(pk)
-        if covers is None:
+        journal = self.journal.load(pk)
+        if journal is None:
             logger.warning(
                 "batch %s: its journal is gone; failing it so its objects are sent again", pk
             )
             self._abort(batch)
             summary.failed += 1
             return
+        covers, rejected = journal
         if self._is_stale(batch):
             failures = [
                 Failure(t, FailedReasonType.REMOTE, "the channel did not finish the job in time")
@@ -243,7 +244,7 @@ class CatalogEngine:
             summary.still_running += 1
             return
         summary.batches.append(pk)
-        self._settle(resource, batch, resource.check, covers, rows, [], summary)
+        self._settle(resource, batch, resource.check, covers, [*rows, *rejected], [], summary)
         self.journal.drop(pk)
 
     # --- Settling --------------------------------------------------------------------------

@@ -10,10 +10,12 @@ the next run, which channel commands must tolerate (upserts by matching key).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import redis
 
 from channel_app_template.akinon.integration import Tracked
+from channel_app_template.core.dto import BatchRequestResponseDto, ResultDto
 from channel_app_template.core.resources import Cover
 
 KEY = "channel_app_template:batch:{channel}:{batch}"
@@ -28,30 +30,38 @@ class BatchJournal:
     def _key(self, batch_pk: int) -> str:
         return KEY.format(channel=self.channel_id, batch=batch_pk)
 
-    def save(self, batch_pk: int, covers: dict[str, Cover]) -> None:
+    def save(
+        self, batch_pk: int, covers: dict[str, Cover], rejected: Sequence[ResultDto] = ()
+    ) -> None:
         data = {
-            key: {
-                "remote_id": cover.remote_id,
-                "objects": [[t.pk, t.model, t.version_date] for t in cover.tracked],
-            }
-            for key, cover in covers.items()
+            "covers": {
+                key: {
+                    "remote_id": cover.remote_id,
+                    "objects": [[t.pk, t.model, t.version_date] for t in cover.tracked],
+                }
+                for key, cover in covers.items()
+            },
+            "rejected": [row.model_dump(mode="json") for row in rejected],
         }
         self.client.set(self._key(batch_pk), json.dumps(data), ex=self.ttl)
 
-    def load(self, batch_pk: int) -> dict[str, Cover] | None:
+    def load(self, batch_pk: int) -> tuple[dict[str, Cover], list[ResultDto]] | None:
+        """The batch's covers and the rows refused before sending, or ``None`` if lost."""
         raw = self.client.get(self._key(batch_pk))
         if raw is None:
             return None
         data = json.loads(raw)
-        return {
+        covers = {
             key: Cover(
-                tracked=[
-                    Tracked(int(pk), str(model), version) for pk, model, version in entry["objects"]
-                ],
+                tracked=[Tracked(int(pk), str(model), ver) for pk, model, ver in entry["objects"]],
                 remote_id=entry["remote_id"],
             )
-            for key, entry in data.items()
+            for key, entry in data["covers"].items()
         }
+        rejected: list[ResultDto] = [
+            BatchRequestResponseDto.model_validate(row) for row in data["rejected"]
+        ]
+        return covers, rejected
 
     def drop(self, batch_pk: int) -> None:
         self.client.delete(self._key(batch_pk))

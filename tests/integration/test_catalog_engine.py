@@ -251,6 +251,7 @@ def test_async_products_through_the_check_flow(sim: OmnitronSim, cache: redis.Re
     for batch in batches(sim):
         journal = engine.journal.load(batch["id"])
         assert journal is not None
+        covers, _ = journal
         rows[batch["remote_batch_id"]] = [
             ProductBatchRequestResponseDto(
                 status=ResponseStatus.FAIL if sku in REJECTED else ResponseStatus.SUCCESS,
@@ -258,7 +259,7 @@ def test_async_products_through_the_check_flow(sim: OmnitronSim, cache: redis.Re
                 remote_id="" if sku in REJECTED else f"mp-{sku}",
                 message="no",
             )
-            for sku in journal
+            for sku in covers
         ]
     market.jobs = rows  # type: ignore[assignment]
     done = engine.check(PRODUCTS)
