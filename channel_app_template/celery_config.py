@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import Celery
 
+from channel_app_template.schedule import beat_schedule
 from channel_app_template.settings import Settings
 
 TASK_MODULES = ["channel_app_template.tasks"]
@@ -43,7 +44,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": True,
         "task_send_sent_event": True,
         "worker_hijack_root_logger": False,
-        "beat_schedule": {},
+        "beat_schedule": beat_schedule(settings.beat_schedule),
     }
 
 

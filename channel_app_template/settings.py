@@ -76,12 +76,13 @@ class Settings(BaseSettings):
     omnitron_channel_id: int | None = Field(default=None, gt=0)
     omnitron_catalog_id: int | None = Field(default=None, gt=0)
     omnitron_module: str = "channel_app_template.akinon"
-    channel_module: str = "channel_app_template.channel.reference"
+    channel_module: str = "channel_app_template.channel.reference.integration"
     omnitron_concurrency: int = Field(default=8, ge=1, le=64)
     omnitron_connect_timeout: float = Field(default=5.0, gt=0)
     omnitron_read_timeout: float = Field(default=30.0, gt=0)
 
     # The sync engine.
+    beat_schedule: str | None = None
     batch_stale_after: float = Field(default=6 * 3600.0, gt=0)
     task_lock_ttl: float = Field(default=60.0, ge=5)
 
@@ -266,11 +267,23 @@ def _check_flower_auth(settings: Settings) -> list[str]:
     return problems
 
 
+def _check_schedule(raw: str | None) -> list[str]:
+    from channel_app_template.schedule import ScheduleError, parse_overrides
+
+    try:
+        parse_overrides(raw)
+    except ScheduleError as error:
+        return str(error).split("; ")
+    return []
+
+
 def _role_problems(settings: Settings, role: Role) -> list[str]:
     problems = _check_redis_url("BROKER_URL", settings.broker_url)
     problems += _check_redis_url("CACHE_URL", settings.cache_url)
     if role is Role.WORKER:
         problems += _check_omnitron(settings)
+    if role is not Role.WEB:  # every Celery process builds the schedule
+        problems += _check_schedule(settings.beat_schedule)
     if role in (Role.WEB, Role.FLOWER):
         problems += _check_flower_auth(settings)
     if role is Role.WEB and settings.flower_url:

@@ -1,0 +1,309 @@
+"""The reference integration: the bundled marketplace, wired to the engine.
+
+Read this file to write your own. It is the whole of what a marketplace needs: a typed
+config (what the merchant types into Omnitron's channel settings), a connection check,
+and one method per command the marketplace supports. Everything Omnitron-side (batches,
+integration actions, version dates, error reports, retries of the run) is the engine's.
+
+This marketplace accepts product upserts and image updates asynchronously (a batch id,
+polled by the ``check_*`` commands) and stock, price and delete calls synchronously, so
+it shows both styles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from urllib.parse import urljoin
+
+from pydantic import SecretStr
+
+from channel_app_template.channel.reference.marketplace_client import (
+    MAX_ITEMS_PER_REQUEST,
+    Batch,
+    BulkResult,
+    CategoryNode,
+    ImageUpdate,
+    ItemResult,
+    MarketplaceClient,
+    Price,
+    PriceUpdate,
+    ProductUpsert,
+    StockUpdate,
+)
+from channel_app_template.core.commands import ChannelConfig, IntegrationContext
+from channel_app_template.core.commands import ChannelIntegration as BaseIntegration
+from channel_app_template.core.dto import (
+    AttributeDto,
+    AttributeValueDto,
+    BatchRequestResponseDto,
+    CategoryAttributeDto,
+    CategoryAttributeValueDto,
+    CategoryDto,
+    CategoryNodeDto,
+    CategoryTreeDto,
+    ChannelConfSchemaField,
+    ConfDataType,
+    DeletedItem,
+    FailedReasonType,
+    ImageItem,
+    PriceItem,
+    ProductBatchRequestResponseDto,
+    ProductItem,
+    ResponseStatus,
+    StockItem,
+    Submitted,
+)
+
+MAX_IMAGES = 8
+PRODUCT_FIELDS = frozenset({"brand", "barcode"})  # product fields here, not attributes
+
+
+class ReferenceConfig(ChannelConfig):
+    """``channel.conf`` keys this integration reads (see :meth:`get_channel_conf_schema`)."""
+
+    api_url: str = "http://127.0.0.1:8020"
+    api_key: SecretStr = SecretStr("sandbox-key")
+    media_url: str = "https://cdn.example.com/"
+    """Prefix for Omnitron's relative image paths; the marketplace wants absolute URLs."""
+    default_brand: str = "Generic"
+
+
+class ReferenceIntegration(BaseIntegration):
+    """The bundled reference marketplace (``channel-app sandbox marketplace``)."""
+
+    config_model = ReferenceConfig
+    max_batch_size = MAX_ITEMS_PER_REQUEST
+
+    def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
+        super().__init__(config, context)
+        assert isinstance(config, ReferenceConfig)
+        self.conf = config
+        self.client = MarketplaceClient(config.api_url, config.api_key)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def check_connection(self) -> None:
+        self.client.category_tree()
+
+    # --- Setup ------------------------------------------------------------------------
+
+    def get_channel_conf_schema(self) -> list[ChannelConfSchemaField]:
+        return [
+            ChannelConfSchemaField(
+                key="api_url",
+                label="Marketplace API URL",
+                data_type=ConfDataType.URL,
+                required=True,
+            ),
+            ChannelConfSchemaField(key="api_key", label="API key", required=True),
+            ChannelConfSchemaField(
+                key="media_url", label="Image base URL", data_type=ConfDataType.URL
+            ),
+            ChannelConfSchemaField(key="default_brand", label="Brand when a product has none"),
+        ]
+
+    def get_category_tree_and_nodes(self) -> CategoryTreeDto:
+        def node(category: CategoryNode) -> CategoryNodeDto:
+            return CategoryNodeDto(
+                name=category.name,
+                remote_id=str(category.id),
+                children=[node(child) for child in category.children],
+            )
+
+        return CategoryTreeDto(roots=[node(root) for root in self.client.category_tree()])
+
+    def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
+        category = self.client.get_category(int(category_remote_id))
+        return CategoryDto(
+            remote_id=str(category.id),
+            name=category.name,
+            attributes=[
+                CategoryAttributeDto(
+                    remote_id=attribute.code,
+                    name=attribute.code,
+                    required=attribute.required,
+                    variant=attribute.variant,
+                    allow_custom_value=attribute.type == "text",
+                    values=[
+                        CategoryAttributeValueDto(remote_id=v.code, name=v.name)
+                        for v in attribute.values
+                    ],
+                )
+                for attribute in category.attributes
+            ],
+        )
+
+    def get_attributes(self) -> list[AttributeDto]:
+        return [
+            AttributeDto(
+                remote_id=a.code,
+                name=a.code,
+                values=[AttributeValueDto(remote_id=v.code, name=v.name) for v in a.values],
+            )
+            for a in self.client.list_attributes()
+        ]
+
+    # --- Products (asynchronous on this marketplace) -----------------------------------
+
+    def send_inserted_products(self, items: Sequence[ProductItem]) -> Submitted:
+        payloads: list[ProductUpsert] = []
+        refused: list[ProductBatchRequestResponseDto] = []
+        for item in items:
+            payload = self._product(item)
+            if isinstance(payload, str):
+                refused.append(
+                    ProductBatchRequestResponseDto(
+                        status=ResponseStatus.FAIL,
+                        sku=item.sku,
+                        message=payload,
+                        failed_reason_type=FailedReasonType.MAPPING,
+                    )
+                )
+            else:
+                payloads.append(payload)
+        if not payloads:
+            return Submitted(remote_batch_id="nothing-sent", rejected=refused)
+        batch = self.client.upsert_products(payloads)
+        return Submitted(remote_batch_id=batch.batch_id, rejected=refused)
+
+    send_updated_products = send_inserted_products  # upserts by sku either way
+
+    def check_products(self, remote_batch_id: str) -> list[ProductBatchRequestResponseDto] | None:
+        if remote_batch_id == "nothing-sent":
+            return []
+        batch = self.client.get_batch(remote_batch_id)
+        if not batch.completed:
+            return None
+        return [_product_row(result) for result in batch.items]
+
+    def send_deleted_products(
+        self, items: Sequence[DeletedItem]
+    ) -> list[ProductBatchRequestResponseDto]:
+        by_remote = {item.remote_id: item for item in items if item.remote_id}
+        answer = self.client.delete_products_by_id(list(by_remote))
+        return [
+            ProductBatchRequestResponseDto(
+                status=ResponseStatus.SUCCESS
+                if r.ok or _only(r, "unknown_product")
+                else ResponseStatus.FAIL,
+                sku=r.sku or "",
+                remote_id=r.product_id or list(by_remote)[r.index],
+                message=r.message,
+            )
+            for r in answer.items
+        ]
+
+    def _product(self, item: ProductItem) -> ProductUpsert | str:
+        """The marketplace payload, or why the product cannot be sent."""
+        product, details = item.obj, item.details
+        if details is None or not details.category_remote_ids:
+            return "the product's category is not mapped to a marketplace category"
+        mapped = dict(details.mapped.mapped_attributes) if details.mapped else {}
+        barcode = str(product.attributes.get("barcode") or mapped.get("barcode") or "")
+        brand = str(
+            mapped.get("brand") or product.attributes.get("brand") or self.conf.default_brand
+        )
+        attributes = {str(k).lower(): str(v) for k, v in mapped.items() if k not in PRODUCT_FIELDS}
+        price = details.price
+        return ProductUpsert(
+            sku=item.sku,
+            title=product.name or item.sku,
+            brand=brand,
+            category_id=int(details.category_remote_ids[0]),
+            barcode=barcode,
+            attributes=attributes,
+            description=getattr(product, "description", None) or None,
+            images=self._image_urls(details.images) or None,
+            price=_price(price.price, price.retail_price, price.currency_type) if price else None,
+            stock=_available(details.stock.stock, details.stock.sold_quantity_unreported)
+            if details.stock
+            else None,
+        )
+
+    def _image_urls(self, images: Sequence[object]) -> list[str]:
+        urls = [urljoin(self.conf.media_url, str(getattr(i, "image", "") or "")) for i in images]
+        return [url for url in urls if url][:MAX_IMAGES]
+
+    # --- Stocks and prices (synchronous) ------------------------------------------------
+
+    def send_inserted_stocks(self, items: Sequence[StockItem]) -> list[BatchRequestResponseDto]:
+        updates = [
+            StockUpdate(sku=i.sku, quantity=_available(i.obj.stock, i.obj.sold_quantity_unreported))
+            for i in items
+        ]
+        return _rows(self.client.update_stock(updates))
+
+    send_updated_stocks = send_inserted_stocks
+
+    def send_inserted_prices(self, items: Sequence[PriceItem]) -> list[BatchRequestResponseDto]:
+        updates = []
+        for item in items:
+            price = _price(item.obj.price, item.obj.retail_price, item.obj.currency_type)
+            updates.append(
+                PriceUpdate(
+                    sku=item.sku,
+                    list_price=price.list_price,
+                    sale_price=price.sale_price,
+                    currency=price.currency,
+                )
+            )
+        return _rows(self.client.update_prices(updates))
+
+    send_updated_prices = send_inserted_prices
+
+    # --- Images (asynchronous) ----------------------------------------------------------
+
+    def send_inserted_images(self, items: Sequence[ImageItem]) -> Submitted:
+        updates = [ImageUpdate(sku=i.sku, images=self._image_urls(i.obj)) for i in items]
+        return Submitted(remote_batch_id=self.client.update_images(updates).batch_id)
+
+    send_updated_images = send_inserted_images
+
+    def check_images(self, remote_batch_id: str) -> list[BatchRequestResponseDto] | None:
+        batch: Batch = self.client.get_batch(remote_batch_id)
+        if not batch.completed:
+            return None
+        return [_row(result, result.product_id or "") for result in batch.items]
+
+
+def _available(stock: int | None, reserved: int | None) -> int:
+    """What may still be sold: Omnitron's stock minus what it sold but not yet reported."""
+    return max(0, int(stock or 0) - int(reserved or 0))
+
+
+def _price(price: Decimal | None, retail: Decimal | None, currency: str | None) -> Price:
+    selling = Decimal(price or 0)
+    listed = Decimal(retail) if retail and Decimal(retail) >= selling else selling
+    return Price(list_price=listed, sale_price=selling, currency=(currency or "try").upper())
+
+
+def _only(result: ItemResult, code: str) -> bool:
+    return bool(result.reasons) and all(reason.code == code for reason in result.reasons)
+
+
+def _product_row(result: ItemResult) -> ProductBatchRequestResponseDto:
+    return ProductBatchRequestResponseDto(
+        status=ResponseStatus.SUCCESS if result.ok else ResponseStatus.FAIL,
+        sku=result.sku or "",
+        remote_id=result.product_id or "",
+        message=result.message,
+    )
+
+
+def _row(result: ItemResult, remote_id: str) -> BatchRequestResponseDto:
+    return BatchRequestResponseDto(
+        status=ResponseStatus.SUCCESS if result.ok else ResponseStatus.FAIL,
+        sku=result.sku or "",
+        remote_id=remote_id,
+        message=result.message,
+    )
+
+
+def _rows(answer: BulkResult) -> list[BatchRequestResponseDto]:
+    return [_row(result, "") for result in answer.items]
+
+
+ChannelIntegration = ReferenceIntegration
+"""The name ``CHANNEL_MODULE`` loaders look for (Akinon's convention)."""

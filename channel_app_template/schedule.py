@@ -1,0 +1,112 @@
+"""The default beat schedule, and ``BEAT_SCHEDULE`` overrides from the environment.
+
+Setup flows run nightly; catalog flows run every few minutes (``insert_and_update_*``
+already covers updates, so the ``update_*`` tasks are for manual runs and are not
+scheduled); check flows run often because they are cheap when nothing is pending.
+Every entry expires after its own interval, so a busy worker never works through a
+backlog of stale runs, and each flow's lock keeps two runs from overlapping.
+
+``BEAT_SCHEDULE`` is a JSON object ``{"task name": value}``: a number of seconds, a
+crontab string (``"15 3 * * *"``), or ``null`` to switch the task off.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from celery.schedules import crontab
+
+PREFIX = "channel_app_template.app.tasks."
+Interval = float | str | None
+
+DEFAULT_SCHEDULE: dict[str, Interval] = {
+    "update_channel_conf_schema": "5 3 * * *",
+    "create_or_update_category_tree_and_nodes": "15 3 * * *",
+    "create_or_update_category_attributes": "30 3 * * *",
+    "create_or_update_attributes": "45 3 * * *",
+    "insert_and_update_products": 300,
+    "check_products": 120,
+    "delete_products": 900,
+    "check_delete_products": 300,
+    "insert_and_update_stocks": 120,
+    "check_stocks": 120,
+    "insert_and_update_prices": 120,
+    "check_prices": 120,
+    "insert_and_update_images": 900,
+    "check_images": 300,
+}
+DAY = 24 * 3600
+MANUAL_ONLY = ("ping", "update_products", "update_stocks", "update_prices", "update_images")
+TASK_NAMES = frozenset(DEFAULT_SCHEDULE) | frozenset(MANUAL_ONLY)
+
+
+class ScheduleError(ValueError):
+    """``BEAT_SCHEDULE`` is not usable; the message names every bad entry."""
+
+
+def parse_overrides(raw: str | None, known: frozenset[str] = TASK_NAMES) -> dict[str, Interval]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ScheduleError(f"BEAT_SCHEDULE: not JSON ({error.msg})") from None
+    if not isinstance(data, dict):
+        raise ScheduleError("BEAT_SCHEDULE: must be a JSON object of task name -> schedule")
+    problems = []
+    for name, value in data.items():
+        if name not in known:
+            problems.append(f"BEAT_SCHEDULE: unknown task {name!r}")
+        elif value is not None and not _valid(value):
+            problems.append(
+                f"BEAT_SCHEDULE: {name} must be seconds (> 0), a crontab string or null"
+            )
+    if problems:
+        raise ScheduleError("; ".join(problems))
+    return data
+
+
+def _valid(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value > 0
+    if isinstance(value, str):
+        try:
+            _crontab(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def _crontab(text: str) -> crontab:
+    parts = text.split()
+    if len(parts) != 5:
+        raise ValueError("a crontab has five fields")
+    minute, hour, day_of_month, month_of_year, day_of_week = parts
+    return crontab(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+    )
+
+
+def beat_schedule(overrides: str | None) -> dict[str, dict[str, Any]]:
+    """Celery's ``beat_schedule``: defaults, then overrides; ``None`` entries dropped."""
+    merged: dict[str, Interval] = {**DEFAULT_SCHEDULE, **parse_overrides(overrides)}
+    schedule: dict[str, dict[str, Any]] = {}
+    for name, value in merged.items():
+        if value is None:
+            continue
+        every: Any = float(value) if isinstance(value, int | float) else _crontab(value)
+        expires = float(value) if isinstance(value, int | float) else DAY
+        schedule[name] = {
+            "task": PREFIX + name,
+            "schedule": every,
+            "options": {"expires": expires},
+        }
+    return schedule
