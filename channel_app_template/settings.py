@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     omnitron_password: SecretStr | None = None
     omnitron_channel_id: int | None = Field(default=None, gt=0)
     omnitron_catalog_id: int | None = Field(default=None, gt=0)
-    omnitron_module: str = "channel_app_template.akinon"
+    omnitron_module: str = "channel_app_template.akinon.integration"
     channel_module: str = "channel_app_template.channel.reference.integration"
     omnitron_concurrency: int = Field(default=8, ge=1, le=64)
     omnitron_connect_timeout: float = Field(default=5.0, gt=0)

@@ -1,9 +1,2 @@
-"""The Omnitron side: the REST client and the OmnitronIntegration.
-
-``OMNITRON_MODULE`` names a module exposing ``OmnitronIntegration``; this package is the
-default one.
-"""
-
-from channel_app_template.akinon.integration import OmnitronIntegration
-
-__all__ = ["OmnitronIntegration"]
+"""The Omnitron side: the REST client (:mod:`.client`) and the engine's facade over it,
+``OmnitronIntegration`` (:mod:`.integration`, the default ``OMNITRON_MODULE``)."""
