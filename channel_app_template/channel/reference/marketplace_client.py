@@ -38,7 +38,9 @@ with 429/408; any other doubt raises :class:`AmbiguousWriteError` and is never r
 Errors are the project's (:mod:`channel_app_template.core.errors`): ``RetryLater`` /
 ``RateLimited`` (try the run again later), ``AmbiguousWriteError`` (look before repeating),
 ``AuthenticationError`` (bad API key), ``NotFoundError`` (404), ``RunError`` (the request or
-the answer broke the contract, e.g. 400/413 for a malformed bulk request).
+the answer broke the contract, e.g. 400/413 for a malformed bulk request). An error's
+``payload`` is the marketplace's error object ``{"code", "message", "details"?}``, so
+``error.code`` is its machine-readable code (``rate_limited``, ``too_many_items``...).
 """
 
 from __future__ import annotations
@@ -298,17 +300,15 @@ def _nothing_was_sent(error: requests.RequestException) -> bool:
 
 
 def _payload(response: requests.Response) -> Any:
+    """The error object of an error body (``{"code", "message", "details"?}``), so that
+    ``ChannelAppError.code`` is the marketplace's code; other bodies as they came."""
     try:
-        return response.json()
+        body = response.json()
     except ValueError:
         return response.text[:MAX_ERROR_BODY]
-
-
-def _error_code(payload: Any) -> str | None:
-    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-        code = payload["error"].get("code")
-        return str(code) if code is not None else None
-    return None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"]
+    return body
 
 
 class MarketplaceClient:
@@ -636,7 +636,7 @@ class MarketplaceClient:
             "method": method,
             "path": path,
         }
-        code = _error_code(payload)
+        code = payload.get("code") if isinstance(payload, dict) else None
         if status >= 500 and not repeatable:
             return AmbiguousWriteError(
                 f"{method} {path} answered {status}; it may have been applied, look it up "

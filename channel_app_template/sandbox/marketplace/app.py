@@ -38,14 +38,16 @@ def create_app(
 ) -> ASGIApp:
     """Build the marketplace on the SQLite file ``state_path`` (``":memory:"`` for unit tests).
 
-    Returns the fault middleware wrapping the FastAPI app; the FastAPI app is at ``.app`` and
+    ``clock`` (seconds; wall time by default) drives batch delays, timestamps and the rate
+    limiter, so unit tests can move time by hand. Returns the fault middleware wrapping the
+    FastAPI app; the FastAPI app is at ``.app`` and
     its ``state.market`` holds store, faults, rate limiter and API keys.
     """
     store = MarketStore(state_path, seed=seed, batch_delay=batch_delay, clock=clock)
     market = Market(
         store=store,
         faults=faults or FaultConfig(),
-        limiter=RateLimiter(rate=rate_limit, burst=rate_burst),
+        limiter=RateLimiter(rate=rate_limit, burst=rate_burst, clock=clock),
         api_keys=tuple(api_keys) or (DEFAULT_API_KEY,),
         defaults={
             "batch_delay_seconds": batch_delay,
