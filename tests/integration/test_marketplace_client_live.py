@@ -86,6 +86,10 @@ def test_full_catalog_cycle(market: MarketplaceSim) -> None:
         gone = client.get_product("SKU-0000001")
         assert gone is not None and gone.status == "deleted"
         assert client.get_product("SKU-0000404") is None
+        by_id = client.delete_products_by_id(["MP00000002", "MP00000404"])
+        assert [(i.ok, i.sku) for i in by_id.items] == [(True, "SKU-0000002"), (False, None)]
+        assert by_id.rejected[0].reasons[0].code == "unknown_product"
+        assert list(client.iter_products()) == []
 
 
 def test_transient_errors_are_retried(market: MarketplaceSim) -> None:

@@ -406,6 +406,37 @@ def test_delete_is_idempotent(client: TestClient, clock: Clock) -> None:
     assert client.get(f"{API}/products/SKU-0000001").json()["status"] == "active"
 
 
+def test_delete_by_product_id(client: TestClient, clock: Clock) -> None:
+    upsert(client, clock, [product_payload(1), product_payload(2)])
+    payload = {
+        "items": [
+            {"product_id": "MP00000002"},
+            {"product_id": "MP00000099"},
+            {"product_id": "junk"},
+            {"product_id": 5},
+            {"product_id": "MP00000002"},
+            {"sku": "SKU-0000001"},
+        ]
+    }
+    for _ in range(2):
+        items = client.post(f"{API}/products/delete", json=payload).json()["items"]
+        assert [(i["status"], i["sku"], i["product_id"]) for i in items] == [
+            ("accepted", "SKU-0000002", "MP00000002"),
+            ("rejected", None, "MP00000099"),
+            ("rejected", None, "junk"),
+            ("rejected", None, None),
+            ("rejected", None, None),
+            ("accepted", "SKU-0000001", "MP00000001"),
+        ]
+        assert [i["reasons"][0]["code"] for i in items[1:5]] == [
+            "unknown_product",
+            "unknown_product",
+            "invalid_type",
+            "duplicate_sku_in_request",
+        ]
+    assert client.get("/_sandbox/counts/").json()["products"] == 0
+
+
 def test_product_listing(client: TestClient, clock: Clock) -> None:
     upsert(client, clock, [product_payload(i) for i in range(1, 6)])
     page = client.get(f"{API}/products?limit=2&offset=2").json()

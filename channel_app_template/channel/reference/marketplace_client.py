@@ -11,6 +11,7 @@ Quick tour::
     client.update_prices([PriceUpdate(sku="A", list_price=Decimal("10"), currency="TRY")])
     client.update_images([ImageUpdate(sku="A", images=[...])])  # BatchSummary, async
     client.delete_products(["A"])                        # BulkResult, synchronous
+    client.delete_products_by_id(["MP00000001"])         # the same, by marketplace id
 
 Which call is which style: product upserts and image updates are **asynchronous** (202 + a
 ``batch_id``; poll :meth:`MarketplaceClient.get_batch` until ``completed``); stock, price and
@@ -426,6 +427,12 @@ class MarketplaceClient:
     def delete_products(self, skus: Sequence[str]) -> BulkResult:
         """Delete by SKU (idempotent); unknown SKUs come back rejected with ``unknown_sku``."""
         return self._bulk("POST", "/products/delete", [{"sku": sku} for sku in skus])
+
+    def delete_products_by_id(self, product_ids: Sequence[str]) -> BulkResult:
+        """Delete by the marketplace's ``product_id`` (idempotent); results carry the SKU;
+        unknown ids come back rejected with ``unknown_product``."""
+        items = [{"product_id": pid} for pid in product_ids]
+        return self._bulk("POST", "/products/delete", items)
 
     def get_batch(self, batch_id: str, *, item_status: str | None = None) -> Batch:
         """A batch with **all** its item results (pages of 1000 are fetched and joined).

@@ -31,6 +31,7 @@ all of its reasons, not just the first. The rules, by code:
                                           ``negative_stock``)
 ``negative_stock``                        stock below zero
 ``unknown_sku``                           (updates, deletes) no live product with that SKU
+``unknown_product``                       (deletes by ``product_id``) no product with that id
 ========================================  ======================================================
 """
 

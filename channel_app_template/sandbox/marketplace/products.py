@@ -53,7 +53,7 @@ def product_id(row_id: int) -> str:
     return f"MP{row_id:08d}"
 
 
-def _chunks(values: list[str]) -> Iterable[list[str]]:
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
 
@@ -355,43 +355,92 @@ def apply_images(
     )
 
 
+def parse_product_id(value: str) -> int | None:
+    """``MP00000042`` -> 42; anything else -> None."""
+    if len(value) == 10 and value.startswith("MP") and value[2:].isdigit():
+        return int(value[2:])
+    return None
+
+
 def delete(store: MarketStore, items: list[Any]) -> list[ItemResult]:
-    """Soft delete by SKU; deleting an already deleted SKU is accepted again (idempotent)."""
-
-    def check(item: Any) -> tuple[dict[str, Any] | None, list[Reason]]:
+    """Soft delete by ``sku`` or by ``product_id`` (one per item). Deleting an already
+    deleted product is accepted again (idempotent); an unknown SKU is ``unknown_sku``, an
+    unknown product id ``unknown_product``."""
+    results: list[ItemResult | None] = [None] * len(items)
+    wanted: list[tuple[int, str, str]] = []  # (index, "sku" | "product_id", value)
+    seen: set[tuple[str, str]] = set()
+    for index, item in enumerate(items):
         if not isinstance(item, dict):
-            return None, [reason("invalid_item", None, "each item must be an object")]
+            results[index] = ItemResult(
+                index, None, "rejected", reasons=(reason("invalid_item", None, "not an object"),)
+            )
+            continue
         reasons: list[Reason] = []
-        sku = validate_sku(item.get("sku"), reasons)
-        return (None, reasons) if sku is None else ({"sku": sku}, [])
-
+        if item.get("product_id") is not None and item.get("sku") is None:
+            pid = item["product_id"]
+            if not isinstance(pid, str):
+                reasons.append(reason("invalid_type", "product_id", "product_id is a string"))
+            key = ("product_id", str(pid))
+        else:
+            key = ("sku", str(validate_sku(item.get("sku"), reasons)))
+        if reasons:
+            results[index] = ItemResult(index, _sku_of(item), "rejected", reasons=tuple(reasons))
+            continue
+        if key in seen:
+            results[index] = ItemResult(
+                index,
+                _sku_of(item),
+                "rejected",
+                reasons=(
+                    reason("duplicate_sku_in_request", key[0], "this product appears earlier"),
+                ),
+            )
+            continue
+        seen.add(key)
+        wanted.append((index, *key))
     with store.tx() as conn:
-        results, valid = _first_pass(items, check)
-        known: dict[str, tuple[int, str]] = {}
-        skus = [clean["sku"] for _, clean in valid]
+        by_sku: dict[str, tuple[int, str, str]] = {}
+        by_id: dict[int, tuple[int, str, str]] = {}
+        skus = [value for _, kind, value in wanted if kind == "sku"]
+        ids = [
+            pid
+            for _, kind, value in wanted
+            if kind == "product_id" and (pid := parse_product_id(value)) is not None
+        ]
         for part in _chunks(skus):
             marks = ", ".join("?" * len(part))
             for row_id, sku, status in conn.execute(
                 f"SELECT id, sku, status FROM products WHERE sku IN ({marks})", part
             ):
-                known[sku] = (row_id, status)
+                by_sku[sku] = (row_id, sku, status)
+        for part in _chunks(ids):
+            marks = ", ".join("?" * len(part))
+            for row_id, sku, status in conn.execute(
+                f"SELECT id, sku, status FROM products WHERE id IN ({marks})", part
+            ):
+                by_id[row_id] = (row_id, sku, status)
         now = store.clock()
         live = []
-        for index, clean in valid:
-            hit = known.get(clean["sku"])
+        for index, kind, value in wanted:
+            if kind == "sku":
+                hit = by_sku.get(value)
+                missing = reason("unknown_sku", "sku", "no product with this SKU")
+            else:
+                row = parse_product_id(value)
+                hit = None if row is None else by_id.get(row)
+                missing = reason("unknown_product", "product_id", "no product with this id")
             if hit is None:
                 results[index] = ItemResult(
                     index,
-                    clean["sku"],
+                    value if kind == "sku" else None,
                     "rejected",
-                    reasons=(reason("unknown_sku", "sku", "no product with this SKU"),),
+                    product_id=None if kind == "sku" else value,
+                    reasons=(missing,),
                 )
                 continue
-            if hit[1] == ACTIVE:
+            if hit[2] == ACTIVE:
                 live.append((now, hit[0]))
-            results[index] = ItemResult(
-                index, clean["sku"], "accepted", product_id=product_id(hit[0])
-            )
+            results[index] = ItemResult(index, hit[1], "accepted", product_id=product_id(hit[0]))
         conn.executemany(
             "UPDATE products SET status = 'deleted', updated_at = ? WHERE id = ?", live
         )

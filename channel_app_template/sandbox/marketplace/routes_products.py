@@ -9,7 +9,7 @@ path                               method  answer
 ``/api/v1/products/stock``         PUT     200 per-item results (synchronous)
 ``/api/v1/products/prices``        PUT     200 per-item results (synchronous)
 ``/api/v1/products/images``        PUT     202 batch (``image_update``)
-``/api/v1/products/delete``        POST    200 per-item results (synchronous)
+``/api/v1/products/delete``        POST    200 per-item results (by sku or product_id)
 ``/api/v1/batches``                GET     200 recent batches (``status``, ``limit``)
 ``/api/v1/batches/{batch_id}``     GET     200 batch + a page of item results / 404
 =================================  ======  ==========================================
