@@ -293,6 +293,23 @@ def test_zero_delay_completes_at_once(clock: Clock) -> None:
     assert body["status"] == "completed" and body["accepted_count"] == 1
 
 
+def test_a_failing_processor_rejects_its_batch_and_moves_on(
+    client: TestClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channel_app_template.sandbox.marketplace import batches, products
+
+    def explode(store: Any, conn: Any, items: list[Any]) -> list[Any]:
+        products.apply_upsert(store, conn, items)  # writes that must be rolled back
+        raise RuntimeError("bug")
+
+    monkeypatch.setitem(batches.PROCESSORS, "product_upsert", explode)
+    batch = upsert(client, clock, [product_payload(1)])
+    assert batch["items"][0]["reasons"][0]["code"] == "processing_failed"
+    assert client.get(f"{API}/products/SKU-0000001").status_code == 404
+    monkeypatch.undo()
+    assert upsert(client, clock, [product_payload(1)])["accepted_count"] == 1
+
+
 def test_idempotency_key_replays_the_first_batch(client: TestClient, clock: Clock) -> None:
     headers = {"Idempotency-Key": "k-1"}
     items = {"items": [product_payload(1)]}

@@ -74,6 +74,9 @@ def test_valid_item_is_normalised(cat: Catalog) -> None:
         ({"price": {"list_price": "1.234", "currency": "TRY"}}, ["invalid_price"]),
         ({"price": {"list_price": "abc", "currency": "TRY"}}, ["invalid_price"]),
         ({"price": {"list_price": True, "currency": "TRY"}}, ["invalid_price"]),
+        ({"price": {"list_price": "1e30", "currency": "TRY"}}, ["invalid_price"]),
+        ({"price": {"list_price": float("inf"), "currency": "TRY"}}, ["invalid_price"]),
+        ({"price": {"list_price": "NaN", "currency": "TRY"}}, ["invalid_price"]),
         (
             {"price": {"list_price": "10", "sale_price": "11", "currency": "TRY"}},
             ["sale_price_above_list_price"],

@@ -1,1 +1,17 @@
-"""A reference marketplace with an API of its own, for the reference integration."""
+"""A reference marketplace with an API of its own, for the reference integration.
+
+Layout (one module per concern; a new resource is a new module, not a rewrite):
+
+* ``app.py`` builds the ASGI app; ``context.py`` holds the per-app state and the ``/api/``
+  guard (API key, rate limit, settling due batches); ``errors.py`` the error envelope;
+  ``http.py`` request parsing; ``ratelimit.py`` the token bucket.
+* ``store.py`` opens the SQLite file and assembles the schema from each module's ``DDL``;
+  ``seed.py`` the fixed reference data; ``catalog.py`` categories, attributes and the
+  validation rules; ``products.py`` product writes; ``batches.py`` asynchronous batches with a
+  processor registry.
+* ``routes_catalog.py``, ``routes_products.py``, ``routes_sandbox.py`` the HTTP surface.
+
+Orders will be ``orders.py`` (its ``DDL``, ``DATA_TABLES`` and, for asynchronous
+acknowledgements, ``register_kind`` processors) plus ``routes_orders.py``, added to the tuples in
+``store.py`` and the ``register`` calls in ``app.py``.
+"""

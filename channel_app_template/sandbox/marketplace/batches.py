@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from .errors import api_error
 
 if TYPE_CHECKING:
     from .store import MarketStore
+
+logger = logging.getLogger(__name__)
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
@@ -138,7 +141,25 @@ def settle(store: MarketStore, *, force: bool = False) -> int:
             (PROCESSING, float("inf") if force else now),
         ).fetchall()
         for seq, kind, payload in rows:
-            results = PROCESSORS[kind](store, conn, json.loads(payload))
+            items = json.loads(payload)
+            conn.execute("SAVEPOINT batch")
+            try:
+                results = PROCESSORS[kind](store, conn, items)
+            except Exception:  # a bug must not wedge every later request on this batch
+                conn.execute("ROLLBACK TO batch")
+                logger.exception("processing batch %s failed", seq)
+                results = [
+                    ItemResult(
+                        index,
+                        None,
+                        "rejected",
+                        reasons=(
+                            {"code": "processing_failed", "message": "the marketplace failed"},
+                        ),
+                    )
+                    for index in range(len(items))
+                ]
+            conn.execute("RELEASE batch")
             conn.executemany(
                 "INSERT OR REPLACE INTO batch_items (batch_seq, idx, sku, status, product_id, "
                 "reasons) VALUES (?, ?, ?, ?, ?, ?)",

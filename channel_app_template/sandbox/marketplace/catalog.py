@@ -67,6 +67,7 @@ MAX_IMAGES = 8
 MAX_STOCK = 1_000_000
 CURRENCIES = frozenset({"TRY", "USD", "EUR"})
 CENT = Decimal("0.01")
+MAX_PRICE = Decimal(10**9)
 
 Reason = dict[str, str]
 
@@ -204,7 +205,10 @@ def parse_money(value: Any, name: str, reasons: list[Reason]) -> Decimal | None:
     except InvalidOperation:
         reasons.append(reason("invalid_price", name, f"{name} must be a decimal"))
         return None
-    if not amount.is_finite() or amount != amount.quantize(CENT, rounding="ROUND_HALF_UP"):
+    if not amount.is_finite() or abs(amount) > MAX_PRICE:
+        reasons.append(reason("invalid_price", name, f"{name} must be at most {MAX_PRICE}"))
+        return None
+    if amount != amount.quantize(CENT):
         reasons.append(reason("invalid_price", name, f"{name} must have at most 2 decimals"))
         return None
     if amount <= 0:
