@@ -111,6 +111,7 @@ def test_429_is_honoured_with_retry_after(market: MarketplaceSim) -> None:
 
     with market.client(sleep=sleep) as client:
         client.list_categories()
+        assert client.rate_limit_remaining == 0
         # the bucket is empty: the server answers 429 + Retry-After 1 until a token is back
         assert len(client.list_categories()) == 12
     assert slept == [1.0]

@@ -473,8 +473,10 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient, clock: Cloc
         ]
         == 2
     )
-    assert client.get(f"{API}/categories").status_code == 200
-    assert client.get(f"{API}/categories").status_code == 200
+    first = client.get(f"{API}/categories")
+    assert first.headers["x-ratelimit-limit"] == "2"
+    assert first.headers["x-ratelimit-remaining"] == "1"
+    assert client.get(f"{API}/categories").headers["x-ratelimit-remaining"] == "0"
     refused = client.get(f"{API}/categories")
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
@@ -486,6 +488,7 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient, clock: Cloc
     assert client.get(f"{API}/categories").status_code == 200
     client.post("/_sandbox/settings/", json={"rate_limit": 0})
     assert all(client.get(f"{API}/categories").status_code == 200 for _ in range(20))
+    assert "x-ratelimit-remaining" not in client.get(f"{API}/categories").headers
 
 
 # ------------------------------------------------------------------------ /_sandbox/

@@ -354,6 +354,8 @@ class MarketplaceClient:
         )
         self.requests_sent = 0
         self.retries = 0
+        # ``X-RateLimit-Remaining`` of the last answer that had one: pace bulk loops with it
+        self.rate_limit_remaining: int | None = None
 
     def __repr__(self) -> str:
         return f"MarketplaceClient({self.base_url!r})"
@@ -591,6 +593,9 @@ class MarketplaceClient:
                     path=path,
                 ) from error
             status = response.status_code
+            remaining = response.headers.get("X-RateLimit-Remaining")
+            if remaining is not None and remaining.isdigit():
+                self.rate_limit_remaining = int(remaining)
             if status < 300:
                 try:
                     return response.json() if response.content else None

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channel_app_template.sandbox.common.errors import ApiError
 from channel_app_template.sandbox.common.faults import FaultConfig, FaultMiddleware
@@ -40,8 +40,8 @@ def create_app(
 
     ``clock`` (seconds; wall time by default) drives batch delays, timestamps and the rate
     limiter, so unit tests can move time by hand. Returns the fault middleware wrapping the
-    FastAPI app; the FastAPI app is at ``.app`` and
-    its ``state.market`` holds store, faults, rate limiter and API keys.
+    FastAPI app (through the rate-limit header layer); ``market_from`` reaches its
+    ``state.market``: store, faults, rate limiter and API keys.
     """
     store = MarketStore(state_path, seed=seed, batch_delay=batch_delay, clock=clock)
     market = Market(
@@ -80,10 +80,32 @@ def create_app(
     routes_catalog.register(app)
     routes_products.register(app)
     routes_sandbox.register(app)
-    return FaultMiddleware(app, market.faults, error_body=fault_body)
+    return FaultMiddleware(RateLimitHeaders(app), market.faults, error_body=fault_body)
+
+
+class RateLimitHeaders:
+    """Adds ``X-RateLimit-Limit``/``-Remaining`` (set by the guard) to successful answers,
+    so a client can pace itself before it meets a 429."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("rate_limit_headers")
+                if extra and message["status"] != 429:
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def market_from(asgi: Any) -> Market:
     """The ``Market`` behind an app returned by ``create_app`` (for in-process tests)."""
-    market: Market = asgi.app.state.market
+    market: Market = asgi.app.app.state.market
     return market

@@ -43,7 +43,12 @@ def guard(request: Request) -> Market:
             "unauthorized",
             f"Missing or invalid API key in the {API_KEY_HEADER} header.",
         )
-    allowed, wait, _ = market.limiter.take(key)
+    allowed, wait, left = market.limiter.take(key)
+    if market.limiter.rate > 0:
+        request.state.rate_limit_headers = [
+            (b"x-ratelimit-limit", f"{market.limiter.rate:g}".encode()),
+            (b"x-ratelimit-remaining", str(left).encode()),
+        ]
     if not allowed:
         raise api_error(
             429,
