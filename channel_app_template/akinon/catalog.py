@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from channel_app_template.akinon.endpoints import EndpointGroup
+from channel_app_template.akinon.endpoints import ID_CHUNK, EndpointGroup, T, chunked, join_ids
 from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.models import (
     Attribute,
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 BATCH_TRANSITION_REFUSED = "batch_request_status_100_1"
 PRODUCT_TYPE_SIMPLE = 0
 PENDING_KINDS = ("inserts", "updates")
+SETUP_PAGE_SIZE = 500  # attribute configs / values / value configs per page
 
 
 class CatalogApi(EndpointGroup):
@@ -245,7 +246,84 @@ class CatalogApi(EndpointGroup):
         path = self.channel_path("category_nodes")
         return self.list_of(path, CategoryNode, filters, page_size=page_size)
 
+    def category_trees(self, **filters: Any) -> Paginated[CategoryTree]:
+        """The channel's category trees, e.g. ``name__exact`` to find one after a lost answer."""
+        return self.list_of(self.channel_path("category_trees"), CategoryTree, filters)
+
+    def category_nodes_by_ids(self, pks: Iterable[int]) -> Iterator[CategoryNode]:
+        return self.by_ids(self.channel_path("category_nodes"), CategoryNode, pks)
+
+    def delete_category_node(self, pk: int) -> None:
+        """Delete a node and its subtree; a 404 (already gone, e.g. our own earlier attempt
+        whose answer was lost) counts as done. Omnitron refuses a tree's root (406)."""
+        try:
+            self.http.delete(self.channel_path("category_nodes", pk))
+        except NotFoundError:
+            logger.info("category node %s was already deleted", pk)
+
+    def move_category_node(
+        self, pk: int, target: int, position: str = "last-child"
+    ) -> CategoryNode:
+        """``category_nodes/move/``: the node (with its subtree) becomes a child of ``target``.
+
+        The path is in Akinon's public docs; the body (treebeard's ``move(target, pos)``:
+        ``{node, target, pos}``) is inferred. A POST, so never repeated blindly: after an
+        ambiguous failure read the node back and compare its parent.
+        """
+        body = {"node": pk, "target": target, "pos": position}
+        return self.create(self.channel_path("category_nodes", "move"), CategoryNode, body)
+
     # Attributes ---------------------------------------------------------------------------
+
+    def attribute_sets_by_remote_ids(self, remote_ids: Iterable[str]) -> Iterator[AttributeSet]:
+        """``remote_id__in`` chunk by chunk (callers should still compare ``remote_id``)."""
+        return self.by_ids(
+            self.channel_path("attribute_sets"), AttributeSet, remote_ids, lookup="remote_id__in"
+        )
+
+    def attributes_by_ids(self, pks: Iterable[int]) -> Iterator[Attribute]:
+        return self.by_ids(self.channel_path("attributes"), Attribute, pks)
+
+    def attribute_set_configs_of_sets(
+        self, attribute_sets: Iterable[int], content_type: str | None = None
+    ) -> Iterator[AttributeSetConfig]:
+        """The set configs (``object_id`` + ``content_type``) of the given sets."""
+        extra = {"content_type__model": content_type} if content_type else {}
+        return self._all_of_chunks(
+            "attribute_set_configs", AttributeSetConfig, "attribute_set__in", attribute_sets, extra
+        )
+
+    def attribute_configs_of_sets(self, attribute_sets: Iterable[int]) -> Iterator[AttributeConfig]:
+        """Every attribute config of the given sets."""
+        return self._all_of_chunks(
+            "attribute_configs", AttributeConfig, "attribute_set__in", attribute_sets
+        )
+
+    def attribute_values_of_attributes(self, attributes: Iterable[int]) -> Iterator[AttributeValue]:
+        """Every value of the given attributes."""
+        return self._all_of_chunks("attribute_values", AttributeValue, "attribute__in", attributes)
+
+    def attribute_value_configs_of_sets(
+        self, attribute_sets: Iterable[int]
+    ) -> Iterator[AttributeValueConfig]:
+        """Every value config of the given sets."""
+        return self._all_of_chunks(
+            "attribute_value_configs", AttributeValueConfig, "attribute_set__in", attribute_sets
+        )
+
+    def _all_of_chunks(
+        self,
+        resource: str,
+        model: type[T],
+        lookup: str,
+        ids: Iterable[int],
+        extra: Mapping[str, Any] | None = None,
+    ) -> Iterator[T]:
+        """Like :meth:`by_ids`, for lookups with many rows per id: big pages, not id-sized."""
+        path = self.channel_path(resource)
+        for part in chunked(dict.fromkeys(ids), ID_CHUNK):
+            query = {**(extra or {}), lookup: join_ids(part)}
+            yield from self.list_of(path, model, query, page_size=SETUP_PAGE_SIZE)
 
     def attribute_sets(self, **filters: Any) -> Paginated[AttributeSet]:
         return self.list_of(self.channel_path("attribute_sets"), AttributeSet, filters)

@@ -1,0 +1,330 @@
+"""Setup flows without services: the pure parts, and the flows over small in-memory fakes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, cast
+
+import pytest
+
+from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.akinon.models import CategoryNode, Channel, IntegrationAction
+from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
+from channel_app_template.core.dto import (
+    CategoryDto,
+    CategoryNodeDto,
+    CategoryTreeDto,
+    ChannelConfSchemaField,
+    ConfDataType,
+)
+from channel_app_template.core.errors import AmbiguousWriteError, ItemError, RetryLater, RunError
+from channel_app_template.core.setup_attributes import AttributeSpec, Category, _merge, _pk_of
+from channel_app_template.core.setup_common import Tally, actions_for_remote_ids, now_stamp
+from channel_app_template.core.setup_flows import (
+    ENGINE_CONF_FIELDS,
+    create_or_update_category_attributes,
+    fetch_categories,
+    update_channel_conf_schema,
+)
+from channel_app_template.core.setup_tree import (
+    LocalTree,
+    TreeSync,
+    clip,
+    is_refusal,
+    temporary_name,
+)
+
+CONTEXT = IntegrationContext(1, 1, logging.getLogger("tests.unit.setup"))
+
+
+def tree_node(pk: int, path: str, depth: int, name: str | None = None) -> CategoryNode:
+    return CategoryNode(pk=pk, name=name or f"n{pk}", path=path, depth=depth)
+
+
+# --- the local tree ----------------------------------------------------------------------
+
+
+def test_local_tree_parents_come_from_paths() -> None:
+    root = tree_node(1, "0001", 1, "Root")
+    rows = [
+        root,
+        tree_node(2, "00010001", 2),
+        tree_node(3, "000100010001", 3),
+        tree_node(4, "00010002", 2),
+        tree_node(9, "0002", 1),  # another tree: ignored
+        tree_node(8, "000100090001", 3),  # parent not listed (moving): kept, parent unknown
+    ]
+    tree = LocalTree.read(root, rows)
+    assert {pk: n.parent for pk, n in tree.nodes.items()} == {1: None, 2: 1, 3: 2, 4: 1, 8: None}
+    assert tree.child_named(1, "n2") == 2 and tree.child_named(2, "n3") == 3
+    assert sorted(tree.subtree(2)) == [2, 3]
+    assert tree.has_ancestor_in(3, {2}) and not tree.has_ancestor_in(4, {2})
+    tree.rename(3, "x")
+    assert tree.child_named(2, "x") == 3 and tree.child_named(2, "n3") is None
+    tree.move(3, 4)
+    assert tree.child_named(4, "x") == 3 and tree.child_named(2, "x") is None
+    tree.drop(4)
+    assert set(tree.nodes) == {1, 2, 8}
+
+
+def test_local_tree_needs_a_root_path() -> None:
+    with pytest.raises(RunError):
+        LocalTree.read(CategoryNode(pk=1, name="Root"), [])
+
+
+def test_flatten_is_parents_first_and_drops_repeated_remote_ids() -> None:
+    def n(remote_id: str, *children: CategoryNodeDto) -> CategoryNodeDto:
+        return CategoryNodeDto(name=remote_id.upper(), remote_id=remote_id, children=list(children))
+
+    tree = CategoryTreeDto(roots=[n("a", n("a1", n("a11")), n("x")), n("b", n("x"), n("b1"))])
+    order = [(dto.remote_id, parent) for dto, parent in TreeSync.flatten(tree)]
+    assert order == [
+        ("a", None),
+        ("b", None),
+        ("a1", "a"),
+        ("x", "a"),
+        ("b1", "b"),
+        ("a11", "a1"),
+    ]
+
+
+def test_names_fit_omnitron() -> None:
+    assert clip("  x" * 40) == ("  x" * 40).strip()[:64]
+    long = temporary_name("n" * 80, 12345)
+    assert len(long) == 64 and long.endswith(" ~12345")
+
+
+def test_refusals_fail_the_object_other_errors_the_run() -> None:
+    assert is_refusal(ItemError("400"))
+    assert is_refusal(AmbiguousWriteError("lost"))
+    assert is_refusal(RunError("no such route", status_code=405))
+    assert not is_refusal(RunError("garbage", status_code=200))
+
+
+# --- attributes ----------------------------------------------------------------------------
+
+
+def test_specs_of_one_attribute_are_merged_with_all_their_values() -> None:
+    merged = _merge(
+        [
+            AttributeSpec("c", "Colour", (("red", "Red"), ("blue", "Blue"))),
+            AttributeSpec("s", "Size", (("m", "M"),)),
+            AttributeSpec("c", "Color", (("red", "Rouge"), ("green", "Green"))),
+        ]
+    )
+    assert merged["c"].name == "Colour"
+    assert merged["c"].values == (("red", "Red"), ("blue", "Blue"), ("green", "Green"))
+    assert list(merged) == ["c", "s"]
+
+
+def test_nested_or_flat_ids() -> None:
+    assert _pk_of(3) == 3 and _pk_of({"pk": 4, "name": "x"}) == 4 and _pk_of(None) is None
+
+
+def test_tally_keeps_declared_keys() -> None:
+    tally = Tally()
+    tally["created"] += 2
+    tally["extra"] += 1
+    assert tally.summary(("created", "moved"), tree=1) == {
+        "created": 2,
+        "moved": 0,
+        "extra": 1,
+        "tree": 1,
+    }
+    assert now_stamp().endswith("Z") and len(now_stamp()) == 27
+
+
+# --- fakes -----------------------------------------------------------------------------------
+
+
+class FakeCatalog:
+    """Just what the unit-tested flows call, recording every call."""
+
+    channel_id = 1
+
+    def __init__(self) -> None:
+        self.schema: dict[str, Any] = {}
+        self.patches: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, Any]] = []
+        self.actions: list[IntegrationAction] = []
+        self.nodes: dict[int, CategoryNode] = {}
+
+    def get_channel(self) -> Channel:
+        return Channel(pk=1, schema=dict(self.schema))
+
+    def update_channel_schema(self, schema: dict[str, Any]) -> Channel:
+        self.patches.append(dict(schema))
+        self.schema.update(schema)
+        return self.get_channel()
+
+    def integration_actions_for_remote_ids(
+        self, model: str, remote_ids: list[str]
+    ) -> Iterator[IntegrationAction]:
+        self.calls.append(("in", list(remote_ids)))
+        return iter(a for a in self.actions if a.remote_id in remote_ids)
+
+    def integration_actions(self, **filters: Any) -> Any:
+        self.calls.append(("list", filters))
+        catalog = self
+
+        class Query:
+            def __iter__(self) -> Iterator[IntegrationAction]:
+                wanted = filters.get("remote_id__exact")
+                return iter(a for a in catalog.actions if wanted in (None, a.remote_id))
+
+            def pages(self) -> Iterator[list[IntegrationAction]]:
+                yield sorted(catalog.actions, key=lambda a: a.version_date or "")
+
+        return Query()
+
+    def category_nodes_by_ids(self, pks: Any) -> Iterator[CategoryNode]:
+        wanted = list(pks)
+        self.calls.append(("nodes", wanted))
+        return iter(self.nodes[pk] for pk in wanted if pk in self.nodes)
+
+    def update_integration_action(self, pk: int, changes: dict[str, Any]) -> None:
+        self.calls.append(("touch", pk))
+
+    def report_error(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(("report", kwargs["error_code"]))
+
+
+class FakeOmnitron:
+    def __init__(self) -> None:
+        self.catalog_api = FakeCatalog()
+
+    def update_channel_schema(self, schema: dict[str, Any]) -> Channel:
+        return self.catalog_api.update_channel_schema(schema)
+
+    def report(self, model: str, pk: int, *, code: str, description: str, **_: Any) -> None:
+        self.catalog_api.report_error(model, pk, error_code=code)
+
+
+def fake_omnitron() -> tuple[OmnitronIntegration, FakeCatalog]:
+    fake = FakeOmnitron()
+    return cast(OmnitronIntegration, fake), fake.catalog_api
+
+
+class SchemaChannel(ChannelIntegration):
+    def check_connection(self) -> None:
+        return None
+
+    def get_channel_conf_schema(self) -> list[ChannelConfSchemaField]:
+        return [
+            ChannelConfSchemaField(key="token", label="API token", required=True),
+            ChannelConfSchemaField(
+                key="WAREHOUSE_CODES",
+                label="Warehouses",
+                data_type=ConfDataType.JSON,
+                required=True,
+            ),
+        ]
+
+
+def test_conf_schema_written_once_and_never_again() -> None:
+    omnitron, catalog = fake_omnitron()
+    catalog.schema = {"custom": {"key": "custom"}}
+    channel = SchemaChannel(ChannelConfig(), CONTEXT)
+    first = update_channel_conf_schema(omnitron, channel)
+    assert first["written"] and first["fields"] == len(ENGINE_CONF_FIELDS) + 1
+    assert catalog.schema["WAREHOUSE_CODES"]["required"] is True  # the channel's version
+    assert catalog.schema["custom"] == {"key": "custom"} and "custom" not in catalog.patches[0]
+    second = update_channel_conf_schema(omnitron, channel)
+    assert not second["written"] and len(catalog.patches) == 1
+    catalog.schema["token"] = {**catalog.schema["token"], "label": "old"}
+    third = update_channel_conf_schema(omnitron, channel)
+    assert third["changed"] == ["token"] and catalog.patches[-1] == {
+        "token": {"key": "token", "label": "API token", "data_type": "text", "required": True}
+    }
+
+
+def test_remote_ids_with_commas_are_asked_one_by_one() -> None:
+    _, catalog = fake_omnitron()
+    catalog.actions = [
+        IntegrationAction(
+            pk=1, object_id=10, remote_id="a", content_type={"model": "categorynode"}
+        ),
+        IntegrationAction(
+            pk=2, object_id=11, remote_id="b,c", content_type={"model": "categorynode"}
+        ),
+        IntegrationAction(pk=3, object_id=12, remote_id="a", content_type={"model": "product"}),
+    ]
+    found = list(actions_for_remote_ids(catalog, "categorynode", ["a", "b,c"]))  # type: ignore[arg-type]
+    assert [a.pk for a in found] == [1, 2]
+    assert catalog.calls[0] == ("in", ["a"])
+    assert catalog.calls[1][1]["remote_id__exact"] == "b,c"
+
+
+class SlowChannel(ChannelIntegration):
+    def __init__(self) -> None:
+        super().__init__(ChannelConfig(), CONTEXT)
+        self.active = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+
+    def check_connection(self) -> None:
+        return None
+
+    def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(0.02)
+        with self.lock:
+            self.active -= 1
+        if category_remote_id == "boom":
+            raise ValueError("integration bug")
+        if category_remote_id == "later":
+            raise RetryLater("rate limited")
+        if category_remote_id == "odd":
+            return "not a dto"  # type: ignore[return-value]
+        return CategoryDto(remote_id=category_remote_id, name=category_remote_id)
+
+
+def test_channel_calls_run_bounded_and_keep_their_order() -> None:
+    channel = SlowChannel()
+    picked = [Category(i, rid, 100 + i) for i, rid in enumerate(["a", "boom", "b", "odd", "c"])]
+    results = fetch_categories(channel, picked, workers=3)
+    assert [c.remote_id for c, _ in results] == ["a", "boom", "b", "odd", "c"]
+    kinds = [type(r).__name__ for _, r in results]
+    assert kinds == ["CategoryDto", "ValueError", "CategoryDto", "TypeError", "CategoryDto"]
+    assert 1 < channel.peak <= 3
+
+
+def test_failed_categories_are_reported_and_only_transient_ones_stay_first() -> None:
+    omnitron, catalog = fake_omnitron()
+    for pk, rid, numchild in ((1, "boom", 0), (2, "later", 0), (3, "parent", 2)):
+        catalog.nodes[pk] = CategoryNode(pk=pk, name=rid, numchild=numchild)
+        catalog.actions.append(
+            IntegrationAction(pk=10 + pk, object_id=pk, remote_id=rid, version_date=f"2020-0{pk}")
+        )
+    summary = create_or_update_category_attributes(omnitron, SlowChannel(), workers=2)
+    assert summary["failed"] == 2 and summary["categories"] == 0
+    reports = [value for kind, value in catalog.calls if kind == "report"]
+    assert sorted(reports) == [
+        "Channel-GetCategoryAttributes-boom",
+        "Channel-GetCategoryAttributes-later",
+    ]
+    assert [pk for kind, pk in catalog.calls if kind == "touch"] == [11]  # not "later"
+    assert ("nodes", [1, 2, 3]) in catalog.calls  # one pk__in read per page
+
+
+def test_unsupported_channel_is_skipped() -> None:
+    omnitron, catalog = fake_omnitron()
+
+    class Bare(ChannelIntegration):
+        unsupported: ClassVar[Mapping[str, str]] = {
+            "get_channel_conf_schema": "the marketplace has no settings"
+        }
+
+        def check_connection(self) -> None:
+            return None
+
+    summary = update_channel_conf_schema(omnitron, Bare(ChannelConfig(), CONTEXT))
+    assert summary == {
+        "skipped": "Bare does not support get_channel_conf_schema: the marketplace has no settings"
+    }
+    assert catalog.patches == []
