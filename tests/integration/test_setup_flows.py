@@ -425,6 +425,41 @@ def test_category_attributes_created_once_and_a_failing_category_does_not_stop_o
     assert {k: v for k, v in third.items() if k != "categories" and v} == {}
 
 
+def test_attribute_writes_lost_or_unmapped_are_repaired_without_duplicates(
+    omnitron: OmnitronIntegration, channel: FakeChannel, api: ApiClient, sim: OmnitronSim
+) -> None:
+    """First every answer to a create is lost once; then every mapping POST of attributes
+    and values is dropped (objects created, never mapped). The next clean run adopts the
+    orphans (attribute by name, value by its value) instead of creating them again."""
+    create_or_update_category_tree_and_nodes(omnitron, channel)
+    lost = [
+        {"pattern": f"/{name}/$", "action": "lost_response", "times": 1}
+        for name in ("attributes", "attribute_values", "attribute_sets", "attribute_configs")
+    ]
+    sim.call("POST", "/_sandbox/faults/", {"rules": lost, "replace": True})
+    first = create_or_update_category_attributes(omnitron, channel, limit=2, workers=1)
+    assert first["failed"] == 0 and first["categories"] == 2
+    assert all(rule["fired"] == 1 for rule in sim.inspect("faults/")["rules"])
+    dropped = [{"pattern": "/integration_actions/$", "action": "drop", "methods": ["POST"]}]
+    sim.call("POST", "/_sandbox/faults/", {"rules": dropped, "replace": True})
+    broken = create_or_update_category_attributes(omnitron, channel, limit=2, workers=1)
+    assert broken["failed"] == 2 and broken["attributes_failed"] > 0
+    sim.call("DELETE", "/_sandbox/faults/")
+    repaired = create_or_update_category_attributes(omnitron, channel, workers=1)
+    assert repaired["failed"] == 0 and repaired["categories"] == 4
+    assert repaired["attributes_adopted"] + repaired["values_adopted"] > 0
+    names = [a["name"] for a in api.all_pages("/channel/1/attributes/")]
+    assert len(names) == len(set(names))
+    values = api.all_pages("/channel/1/attribute_values/", 500)
+    pairs = [(v["attribute"], v["value"]) for v in values]
+    assert len(pairs) == len(set(pairs)), "a value was created twice"
+    assert len(mappings(api, "marketplaceattributevalue")) == 7
+    sets = [s["remote_id"] for s in api.all_pages("/channel/1/attribute_sets/")]
+    assert len(sets) == len(set(sets))
+    again = create_or_update_category_attributes(omnitron, channel)
+    assert {k: v for k, v in again.items() if k != "categories" and v} == {}
+
+
 def test_changed_flags_and_labels_are_updated(
     omnitron: OmnitronIntegration, channel: FakeChannel
 ) -> None:
