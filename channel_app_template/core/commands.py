@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -28,11 +28,19 @@ from pydantic import BaseModel, ConfigDict
 from channel_app_template.core.dto import (
     AttributeDto,
     BatchRequestResponseDto,
+    CancellationRequestDto,
+    CancelOrderDto,
     CategoryDto,
     CategoryTreeDto,
+    ChannelCancellationRequestDto,
     ChannelConfSchemaField,
+    ChannelCreateOrderDto,
+    ChannelUpdateOrderItemDto,
     DeletedItem,
     ImageItem,
+    MalformedOrderDto,
+    OrderBatchRequestResponseDto,
+    OrderUpdateItem,
     PriceItem,
     ProductBatchRequestResponseDto,
     ProductItem,
@@ -63,7 +71,20 @@ CATALOG_COMMANDS = (
     "send_updated_images",
     "check_images",
 )
-COMMANDS = SETUP_COMMANDS + CATALOG_COMMANDS
+ORDER_COMMANDS = (
+    "get_orders",
+    "acknowledge_orders",
+    "send_updated_orders",
+    "check_orders",
+    "get_updated_order_items",
+    "acknowledge_order_item_updates",
+    "get_cancelled_orders",
+    "acknowledge_cancelled_orders",
+    "get_cancellation_requests",
+    "acknowledge_cancellation_requests",
+    "update_cancellation_request",
+)
+COMMANDS = SETUP_COMMANDS + CATALOG_COMMANDS + ORDER_COMMANDS
 
 
 class UnsupportedCommand(ChannelAppError):
@@ -102,7 +123,56 @@ ProductResults = list[ProductBatchRequestResponseDto]
 RowResults = list[BatchRequestResponseDto]
 
 
-class ChannelIntegration(ABC):
+class _OrderCommands:
+    """Order commands; mixed into :class:`ChannelIntegration` (kept apart for reading)."""
+
+    def _unsupported(self, command: str) -> UnsupportedCommand:
+        raise NotImplementedError
+
+    def get_orders(self) -> Iterable[ChannelCreateOrderDto | MalformedOrderDto]:
+        """New orders not acknowledged yet, oldest first. An order you cannot read is a
+        :class:`MalformedOrderDto`, not an exception: the others still go through."""
+        raise self._unsupported("get_orders")
+
+    def acknowledge_orders(self, remote_ids: Sequence[str]) -> None:
+        """Tell the marketplace these orders are safely in Omnitron (idempotent)."""
+        raise self._unsupported("acknowledge_orders")
+
+    def send_updated_orders(
+        self, items: Sequence[OrderUpdateItem]
+    ) -> list[OrderBatchRequestResponseDto] | Submitted:
+        """Status, tracking and invoice changes made in Omnitron; rows match by number."""
+        raise self._unsupported("send_updated_orders")
+
+    def check_orders(self, remote_batch_id: str) -> list[OrderBatchRequestResponseDto] | None:
+        raise self._unsupported("check_orders")
+
+    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto]:
+        raise self._unsupported("get_updated_order_items")
+
+    def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
+        raise self._unsupported("acknowledge_order_item_updates")
+
+    def get_cancelled_orders(self) -> Iterable[CancelOrderDto]:
+        raise self._unsupported("get_cancelled_orders")
+
+    def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
+        raise self._unsupported("acknowledge_cancelled_orders")
+
+    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto]:
+        raise self._unsupported("get_cancellation_requests")
+
+    def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:
+        raise self._unsupported("acknowledge_cancellation_requests")
+
+    def update_cancellation_request(
+        self, request: ChannelCancellationRequestDto
+    ) -> BatchRequestResponseDto:
+        """Send Omnitron's decision (approved, rejected...) on a cancellation request."""
+        raise self._unsupported("update_cancellation_request")
+
+
+class ChannelIntegration(_OrderCommands, ABC):
     """Base class of every marketplace integration (see the module docstring)."""
 
     config_model: ClassVar[type[ChannelConfig]] = ChannelConfig
@@ -123,7 +193,7 @@ class ChannelIntegration(ABC):
     def check_connection(self) -> None:
         """Make one cheap authenticated call to the marketplace; raise if it fails."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+    def close(self) -> None:
         """Release connections; called when a task is done with the integration."""
 
     # --- Which commands exist ----------------------------------------------------

@@ -9,9 +9,11 @@ where the channel already knows it, its ``remote_id``.
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +22,7 @@ from channel_app_template.akinon.models import (
     CategoryNode,
     IntegrationAction,
     MappedProduct,
+    Order,
     Product,
     ProductImage,
     ProductPrice,
@@ -206,3 +209,142 @@ StockItem = SyncItem[ProductStock]
 PriceItem = SyncItem[ProductPrice]
 ImageItem = SyncItem[tuple[ProductImage, ...]]  # all active images of one product
 DeletedItem = SyncItem[IntegrationAction]
+OrderUpdateItem = SyncItem[Order]  # ``sku`` is the order number; ``extra["items"]`` its items
+
+
+# --- Orders ------------------------------------------------------------------------------
+
+
+class CustomerDto(Dto):
+    email: str
+    first_name: str
+    last_name: str
+    phone_number: str | None = None
+    channel_code: str | None = None
+    extra_field: dict[str, Any] = Field(default_factory=dict)
+
+
+class AddressDto(Dto):
+    """A postal address; ``country``/``city``/``township``/``district`` are the channel's
+    codes or names, resolved through Omnitron's location lookups and mappings."""
+
+    email: str
+    phone_number: str
+    first_name: str
+    last_name: str
+    country: str
+    city: str
+    line: str
+    township: str | None = None
+    district: str | None = None
+    postcode: str | None = None
+    title: str | None = None
+    company_name: str | None = None
+    tax_office: str | None = None
+    tax_no: str | None = None
+    e_bill_taxpayer: bool = False
+    identity_number: str | None = None
+    notes: str | None = None
+    remote_id: str | None = None
+    extra_field: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderItemDto(Dto):
+    """One order line; Omnitron stores one item per unit, so ``quantity`` is split."""
+
+    remote_id: str = Field(min_length=1)
+    product: str = Field(min_length=1)  # the channel's product id (the product's remote id)
+    price: Decimal
+    price_currency: str
+    tax_rate: Decimal = Decimal("0")
+    quantity: int = Field(default=1, ge=1)
+    retail_price: Decimal | None = None
+    discount_amount: Decimal | None = None
+    status: str | None = None
+    extra_field: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChannelOrderDto(Dto):
+    remote_id: str = Field(min_length=1)
+    number: str = Field(min_length=1, max_length=128)
+    customer: CustomerDto
+    shipping_address: AddressDto
+    billing_address: AddressDto
+    currency: str
+    amount: Decimal
+    shipping_amount: Decimal = Decimal("0")
+    shipping_tax_rate: Decimal = Decimal("0")
+    cargo_company: str  # the cargo's erp_code in Omnitron
+    created_at: datetime.datetime
+    discount_amount: Decimal | None = None
+    delivery_type: str | None = None
+    notes: str | None = None
+    extra_field: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChannelCreateOrderDto(Dto):
+    order: ChannelOrderDto
+    order_item: list[OrderItemDto] = Field(min_length=1)
+
+
+class MalformedOrderDto(Dto):
+    """A marketplace order this integration could not read: reported, retried, parked."""
+
+    number: str
+    message: str
+    raw: str = ""
+
+
+class OrderBatchRequestResponseDto(Dto):
+    status: ResponseStatus
+    number: str
+    remote_id: str = ""
+    message: str = ""
+    failed_reason_type: FailedReasonType = FailedReasonType.REMOTE
+
+
+class ChannelUpdateOrderItemDto(Dto):
+    """A change the marketplace made to one order line (shipped, delivered, invoiced)."""
+
+    remote_id: str = Field(min_length=1)  # the order line's id
+    event_id: str = ""  # acknowledged once applied, when the marketplace has events
+    status: str | None = None
+    invoice_number: str | None = None
+    invoice_date: datetime.datetime | None = None
+    tracking_number: str | None = None
+    extra_field: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancelOrderDto(Dto):
+    """Units of order lines the marketplace cancelled. ``quantities`` says how many units
+    of each line are cancelled in total (missing lines: all units); applying the same
+    event twice cancels nothing more."""
+
+    order: str = Field(min_length=1)  # the order's remote id
+    cancel_items: list[str] = Field(min_length=1)  # line remote ids
+    reasons: dict[str, str] = Field(default_factory=dict)  # line id -> channel reason code
+    quantities: dict[str, int] = Field(default_factory=dict)
+    event_id: str = ""
+    forced_refund_amount: Decimal | None = None
+
+
+class CancellationRequestDto(Dto):
+    """A buyer's request to cancel or return a line, raised on the marketplace."""
+
+    remote_id: str = Field(min_length=1)
+    order_item: str = Field(min_length=1)  # the line's remote id
+    reason: str  # the channel's reason code, mapped by ``reason_mapping``
+    description: str = ""
+    cancellation_type: str = "cancel"  # or "refund"
+    quantity: int = Field(default=1, ge=1)
+
+
+class ChannelCancellationRequestDto(Dto):
+    """Omnitron's decision on a cancellation request, for the marketplace."""
+
+    remote_id: str
+    order_item: str
+    status: str
+    reason: str
+    description: str = ""
+    cancellation_type: str = "cancel"
