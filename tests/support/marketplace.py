@@ -142,6 +142,65 @@ class MarketplaceSim:
     def reset(self) -> None:
         self.control("POST", "reset/", {})
 
+    # ------------------------------------------------------------------ orders
+    def seed_products(self, count: int, *, start: int = 1) -> list[str]:
+        """Create ``count`` live products (``product_payload(start..)``) and wait for them;
+        returns their marketplace product ids (``MPnnnnnnnn``)."""
+        ids: list[str] = []
+        for first in range(start, start + count, 1000):
+            items = [product_payload(i) for i in range(first, min(start + count, first + 1000))]
+            status, body, _ = self.call("POST", "/api/v1/products", {"items": items})
+            if status != 202:
+                raise RuntimeError(f"product upsert: {status} {body}")
+            self.complete_batches()
+            _, batch, _ = self.call("GET", f"/api/v1/batches/{body['batch_id']}")
+            ids += [r["product_id"] for r in batch["items"] if r["status"] == "accepted"]
+        return ids
+
+    def generate_orders(
+        self,
+        count: int,
+        *,
+        items_per_order: int | Sequence[int] = (1, 3),
+        seed: int = 0,
+        bad: dict[str, float] | None = None,
+        **extra: Any,
+    ) -> Any:
+        """``POST /_sandbox/orders/generate/``: ``{created, first_order_id, last_order_id,
+        bad: {kind: [numbers]}}``. ``bad`` fractions: ``unknown_product``, ``unknown_cargo``,
+        ``unresolvable_address``, ``malformed``; ``extra``: ``max_quantity``,
+        ``number_prefix``, ``skus``."""
+        per = items_per_order if isinstance(items_per_order, int) else list(items_per_order)
+        body = {"count": count, "items_per_order": per, "seed": seed, "bad": bad or {}, **extra}
+        return self.control("POST", "orders/generate/", body)
+
+    def order_counts(self) -> Any:
+        """Orders, acknowledged/unacknowledged, by status and kind, units, events, claims."""
+        return self.inspect("orders/counts/")
+
+    def order(self, order_id: str) -> Any:
+        """``{"raw": stored order, "served": what the API lists}`` for one order."""
+        return self.inspect(f"orders/{order_id}/")
+
+    def cancel_lines(
+        self, order_id: str, lines: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> Any:
+        """The marketplace cancels units: ``lines=[{line_id, quantity?, reason_code?}]`` (None:
+        all remaining units); returns the ``cancellation`` event."""
+        body: dict[str, Any] = dict(extra)
+        if lines is not None:
+            body["lines"] = lines
+        return self.control("POST", f"orders/{order_id}/cancel/", body)
+
+    def update_line(self, order_id: str, **fields: Any) -> Any:
+        """The marketplace changes lines (``line_id``, ``status``, ``tracking_number``,
+        ``invoice_number``, ``invoice_date``, ``cargo_code``); returns the events."""
+        return self.control("POST", f"orders/{order_id}/line-update/", fields)
+
+    def create_claim(self, order_id: str, line_id: str, **fields: Any) -> Any:
+        """A buyer's claim (``type`` cancel|return, ``quantity``, ``reason_code``...)."""
+        return self.control("POST", f"orders/{order_id}/claims/", {"line_id": line_id, **fields})
+
     def restart(self, *args: str) -> None:
         """Stop and start again on the same port and state file (state must survive)."""
         self.service.stop()

@@ -31,6 +31,10 @@ from channel_app_template.channel.reference.marketplace_client import (
     ProductUpsert,
     StockUpdate,
 )
+from channel_app_template.channel.reference.orders import (
+    ReferenceOrderCommands,
+    ReferenceOrderConfig,
+)
 from channel_app_template.core.commands import ChannelConfig, IntegrationContext
 from channel_app_template.core.commands import ChannelIntegration as BaseIntegration
 from channel_app_template.core.dto import (
@@ -59,8 +63,10 @@ MAX_IMAGES = 8
 PRODUCT_FIELDS = frozenset({"brand", "barcode"})  # product fields here, not attributes
 
 
-class ReferenceConfig(ChannelConfig):
-    """``channel.conf`` keys this integration reads (see :meth:`get_channel_conf_schema`)."""
+class ReferenceConfig(ReferenceOrderConfig):
+    """``channel.conf`` keys this integration reads (see :meth:`get_channel_conf_schema`);
+    the order keys (status mappings, ``reason_mapping``...) come from
+    :class:`ReferenceOrderConfig`."""
 
     api_url: str = "http://127.0.0.1:8020"
     api_key: SecretStr = SecretStr("sandbox-key")
@@ -69,11 +75,12 @@ class ReferenceConfig(ChannelConfig):
     default_brand: str = "Generic"
 
 
-class ReferenceIntegration(BaseIntegration):
+class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
     """The bundled reference marketplace (``channel-app sandbox marketplace``)."""
 
     config_model = ReferenceConfig
     max_batch_size = MAX_ITEMS_PER_REQUEST
+    conf: ReferenceConfig
 
     def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
         super().__init__(config, context)

@@ -12,6 +12,12 @@ Quick tour::
     client.update_images([ImageUpdate(sku="A", images=[...])])  # BatchSummary, async
     client.delete_products(["A"])                        # BulkResult, synchronous
     client.delete_products_by_id(["MP00000001"])         # the same, by marketplace id
+    for order in client.iter_orders():                   # new orders, oldest first
+        ...                                              # MarketOrder | UnreadableOrder
+    client.acknowledge_orders(["MO00000001"])            # OrderBulkResult, idempotent
+    client.update_order_statuses([OrderStatusUpdate(order_id="MO00000001", status="picking")])
+    client.iter_order_events("cancellation")             # OrderEvent; acknowledge_order_events
+    client.iter_claims(); client.decide_claim("CL00000001", "approve")
 
 Which call is which style: product upserts and image updates are **asynchronous** (202 + a
 ``batch_id``; poll :meth:`MarketplaceClient.get_batch` until ``completed``); stock, price and
@@ -26,12 +32,14 @@ it, so nothing happened) honouring ``Retry-After``:
 * GETs read;
 * stock/price/image updates set absolute values per SKU;
 * deletes are idempotent by SKU (deleting a deleted product is accepted again);
+* order acknowledgements (of orders, events, claims) are idempotent by id, order status
+  updates set absolute values, and a claim decision repeated is a no-op;
 * **product upserts are idempotent by SKU**: the same payload twice leaves the same product
   with the same ``product_id``. The client also sends one ``Idempotency-Key`` per logical call
   (the same on every retry), so a retry after a lost response returns the *first* batch rather
   than queueing a second one.
 
-Non-idempotent calls (none in the catalog API today; later order endpoints may be) go through
+Non-idempotent calls (none in this API today) go through
 :meth:`MarketplaceClient.request` with ``idempotent=False``: they are retried only when the
 request provably never reached the server (connection refused, connect timeout) or was refused
 with 429/408; any other doubt raises :class:`AmbiguousWriteError` and is never repeated blindly.
@@ -79,12 +87,24 @@ __all__ = [
     "Batch",
     "BatchSummary",
     "BulkResult",
+    "CancelledLine",
     "Category",
     "CategoryAttribute",
     "CategoryNode",
+    "Claim",
     "ImageUpdate",
     "ItemResult",
+    "LineStatusUpdate",
+    "MarketOrder",
     "MarketplaceClient",
+    "OrderAddress",
+    "OrderBulkResult",
+    "OrderCustomer",
+    "OrderEvent",
+    "OrderItemResult",
+    "OrderLine",
+    "OrderStatusUpdate",
+    "OrderTotals",
     "Price",
     "PriceUpdate",
     "Product",
@@ -93,6 +113,7 @@ __all__ = [
     "RetryPolicy",
     "StockUpdate",
     "Timeouts",
+    "UnreadableOrder",
 ]
 
 logger = logging.getLogger(__name__)
@@ -285,6 +306,193 @@ class Product(_Model):
     buyable: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+# ====================================================================================== orders
+OrderStatus = Literal["created", "picking", "shipped", "delivered", "cancelled", "returned"]
+SellerStatus = Literal["picking", "shipped", "delivered", "cancelled"]
+
+
+class OrderCustomer(_Model):
+    id: str | None = None
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+
+
+class OrderAddress(_Model):
+    first_name: str
+    last_name: str
+    email: str | None = None
+    phone: str | None = None
+    country_code: str
+    city: str
+    township: str | None = None
+    district: str | None = None
+    address_line: str
+    postcode: str | None = None
+    company_name: str | None = None
+    tax_office: str | None = None
+    tax_number: str | None = None
+    identity_number: str | None = None
+
+
+class OrderLine(_Model):
+    """One order line: ``quantity`` units of one product; part of it may be cancelled or
+    returned (``cancelled_quantity``, ``returned_quantity``)."""
+
+    line_id: str
+    sku: str
+    product_id: str  # the marketplace product id, MPnnnnnnnn
+    title: str = ""
+    quantity: int = Field(ge=1)
+    cancelled_quantity: int = 0
+    returned_quantity: int = 0
+    unit_price: Decimal
+    list_price: Decimal | None = None
+    discount_amount: Decimal = Decimal(0)
+    tax_rate: Decimal = Decimal(0)
+    currency: str
+    status: OrderStatus
+    tracking_number: str | None = None
+    invoice_number: str | None = None
+    invoice_date: str | None = None
+
+
+class OrderTotals(_Model):
+    subtotal: Decimal
+    shipping: Decimal
+    discount: Decimal
+    grand_total: Decimal
+
+
+class MarketOrder(_Model):
+    """An order as the marketplace lists it (``id`` is ``MOnnnnnnnn``)."""
+
+    id: str
+    number: str
+    status: OrderStatus
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    acknowledged: bool
+    currency: str
+    customer: OrderCustomer
+    shipping_address: OrderAddress
+    billing_address: OrderAddress
+    cargo_code: str
+    tracking_number: str | None = None
+    invoice_number: str | None = None
+    invoice_date: str | None = None
+    totals: OrderTotals
+    lines: list[OrderLine] = Field(min_length=1)
+
+
+class UnreadableOrder(_Model):
+    """A listed order whose payload does not fit :class:`MarketOrder`; ``raw`` is as sent."""
+
+    id: str
+    number: str | None
+    error: str
+    raw: Any = None
+
+
+class OrderItemResult(_Model):
+    """Per-item outcome of the order bulk calls (acknowledge, status updates)."""
+
+    index: int
+    status: Literal["accepted", "rejected"]
+    order_id: str | None = None
+    number: str | None = None
+    event_id: str | None = None
+    claim_id: str | None = None
+    reasons: list[Reason] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "accepted"
+
+    @property
+    def message(self) -> str:
+        return "; ".join(f"{r.code}: {r.message}" for r in self.reasons)
+
+
+class OrderBulkResult(_Model):
+    accepted_count: int
+    rejected_count: int
+    items: list[OrderItemResult]
+
+    @property
+    def rejected(self) -> list[OrderItemResult]:
+        return [item for item in self.items if not item.ok]
+
+
+class LineStatusUpdate(_Model):
+    """Absolute values for one line: a status, and/or how many units are cancelled in all."""
+
+    line_id: str
+    status: SellerStatus | None = None
+    cancelled_quantity: int | None = None
+
+
+class OrderStatusUpdate(_Model):
+    """Absolute values for one order (``None`` leaves a field as it is). ``status`` applies to
+    every line still open; ``lines`` set single lines. ``shipped``/``delivered`` need a
+    tracking number (here or sent earlier)."""
+
+    order_id: str
+    status: SellerStatus | None = None
+    tracking_number: str | None = None
+    invoice_number: str | None = None
+    invoice_date: str | None = None
+    cargo_code: str | None = None
+    lines: list[LineStatusUpdate] = Field(default_factory=list)
+
+
+class CancelledLine(_Model):
+    line_id: str
+    quantity: int  # cancelled by this event
+    cancelled_quantity: int  # cancelled in total after it
+    line_quantity: int
+    reason_code: str
+
+
+class OrderEvent(_Model):
+    """A change the marketplace made: ``line_update`` (``line_id``, ``status``, tracking,
+    invoice, cargo) or ``cancellation`` (``lines``)."""
+
+    id: str
+    type: Literal["line_update", "cancellation"]
+    order_id: str
+    order_number: str
+    created_at: dt.datetime
+    acknowledged: bool
+    line_id: str | None = None
+    status: OrderStatus | None = None
+    tracking_number: str | None = None
+    invoice_number: str | None = None
+    invoice_date: str | None = None
+    cargo_code: str | None = None
+    lines: list[CancelledLine] = Field(default_factory=list)
+
+
+class Claim(_Model):
+    """A buyer's request to cancel (before shipping) or return units of one line."""
+
+    id: str
+    order_id: str
+    order_number: str
+    line_id: str
+    type: Literal["cancel", "return"]
+    quantity: int
+    reason_code: str
+    description: str = ""
+    status: Literal["waiting", "approved", "rejected"]
+    decision_note: str | None = None
+    created_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    acknowledged: bool
 
 
 # ====================================================================================== client
@@ -497,6 +705,132 @@ class MarketplaceClient:
                 yield from self._parse_list(Product, body["items"], "/products")
                 offset = body.get("next_offset")
 
+    # ------------------------------------------------------------------ orders
+    def iter_orders(
+        self,
+        *,
+        acknowledged: bool | None = False,
+        status: str | None = None,
+        numbers: Sequence[str] | None = None,
+        page_size: int = 100,
+    ) -> Iterator[MarketOrder | UnreadableOrder]:
+        """Orders oldest first (default: the new, unacknowledged ones), page by page.
+
+        An order whose payload does not parse comes back as :class:`UnreadableOrder`, never
+        as an exception, so one broken order cannot stop the rest. The cursor stays valid
+        while orders are acknowledged during the iteration.
+        """
+        params: dict[str, Any] = {"acknowledged": _ack_param(acknowledged)}
+        if status:
+            params["status"] = status
+        wanted = list(numbers or [])
+        for chunk in [wanted[i : i + PAGE_SIZE] for i in range(0, len(wanted), PAGE_SIZE)] or [[]]:
+            if chunk:
+                params["number"] = chunk
+            for raw in self._pages("/orders", params, page_size):
+                yield _read_order(raw)
+
+    def get_order(self, order_id: str) -> MarketOrder | UnreadableOrder | None:
+        """One order by its marketplace id, or ``None`` when there is no such order."""
+        try:
+            body = self.request("GET", f"/orders/{quote(order_id, safe='')}")
+        except NotFoundError:
+            return None
+        return _read_order(body)
+
+    def acknowledge_orders(self, order_ids: Sequence[str]) -> OrderBulkResult:
+        """Mark orders as taken (idempotent; chunks of 1000). Unknown ids come back rejected
+        with ``unknown_order``."""
+        return self._ack("/orders/acknowledge", "order_id", order_ids)
+
+    def update_order_statuses(self, updates: Sequence[OrderStatusUpdate]) -> OrderBulkResult:
+        """Absolute status/tracking/invoice/cargo/cancelled-unit values per order; synchronous
+        per-item results (``notes`` tell what was already further along). Idempotent."""
+        items = [u.model_dump(mode="json", exclude_none=True) for u in updates]
+        self._check_size(items)
+        body = self.request("PUT", "/orders/status", json_body={"items": items}, idempotent=True)
+        return self._parse(OrderBulkResult, body, "/orders/status")
+
+    def iter_order_events(
+        self,
+        event_type: Literal["line_update", "cancellation"] | None = None,
+        *,
+        acknowledged: bool | None = False,
+        page_size: int = 100,
+    ) -> Iterator[OrderEvent]:
+        """Marketplace-side changes, oldest first (default: unacknowledged ones)."""
+        params: dict[str, Any] = {"acknowledged": _ack_param(acknowledged)}
+        if event_type:
+            params["type"] = event_type
+        for raw in self._pages("/order-events", params, page_size):
+            yield self._parse(OrderEvent, raw, "/order-events")
+
+    def acknowledge_order_events(self, event_ids: Sequence[str]) -> OrderBulkResult:
+        """Mark events as applied (idempotent; chunks of 1000)."""
+        return self._ack("/order-events/acknowledge", "event_id", event_ids)
+
+    def iter_claims(
+        self, *, acknowledged: bool | None = False, status: str | None = None, page_size: int = 100
+    ) -> Iterator[Claim]:
+        """Buyers' cancellation and return requests, oldest first."""
+        params: dict[str, Any] = {"acknowledged": _ack_param(acknowledged)}
+        if status:
+            params["status"] = status
+        for raw in self._pages("/claims", params, page_size):
+            yield self._parse(Claim, raw, "/claims")
+
+    def get_claim(self, claim_id: str) -> Claim | None:
+        try:
+            body = self.request("GET", f"/claims/{quote(claim_id, safe='')}")
+        except NotFoundError:
+            return None
+        return self._parse(Claim, body, "/claims/{id}")
+
+    def acknowledge_claims(self, claim_ids: Sequence[str]) -> OrderBulkResult:
+        """Mark claims as taken (idempotent; chunks of 1000)."""
+        return self._ack("/claims/acknowledge", "claim_id", claim_ids)
+
+    def decide_claim(
+        self, claim_id: str, decision: Literal["approve", "reject"], *, note: str | None = None
+    ) -> Claim:
+        """Approve or reject a claim. Repeating the same decision is a no-op (so the call is
+        retried); the other decision afterwards raises :class:`RunError` with code
+        ``claim_already_decided``; an unknown claim raises :class:`NotFoundError`."""
+        body: dict[str, Any] = {"decision": decision}
+        if note:
+            body["note"] = note
+        path = f"/claims/{quote(claim_id, safe='')}"
+        return self._parse(Claim, self.request("PUT", path, json_body=body), "/claims/{id}")
+
+    def _pages(self, path: str, params: dict[str, Any], page_size: int) -> Iterator[Any]:
+        """Every item of a cursor-paged list; one page in memory at a time."""
+        query = {**params, "limit": max(1, min(PAGE_SIZE, page_size))}
+        while True:
+            body = self.request("GET", path, params=query)
+            rows = body.get("items") if isinstance(body, dict) else None
+            if not isinstance(rows, list):
+                raise RunError(f"unexpected answer shape from {path}: no items", path=path)
+            yield from rows
+            cursor = body.get("next_cursor")
+            if cursor is None:
+                return
+            query["cursor"] = cursor
+
+    def _ack(self, path: str, key: str, ids: Sequence[str]) -> OrderBulkResult:
+        """A bulk acknowledgement in chunks of 1000; results re-indexed to ``ids``."""
+        results: list[OrderItemResult] = []
+        for start in range(0, len(ids), MAX_ITEMS_PER_REQUEST):
+            chunk = ids[start : start + MAX_ITEMS_PER_REQUEST]
+            body = self.request(
+                "POST", path, json_body={"items": [{key: i} for i in chunk]}, idempotent=True
+            )
+            part = self._parse(OrderBulkResult, body, path)
+            results += [r.model_copy(update={"index": r.index + start}) for r in part.items]
+        accepted = sum(1 for r in results if r.ok)
+        return OrderBulkResult(
+            accepted_count=accepted, rejected_count=len(results) - accepted, items=results
+        )
+
     # ------------------------------------------------------------------ plumbing
     def _start_batch(
         self, method: str, path: str, items: list[dict[str, Any]], key: str | None
@@ -684,3 +1018,26 @@ class MarketplaceClient:
             delay,
         )
         self._sleep(delay)
+
+
+def _ack_param(acknowledged: bool | None) -> str:
+    return "any" if acknowledged is None else str(acknowledged).lower()
+
+
+def _read_order(raw: Any) -> MarketOrder | UnreadableOrder:
+    """The typed order, or what could be salvaged of it (id, number, the error)."""
+    try:
+        return MarketOrder.model_validate(raw)
+    except ValidationError as error:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        number = raw.get("number") if isinstance(raw, dict) else None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(order)'}: {e['msg']}"
+            for e in error.errors()[:10]
+        )
+        return UnreadableOrder(
+            id=ident if isinstance(ident, str) else "",
+            number=number if isinstance(number, str) and number else None,
+            error=problems,
+            raw=raw,
+        )

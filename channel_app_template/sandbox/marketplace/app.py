@@ -15,7 +15,7 @@ from channel_app_template.sandbox.common.errors import ApiError
 from channel_app_template.sandbox.common.faults import FaultConfig, FaultMiddleware
 from channel_app_template.sandbox.common.http import json_response
 
-from . import routes_catalog, routes_products, routes_sandbox
+from . import routes_catalog, routes_orders, routes_products, routes_sandbox
 from .context import DEFAULT_API_KEY, Market
 from .errors import error_body, fault_body
 from .ratelimit import RateLimiter
@@ -79,6 +79,8 @@ def create_app(
 
     routes_catalog.register(app)
     routes_products.register(app)
+    routes_orders.register(app)
+    routes_orders.register_sandbox(app)
     routes_sandbox.register(app)
     return FaultMiddleware(RateLimitHeaders(app), market.faults, error_body=fault_body)
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 
 from channel_app_template.sandbox.common.sqlite import Database
 
-from . import batches, catalog, products
+from . import batches, catalog, orders, products
 from .seed import seed_reference_data
 
-SCHEMA = (*catalog.DDL, *products.DDL, *batches.DDL)
-DATA_TABLES = (*products.DATA_TABLES, *batches.DATA_TABLES)
+SCHEMA = (*catalog.DDL, *products.DDL, *batches.DDL, *orders.DDL)
+DATA_TABLES = (*products.DATA_TABLES, *batches.DATA_TABLES, *orders.DATA_TABLES)
 DEFAULT_BATCH_DELAY = 1.0
 
 
@@ -67,7 +67,8 @@ class MarketStore(Database):
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     def reset(self) -> None:
-        """Drop every product and batch (ids start again at 1); reference data stays."""
+        """Drop every product, batch, order, event and claim (ids start again at 1);
+        reference data stays."""
         with self.tx() as conn:
             for table in DATA_TABLES:
                 conn.execute(f"DELETE FROM {table}")
@@ -92,6 +93,7 @@ class MarketStore(Database):
                     one("SELECT COUNT(*) FROM products WHERE status = 'deleted'").fetchone()[0]
                 ),
                 "batches": int(one("SELECT COUNT(*) FROM batches").fetchone()[0]),
+                "orders": int(one("SELECT COUNT(*) FROM orders").fetchone()[0]),
                 "batches_processing": int(
                     one(
                         "SELECT COUNT(*) FROM batches WHERE status = ?", (batches.PROCESSING,)
