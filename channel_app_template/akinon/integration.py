@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.client import OmnitronClient
+from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.endpoints import ID_CHUNK, chunked
 from channel_app_template.akinon.models import (
     BatchRequest,
@@ -27,6 +29,8 @@ from channel_app_template.akinon.models import (
     Channel,
     IntegrationAction,
     MappedProduct,
+    Order,
+    OrderItem,
     Product,
     ProductImage,
     ProductPrice,
@@ -80,6 +84,7 @@ class OmnitronIntegration:
         self._extra_clients: list[OmnitronClient] = []
         self._extra_lock = threading.Lock()
         self._owner = threading.get_ident()
+        self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OmnitronIntegration:
@@ -90,6 +95,8 @@ class OmnitronIntegration:
         )
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         self.client.close()
         for extra in self._extra_clients:
             extra.close()
@@ -179,6 +186,25 @@ class OmnitronIntegration:
     def pending_images(self, kind: str, limit: int) -> Paginated[ProductImage]:
         return self.catalog_api.pending_images(kind, page_size=limit)
 
+    def pending_orders(self, limit: int) -> Paginated[Order]:
+        """Orders changed in Omnitron since they were last sent to the channel."""
+        return self.client.orders.order_updates(page_size=limit)
+
+    def order_items_of(self, order_pks: Sequence[int]) -> dict[int, list[OrderItem]]:
+        items: dict[int, list[OrderItem]] = defaultdict(list)
+        for part in chunked(dict.fromkeys(order_pks), ID_CHUNK):
+            query = self.thread_client().orders.order_items(
+                page_size=500, order__in=",".join(map(str, part))
+            )
+            for item in query:
+                if item.order is not None:
+                    items[int(item.order)].append(item)
+        return dict(items)
+
+    def orders_api(self) -> OrdersApi:
+        """The orders endpoints, on this thread's own client."""
+        return self.thread_client().orders
+
     def deleted_actions(self, model: str, limit: int) -> Paginated[IntegrationAction]:
         return self.catalog_api.deleted_integration_actions(model, page_size=limit)
 
@@ -191,21 +217,21 @@ class OmnitronIntegration:
     # --- Lookups, always by ``__in`` in chunks ----------------------------------------------
 
     def products(self, pks: Iterable[int]) -> dict[int, Product]:
-        return {p.pk: p for p in self.catalog_api.products_by_ids(pks) if p.pk is not None}
+        return {p.pk: p for p in self._api().products_by_ids(pks) if p.pk is not None}
 
     def remote_ids(self, model: str, pks: Iterable[int]) -> dict[int, str]:
         """Channel ids of objects the channel has (whatever their last sync's outcome, and
         also while a batch holds them), by Omnitron pk."""
         return {
             action.object_id: action.remote_id
-            for action in self.catalog_api.integration_actions_for_objects(model, pks)
+            for action in self._api().integration_actions_for_objects(model, pks)
             if action.object_id is not None and action.remote_id
         }
 
     def actions_by_remote_id(
         self, model: str, remote_ids: Iterable[str]
     ) -> list[IntegrationAction]:
-        return list(self.catalog_api.integration_actions_for_remote_ids(model, remote_ids))
+        return list(self._api().integration_actions_for_remote_ids(model, remote_ids))
 
     def stocks_of(
         self, product_pks: Sequence[int], stock_list: int | None
@@ -215,8 +241,8 @@ class OmnitronIntegration:
     def _stocks(self, stock_list: int | None, pks: list[int]) -> Iterator[ProductStock]:
         filters = {"product__in": ",".join(map(str, pks))}
         if stock_list is None:
-            return iter(self.catalog_api.product_stocks(page_size=len(pks), **filters))
-        return iter(self.catalog_api.extra_product_stocks(stock_list, len(pks), **filters))
+            return iter(self._api().product_stocks(page_size=len(pks), **filters))
+        return iter(self._api().extra_product_stocks(stock_list, len(pks), **filters))
 
     def prices_of(
         self, product_pks: Sequence[int], price_list: int | None
@@ -224,8 +250,8 @@ class OmnitronIntegration:
         def read(pks: list[int]) -> Iterator[ProductPrice]:
             filters = {"product__in": ",".join(map(str, pks))}
             if price_list is None:
-                return iter(self.catalog_api.product_prices(page_size=len(pks), **filters))
-            return iter(self.catalog_api.extra_product_prices(price_list, len(pks), **filters))
+                return iter(self._api().product_prices(page_size=len(pks), **filters))
+            return iter(self._api().extra_product_prices(price_list, len(pks), **filters))
 
         return self._per_product(read, product_pks)
 
@@ -233,7 +259,7 @@ class OmnitronIntegration:
         """Every active image of each product, in display order."""
         images: dict[int, list[ProductImage]] = defaultdict(list)
         for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
-            query = self.catalog_api.product_images(
+            query = self._api().product_images(
                 page_size=500, product__in=",".join(map(str, part)), sort="order"
             )
             for image in query:
@@ -246,7 +272,7 @@ class OmnitronIntegration:
     def categories_of(self, product_pks: Sequence[int]) -> dict[int, list[CategoryNode]]:
         nodes: dict[int, list[CategoryNode]] = defaultdict(list)
         for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
-            query = self.catalog_api.product_categories(product__in=",".join(map(str, part)))
+            query = self._api().product_categories(product__in=",".join(map(str, part)))
             for link in query.resized(500):
                 category = link.category
                 if link.product is None or not category:
@@ -261,11 +287,14 @@ class OmnitronIntegration:
         """Mapped attributes (one call per product, run concurrently), stock, price,
         images and category mappings (batched); an unmappable product is an ItemError."""
         pks = [p.pk for p in products if p.pk is not None]
+        pool = self.executor()
+        stocks_job = pool.submit(self.stocks_of, pks, None)
+        prices_job = pool.submit(self.prices_of, pks, None)
+        images_job = pool.submit(self.images_of, pks)
+        categories_job = pool.submit(self.categories_of, pks)
         mapped = self._concurrently(self._mapped, pks)
-        stocks = self.stocks_of(pks, None)
-        prices = self.prices_of(pks, None)
-        images = self.images_of(pks)
-        categories = self.categories_of(pks)
+        stocks, prices = stocks_job.result(), prices_job.result()
+        images, categories = images_job.result(), categories_job.result()
         node_pks = {node.pk for group in categories.values() for node in group if node.pk}
         node_remote = self.remote_ids("categorynode", node_pks) if node_pks else {}
         details: dict[int, ProductDetails | ItemError] = {}
@@ -291,7 +320,7 @@ class OmnitronIntegration:
 
     def _mapped(self, pk: int) -> MappedProduct | ItemError:
         try:
-            return self._thread_client().catalog.mapped_product(pk)
+            return self.thread_client().catalog.mapped_product(pk)
         except ItemError as error:
             return error
 
@@ -306,13 +335,23 @@ class OmnitronIntegration:
         return found
 
     def _concurrently(self, work: Callable[[int], Any], keys: Sequence[int]) -> dict[int, Any]:
-        """Independent per-object calls on a bounded pool, one client per thread."""
+        """Independent per-object calls on the bounded pool, one client per thread."""
         if self._client_factory is None or self._concurrency == 1 or len(keys) < 2:
             return {key: work(key) for key in keys}
-        with ThreadPoolExecutor(self._concurrency, thread_name_prefix="omnitron") as pool:
-            return dict(zip(keys, pool.map(work, keys), strict=True))
+        return dict(zip(keys, self.executor().map(work, keys), strict=True))
 
-    def _thread_client(self) -> OmnitronClient:
+    def executor(self) -> ThreadPoolExecutor:
+        """One pool for the integration's lifetime, so its threads (and their clients)
+        are reused from batch to batch instead of piling up."""
+        if self._pool is None:
+            workers = self._concurrency + 4 if self._client_factory else 1
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="omnitron")
+        return self._pool
+
+    def _api(self) -> CatalogApi:
+        return self.thread_client().catalog
+
+    def thread_client(self) -> OmnitronClient:
         if self._client_factory is None or threading.get_ident() == self._owner:
             return self.client
         client: OmnitronClient | None = getattr(self._local, "client", None)

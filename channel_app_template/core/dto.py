@@ -74,7 +74,15 @@ class BatchRequestResponseDto(Dto):
     failed_reason_type: FailedReasonType = FailedReasonType.REMOTE
 
 
-ResultDto = ProductBatchRequestResponseDto | BatchRequestResponseDto
+class OrderBatchRequestResponseDto(Dto):
+    status: ResponseStatus
+    number: str
+    remote_id: str = ""
+    message: str = ""
+    failed_reason_type: FailedReasonType = FailedReasonType.REMOTE
+
+
+ResultDto = ProductBatchRequestResponseDto | BatchRequestResponseDto | OrderBatchRequestResponseDto
 
 
 class Submitted(Dto):
@@ -85,9 +93,7 @@ class Submitted(Dto):
     """
 
     remote_batch_id: str = Field(min_length=1)
-    rejected: list[ProductBatchRequestResponseDto | BatchRequestResponseDto] = Field(
-        default_factory=list
-    )
+    rejected: list[ResultDto] = Field(default_factory=list)
 
 
 # --- Setup -------------------------------------------------------------------------
@@ -293,14 +299,6 @@ class MalformedOrderDto(Dto):
     number: str
     message: str
     raw: str = ""
-
-
-class OrderBatchRequestResponseDto(Dto):
-    status: ResponseStatus
-    number: str
-    remote_id: str = ""
-    message: str = ""
-    failed_reason_type: FailedReasonType = FailedReasonType.REMOTE
 
 
 class ChannelUpdateOrderItemDto(Dto):

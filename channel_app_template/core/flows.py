@@ -26,7 +26,13 @@ from typing import Any
 from channel_app_template.akinon.integration import OPEN_REMOTE, OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import BatchRequest, BatchRequestObject, BatchRequestStatus
 from channel_app_template.core.commands import ChannelIntegration
-from channel_app_template.core.dto import FailedReasonType, ResponseStatus, ResultDto, Submitted
+from channel_app_template.core.dto import (
+    FailedReasonType,
+    OrderBatchRequestResponseDto,
+    ResponseStatus,
+    ResultDto,
+    Submitted,
+)
 from channel_app_template.core.errors import (
     ChannelAppError,
     ConfigurationError,
@@ -157,7 +163,8 @@ class CatalogEngine:
             prepared = resource.prepare(context, objects)
             result = self._call(command, prepared)
             if isinstance(result, Submitted):
-                self.journal.save(int(batch.pk or 0), prepared.covers, result.rejected)
+                rejected = [(row_key(row, resource), row) for row in result.rejected]
+                self.journal.save(int(batch.pk or 0), prepared.covers, rejected)
                 self.omnitron.submitted(batch, result.remote_batch_id)
                 self._report(batch, command, prepared.failures, objects)
                 summary.sent += len(prepared.items)
@@ -262,7 +269,7 @@ class CatalogEngine:
         by_key: dict[str, ResultDto] = {}
         forget_delete = resource.model == "integrationaction"
         for received in rows:
-            by_key.setdefault(received.remote_id if forget_delete else received.sku, received)
+            by_key.setdefault(row_key(received, resource), received)
         outcomes: list[BatchRequestObject] = []
         failures = list(failures)
         confirmed: list[str] = []
@@ -357,6 +364,16 @@ class CatalogEngine:
                     description=f"{failure.reason.value}: {failure.message}",
                     modified_date=tracked.version_date,
                 )
+
+
+def row_key(row: ResultDto, resource: CatalogResource) -> str:
+    """What a result row is matched on: the remote id for deletions (the product is gone
+    from Omnitron), the order number for orders, the sku otherwise."""
+    if resource.model == "integrationaction":
+        return row.remote_id
+    if isinstance(row, OrderBatchRequestResponseDto):
+        return row.number
+    return row.sku
 
 
 def _failed_row(key: str, reason: FailedReasonType, message: str) -> ResultDto:

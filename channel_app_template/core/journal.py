@@ -15,7 +15,12 @@ from collections.abc import Sequence
 import redis
 
 from channel_app_template.akinon.integration import Tracked
-from channel_app_template.core.dto import BatchRequestResponseDto, ResultDto
+from channel_app_template.core.dto import (
+    BatchRequestResponseDto,
+    FailedReasonType,
+    ResponseStatus,
+    ResultDto,
+)
 from channel_app_template.core.resources import Cover
 
 KEY = "channel_app_template:batch:{channel}:{batch}"
@@ -31,7 +36,10 @@ class BatchJournal:
         return KEY.format(channel=self.channel_id, batch=batch_pk)
 
     def save(
-        self, batch_pk: int, covers: dict[str, Cover], rejected: Sequence[ResultDto] = ()
+        self,
+        batch_pk: int,
+        covers: dict[str, Cover],
+        rejected: Sequence[tuple[str, ResultDto]] = (),
     ) -> None:
         data = {
             "covers": {
@@ -41,7 +49,14 @@ class BatchJournal:
                 }
                 for key, cover in covers.items()
             },
-            "rejected": [row.model_dump(mode="json") for row in rejected],
+            "rejected": [
+                {
+                    "key": key,
+                    "message": row.message,
+                    "failed_reason_type": row.failed_reason_type.value,
+                }
+                for key, row in rejected
+            ],
         }
         self.client.set(self._key(batch_pk), json.dumps(data), ex=self.ttl)
 
@@ -58,8 +73,15 @@ class BatchJournal:
             )
             for key, entry in data["covers"].items()
         }
-        rejected: list[ResultDto] = [
-            BatchRequestResponseDto.model_validate(row) for row in data["rejected"]
+        rejected: list[ResultDto] = [  # keyed both ways, whatever the resource matches on
+            BatchRequestResponseDto(
+                status=ResponseStatus.FAIL,
+                sku=row["key"],
+                remote_id=row["key"],
+                message=row["message"],
+                failed_reason_type=FailedReasonType(row["failed_reason_type"]),
+            )
+            for row in data["rejected"]
         ]
         return covers, rejected
 

@@ -15,6 +15,7 @@ from typing import Any
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
     IntegrationAction,
+    Order,
     Product,
     ProductImage,
     ProductPrice,
@@ -256,6 +257,44 @@ def prepare_deletions(ctx: PrepareContext, actions: Sequence[IntegrationAction])
     return prepared
 
 
+# --- Orders changed in Omnitron (status, tracking, invoice) ------------------------------------
+
+
+def prepare_order_updates(ctx: PrepareContext, orders: Sequence[Order]) -> Prepared:
+    """Matched by order number; carries the order's items and their line ids."""
+    prepared = Prepared()
+    pks = [int(o.pk) for o in orders if o.pk is not None]
+    remote = ctx.omnitron.remote_ids("order", pks)
+    items = ctx.omnitron.order_items_of(pks)
+    item_pks = [int(i.pk) for group in items.values() for i in group if i.pk is not None]
+    lines = ctx.omnitron.remote_ids("orderitem", item_pks)
+    for order in orders:
+        tracked = tracked_of(order, "order")
+        if tracked.pk not in remote:
+            prepared.fail(
+                tracked,
+                FailedReasonType.CHANNEL_APP,
+                "the order has no remote id: it did not come from this channel",
+            )
+            continue
+        own = items.get(tracked.pk, [])
+        item = SyncItem(
+            obj=order,
+            sku=order.number,
+            remote_id=remote[tracked.pk],
+            extra={
+                "items": own,
+                "item_remote_ids": {
+                    int(i.pk): lines[int(i.pk)]
+                    for i in own
+                    if i.pk is not None and int(i.pk) in lines
+                },
+            },
+        )
+        prepared.add(item, order.number, [tracked])
+    return prepared
+
+
 # --- The declarations ------------------------------------------------------------------------
 
 PRODUCTS = CatalogResource(
@@ -305,4 +344,13 @@ DELETED_PRODUCTS = CatalogResource(
     read_pending=lambda omni, _kind, limit, _list: omni.deleted_actions("product", limit),
     prepare=prepare_deletions,
 )
-RESOURCES = {r.name: r for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS)}
+ORDERS = CatalogResource(
+    name="orders",
+    model="order",
+    send_inserted="send_updated_orders",
+    send_updated="send_updated_orders",
+    check="check_orders",
+    read_pending=lambda omni, _kind, limit, _list: omni.pending_orders(limit),
+    prepare=prepare_order_updates,
+)
+RESOURCES = {r.name: r for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS, ORDERS)}

@@ -49,6 +49,8 @@ CATALOG_JOBS: dict[str, CatalogJob] = {
     "insert_and_update_images": CatalogJob("images", ("inserts", "updates")),
     "update_images": CatalogJob("images", ("updates",)),
     "check_images": CatalogJob("images", ("check",)),
+    "update_orders": CatalogJob("orders", ("updates",)),
+    "check_orders": CatalogJob("orders", ("check",)),
 }
 
 

@@ -1,0 +1,184 @@
+"""Catalog sync end to end: Omnitron simulator -> engine -> reference marketplace.
+
+    python bench/bench_catalog.py                 # 10k and 100k products, 0 and 20 ms
+    python bench/bench_catalog.py --sizes 10000 --latencies 20
+
+Each configuration runs in a fresh child process (so its peak RSS is its own) against
+freshly seeded simulators on loopback, and does what a channel's first day does: set up
+categories and attributes, then send products (asynchronously, polled to completion),
+stocks, prices and images. It prints wall time, products per second, requests per product
+on each side and the engine process's peak RSS. Targets: 10,000 products at 20 ms added
+latency in <= 60 s; peak RSS at 100,000 within 1.3x of 10,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def one_run(products: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
+    import redis
+
+    from channel_app_template.akinon.client import OmnitronClient
+    from channel_app_template.akinon.integration import OmnitronIntegration
+    from channel_app_template.akinon.token_cache import MemoryTokenCache
+    from channel_app_template.channel.reference.integration import ChannelIntegration
+    from channel_app_template.core import setup_flows
+    from channel_app_template.core.commands import IntegrationContext
+    from channel_app_template.core.flows import CatalogEngine, EngineOptions
+    from channel_app_template.core.journal import BatchJournal
+    from channel_app_template.core.resources import IMAGES, PRICES, PRODUCTS, STOCKS
+    from channel_app_template.core.runtime import channel_config
+    from tests.support.marketplace import marketplace_server
+    from tests.support.omnitron import omnitron_simulator
+    from tests.support.processes import redis_server
+
+    logging.basicConfig(level=logging.WARNING)
+    latency = ("--latency-ms", str(latency_ms)) if latency_ms else ()
+    with (
+        redis_server() as cache_server,
+        omnitron_simulator(*latency, seed_products=products) as sim,
+        marketplace_server(*latency, batch_delay=0.2) as market,
+    ):
+
+        def client() -> OmnitronClient:
+            return OmnitronClient(
+                f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
+            )
+
+        main = client()
+        main.catalog.update_channel(
+            {
+                "conf": {
+                    "remote_id_attribute": "sku",
+                    "api_url": market.url,
+                    "api_key": market.api_key,
+                }
+            }
+        )
+        omnitron = OmnitronIntegration(main, client_factory=client, concurrency=concurrency)
+        conf = channel_config(ChannelIntegration, dict(omnitron.channel.conf))
+        channel = ChannelIntegration(conf, IntegrationContext(1, 1, logging.getLogger("ref")))
+        cache = redis.Redis(port=cache_server.port)
+        engine = CatalogEngine(
+            omnitron,
+            channel,
+            BatchJournal(cache, 1, 3600),
+            EngineOptions(batch_size=ChannelIntegration.max_batch_size),
+        )
+        phases: dict[str, float] = {}
+
+        def phase(name: str, work: Any) -> Any:
+            started = time.monotonic()
+            result = work()
+            phases[name] = round(time.monotonic() - started, 2)
+            return result
+
+        def settle(resource: Any) -> None:
+            while True:
+                summary = engine.check(resource)
+                if not summary.still_running:
+                    return
+                time.sleep(0.1)
+
+        started = time.monotonic()
+        phase(
+            "setup",
+            lambda: (
+                setup_flows.create_or_update_category_tree_and_nodes(omnitron, channel),
+                setup_flows.create_or_update_category_attributes(omnitron, channel),
+            ),
+        )
+        phase("products", lambda: (engine.send(PRODUCTS, "inserts"), settle(PRODUCTS)))
+        phase("stocks", lambda: engine.send(STOCKS, "inserts"))
+        phase("prices", lambda: engine.send(PRICES, "inserts"))
+        phase("images", lambda: (engine.send(IMAGES, "inserts"), settle(IMAGES)))
+        wall = time.monotonic() - started
+        synced = sim.inspect("integration_actions/?model=product&status=success&limit=1")["count"]
+        omnitron_requests = main.http.stats.requests + sum(
+            c.http.stats.requests for c in omnitron._extra_clients
+        )
+        market_requests = channel.client.requests_sent
+        return {
+            "products": products,
+            "latency_ms": latency_ms,
+            "synced": synced,
+            "wall_s": round(wall, 1),
+            "products_per_s": round(products / wall, 1),
+            "omnitron_req_per_product": round(omnitron_requests / products, 2),
+            "market_req_per_product": round(market_requests / products, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "phases": phases,
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--latencies", type=int, nargs="+", default=[0, 20])
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_run(*args.child)))
+        return
+    rows = []
+    for size in args.sizes:
+        for latency in args.latencies:
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(size),
+                    str(latency),
+                    str(args.concurrency),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=ROOT,
+            )
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                raise SystemExit(f"run {size}/{latency} ms failed")
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(f"done: {row}", file=sys.stderr)
+    header = (
+        f"{'products':>9} {'latency':>7} {'synced':>7} {'wall s':>7} {'prod/s':>7} "
+        f"{'omni req/p':>10} {'mkt req/p':>9} {'peak RSS MB':>11}  phases (s)"
+    )
+    print(header)
+    for r in rows:
+        print(
+            f"{r['products']:>9} {r['latency_ms']:>5}ms {r['synced']:>7} {r['wall_s']:>7} "
+            f"{r['products_per_s']:>7} {r['omnitron_req_per_product']:>10} "
+            f"{r['market_req_per_product']:>9} {r['peak_rss_mb']:>11}  {r['phases']}"
+        )
+    ten = [r for r in rows if r["products"] == 10_000 and r["latency_ms"] == 20]
+    if ten:
+        verdict = "PASS" if ten[0]["wall_s"] <= 60 else "MISS"
+        print(f"target 10,000 products at 20 ms <= 60 s: {ten[0]['wall_s']} s {verdict}")
+    for latency in args.latencies:
+        small = [r for r in rows if r["products"] == 10_000 and r["latency_ms"] == latency]
+        big = [r for r in rows if r["products"] == 100_000 and r["latency_ms"] == latency]
+        if small and big:
+            ratio = big[0]["peak_rss_mb"] / small[0]["peak_rss_mb"]
+            verdict = "PASS" if ratio <= 1.3 else "MISS"
+            print(f"target peak RSS 100k/10k at {latency} ms <= 1.3x: {ratio:.2f}x {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Per-item bookkeeping in Redis for inbound flows: locks, failed attempts, parked items.
+
+An order (or event) that keeps failing is retried on later runs; after ``max_attempts``
+it is *parked*: skipped by later runs, listed by the ``list_parked_orders`` task and
+reported to Omnitron, until an operator fixes the cause and runs ``retry_parked_orders``.
+Nothing is ever dropped: the marketplace still holds it unacknowledged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import redis
+
+from channel_app_template.core.locks import RELEASE
+
+ATTEMPTS_TTL = 30 * 24 * 3600
+
+
+class Ledger:
+    def __init__(self, client: redis.Redis, channel_id: int, kind: str, max_attempts: int) -> None:
+        self.client = client
+        self.max_attempts = max_attempts
+        base = f"channel_app_template:{kind}:{channel_id}"
+        self._attempts = f"{base}:attempts"
+        self._parked = f"{base}:parked"
+        self._locks = f"{base}:lock:"
+
+    @contextlib.contextmanager
+    def lock(self, item: str, ttl: float = 120.0) -> Iterator[bool]:
+        """Only one worker handles ``item`` at a time (a create in flight is never raced)."""
+        key, token = self._locks + item, uuid.uuid4().hex
+        acquired = bool(self.client.set(key, token, nx=True, px=int(ttl * 1000)))
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with contextlib.suppress(redis.RedisError):
+                    self.client.eval(RELEASE, 1, key, token)
+
+    def failed(self, item: str, reason: str) -> bool:
+        """Count a failed attempt; return True when this one parks the item."""
+        attempts = int(self.client.hincrby(self._attempts, item, 1))
+        self.client.expire(self._attempts, ATTEMPTS_TTL)
+        if attempts < self.max_attempts:
+            return False
+        record = {"reason": reason[:1000], "attempts": attempts, "parked_at": time.time()}
+        self.client.hset(self._parked, item, json.dumps(record))
+        return True
+
+    def succeeded(self, items: Sequence[str]) -> None:
+        if items:
+            self.client.hdel(self._attempts, *items)
+
+    def is_parked(self, item: str) -> bool:
+        return bool(self.client.hexists(self._parked, item))
+
+    def parked(self) -> dict[str, Any]:
+        return {
+            (key.decode() if isinstance(key, bytes) else str(key)): json.loads(value)
+            for key, value in self.client.hgetall(self._parked).items()
+        }
+
+    def unpark(self, items: Sequence[str] | None = None) -> int:
+        """Give parked items a fresh set of attempts (all of them when ``items`` is None)."""
+        names = list(items) if items is not None else list(self.parked())
+        if not names:
+            return 0
+        removed = int(self.client.hdel(self._parked, *names))
+        self.client.hdel(self._attempts, *names)
+        return removed

@@ -1,0 +1,408 @@
+"""Order ingestion: each marketplace order becomes exactly one Omnitron order.
+
+For every page of new marketplace orders:
+
+1. Look the orders up in Omnitron by number (one request for the page). An order that
+   exists is never created again, whatever happened before: a crash after the create,
+   a lost answer, an overlapping run.
+2. Create the missing ones, concurrently, each under its own lock and after a second
+   look-up inside it: customer (get or create by the channel's identifier field),
+   addresses (locations resolved, duplicates detected by Omnitron), cargo by ``erp_code``,
+   products by their mapping. A create whose outcome is unknown is looked up, never
+   repeated; if it is not found it waits for the next run, which looks again first.
+3. Record the mappings (order and item integration actions) in one batch request, for
+   new orders and for existing ones that lack them (repairs a crash in between).
+4. Only then acknowledge the orders on the marketplace.
+
+An order that fails gets an error report and is retried on later runs; after
+``max_attempts`` it is parked (see :mod:`channel_app_template.core.ledger`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from typing import Any
+
+from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
+from channel_app_template.akinon.models import BatchRequestStatus, Customer, Order, OrderItem
+from channel_app_template.core.commands import ChannelIntegration
+from channel_app_template.core.dto import (
+    AddressDto,
+    ChannelCreateOrderDto,
+    CustomerDto,
+    MalformedOrderDto,
+)
+from channel_app_template.core.errors import (
+    AmbiguousWriteError,
+    ChannelAppError,
+    ItemError,
+    RetryLater,
+)
+from channel_app_template.core.ledger import Ledger
+from channel_app_template.core.locations import LocationResolver
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrderOptions:
+    customer_identifier: str = "email"  # or "phone_number" (channel.conf CUSTOMER_IDENTIFIER_FIELD)
+    page_size: int = 50
+
+
+@dataclass
+class IngestSummary:
+    received: int = 0
+    created: int = 0
+    already_in_omnitron: int = 0
+    mappings_recorded: int = 0
+    acknowledged: int = 0
+    failed: int = 0
+    malformed: int = 0
+    parked: int = 0
+    skipped_parked: int = 0
+    postponed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def note(self, message: str) -> None:
+        if len(self.errors) < 20:
+            self.errors.append(message[:300])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+@dataclass
+class _Outcome:
+    dto: ChannelCreateOrderDto
+    order: Order | None = None
+    created: bool = False
+    error: ChannelAppError | None = None
+
+
+class OrderIngestion:
+    """``fetch_orders``: marketplace orders into Omnitron, exactly once."""
+
+    def __init__(
+        self,
+        omnitron: OmnitronIntegration,
+        channel: ChannelIntegration,
+        ledger: Ledger,
+        options: OrderOptions,
+    ) -> None:
+        self.omnitron = omnitron
+        self.channel = channel
+        self.ledger = ledger
+        self.options = options
+        self.channel_id = int(omnitron.client.channel_id)
+        self.locations = LocationResolver(omnitron, self.channel_id)
+        self._customers: dict[str, Customer] = {}
+        self._lock = threading.Lock()
+        self._cargos: dict[str, int] | None = None
+
+    def run(self) -> IngestSummary:
+        summary = IngestSummary()
+        if not self.channel.supports("get_orders"):
+            summary.note("the channel does not support get_orders")
+            return summary
+        self._repair()
+        for page in _pages(self.channel.get_orders(), self.options.page_size):
+            self._page(page, summary)
+        return summary
+
+    # --- One page ---------------------------------------------------------------------
+
+    def _page(
+        self, page: Sequence[ChannelCreateOrderDto | MalformedOrderDto], summary: IngestSummary
+    ) -> None:
+        wanted: list[ChannelCreateOrderDto] = []
+        for entry in page:
+            summary.received += 1
+            number = (
+                entry.order.number if isinstance(entry, ChannelCreateOrderDto) else entry.number
+            )
+            if self.ledger.is_parked(number):
+                summary.skipped_parked += 1
+            elif isinstance(entry, MalformedOrderDto):
+                summary.malformed += 1
+                self._failed(
+                    number,
+                    f"the marketplace sent an order we cannot read: {entry.message}",
+                    summary,
+                )
+            else:
+                wanted.append(entry)
+        if not wanted:
+            return
+        existing = self._existing([dto.order.number for dto in wanted])
+        products = self._products({line.product for dto in wanted for line in dto.order_item})
+        outcomes = list(
+            self.omnitron.executor().map(lambda dto: self._ensure(dto, existing, products), wanted)
+        )
+        ready: list[_Outcome] = []
+        for outcome in outcomes:
+            number = outcome.dto.order.number
+            if outcome.order is not None:
+                ready.append(outcome)
+                if outcome.created:
+                    summary.created += 1
+                else:
+                    summary.already_in_omnitron += 1
+            elif isinstance(outcome.error, RetryLater):
+                summary.postponed += 1
+                summary.note(f"{number}: {outcome.error.message}")
+            else:
+                message = outcome.error.message if outcome.error else "unknown failure"
+                self._failed(number, message, summary)
+        if not ready:
+            return
+        summary.mappings_recorded += self._record_mappings(ready)
+        self.ledger.succeeded([o.dto.order.number for o in ready])
+        if self.channel.supports("acknowledge_orders"):
+            self.channel.acknowledge_orders([o.dto.order.remote_id for o in ready])
+            summary.acknowledged += len(ready)
+
+    def _failed(self, number: str, message: str, summary: IngestSummary) -> None:
+        summary.failed += 1
+        summary.note(f"{number}: {message}")
+        parked = self.ledger.failed(number, message)
+        if parked:
+            summary.parked += 1
+            message = f"parked after {self.ledger.max_attempts} attempts: {message}"
+        with contextlib.suppress(ChannelAppError):
+            self.omnitron.report(
+                "channel",
+                self.channel_id,
+                code=f"Channel-GetOrders_{number}"[:255],
+                description=message,
+            )
+
+    # --- Bulk look-ups ----------------------------------------------------------------
+
+    def _existing(self, numbers: Sequence[str]) -> dict[str, Order]:
+        found: dict[str, Order] = {}
+        for part in _pages(numbers, 100):
+            query = self.omnitron.orders_api().orders(
+                page_size=len(part), number__in=",".join(part), channel_id=self.channel_id
+            )
+            for order in query:
+                found.setdefault(order.number, order)
+        return found
+
+    def _products(self, remote_ids: Iterable[str]) -> dict[str, int]:
+        """Channel product id -> Omnitron product pk, through the product mappings."""
+        return {
+            str(action.remote_id): int(action.object_id)
+            for action in self.omnitron.actions_by_remote_id("product", sorted(remote_ids))
+            if action.object_id is not None and action.remote_id
+        }
+
+    def _cargo(self, erp_code: str) -> int:
+        with self._lock:
+            if self._cargos is None:
+                self._cargos = {
+                    str(c.erp_code): int(c.pk)
+                    for c in self.omnitron.orders_api().cargos()
+                    if c.erp_code and c.pk is not None
+                }
+            cargos = self._cargos
+        if erp_code not in cargos:
+            raise ItemError(
+                f"cargo company {erp_code!r} is unknown: add a cargo with that erp_code in Omnitron"
+            )
+        return cargos[erp_code]
+
+    # --- One order ----------------------------------------------------------------------
+
+    def _ensure(
+        self, dto: ChannelCreateOrderDto, existing: dict[str, Order], products: dict[str, int]
+    ) -> _Outcome:
+        number = dto.order.number
+        if number in existing:
+            return _Outcome(dto, existing[number])
+        try:
+            with self.ledger.lock(number) as held:
+                if not held:
+                    raise RetryLater("another worker is handling this order right now")
+                found = self.omnitron.orders_api().order_by_number(number)
+                if found is not None:
+                    return _Outcome(dto, found)
+                return _Outcome(dto, self._create(dto, products), created=True)
+        except ChannelAppError as error:
+            return _Outcome(dto, error=error)
+
+    def _create(self, dto: ChannelCreateOrderDto, products: dict[str, int]) -> Order:
+        order, api = dto.order, self.omnitron.orders_api()
+        items: list[dict[str, Any]] = []
+        for line in dto.order_item:
+            if line.product not in products:
+                raise ItemError(
+                    f"line {line.remote_id}: product {line.product!r} is not a "
+                    "product this channel sent"
+                )
+            unit: dict[str, Any] = {
+                "product": products[line.product],
+                "status": line.status or "400",
+                "price_currency": line.price_currency.lower(),
+                "price": str(line.price),
+                "tax_rate": str(line.tax_rate),
+                "retail_price": None if line.retail_price is None else str(line.retail_price),
+                "discount_amount": None
+                if line.discount_amount is None
+                else str(line.discount_amount),
+                "extra_field": {**line.extra_field, "id": line.remote_id},
+            }
+            items += [
+                {**unit, "extra_field": {**unit["extra_field"], "unit": n}}
+                for n in range(line.quantity)
+            ]
+        cargo = self._cargo(order.cargo_company)
+        customer = self._customer(order.customer)
+        shipping = self._address(order.shipping_address, customer)
+        billing = (
+            shipping
+            if order.billing_address == order.shipping_address
+            else self._address(order.billing_address, customer)
+        )
+        body = {
+            "number": order.number,
+            "channel": self.channel_id,
+            "status": "400",
+            "customer": customer,
+            "shipping_address": shipping,
+            "billing_address": billing,
+            "currency": order.currency.lower(),
+            "amount": str(order.amount),
+            "shipping_amount": str(order.shipping_amount),
+            "shipping_tax_rate": str(order.shipping_tax_rate),
+            "discount_amount": str(order.discount_amount or 0),
+            "cargo_company": cargo,
+            "delivery_type": order.delivery_type,
+            "notes": order.notes,
+            "extra_field": {**order.extra_field, "id": order.remote_id},
+            "date_placed": order.created_at.isoformat(),
+        }
+        try:
+            return api.create_order({k: v for k, v in body.items() if v is not None}, items)
+        except AmbiguousWriteError:
+            found = api.order_by_number(order.number)
+            if found is not None:
+                return found
+            raise RetryLater(
+                "Omnitron may have created the order; the next run looks it up before anything else"
+            ) from None
+        except ItemError as error:
+            if "already exists" in str(error.payload):
+                found = api.order_by_number(order.number)
+                if found is not None:
+                    return found
+            raise
+
+    def _customer(self, customer: CustomerDto) -> int:
+        by_phone = self.options.customer_identifier == "phone_number" and customer.phone_number
+        field_name = "phone_number" if by_phone else "email"
+        identifier = customer.phone_number if by_phone else customer.email
+        assert identifier is not None
+        with self._lock:
+            cached = self._customers.get(identifier)
+        if cached is not None and cached.pk is not None:
+            return int(cached.pk)
+        api = self.omnitron.orders_api()
+        found = api.find_customer(field_name, identifier)
+        if found is None:
+            body = {
+                "email": customer.email,
+                "phone_number": customer.phone_number,
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "channel_code": customer.channel_code,
+                "extra_field": customer.extra_field,
+                "is_active": True,
+            }
+            try:
+                found = api.create_customer({k: v for k, v in body.items() if v is not None})
+            except AmbiguousWriteError:
+                found = api.find_customer(field_name, identifier)
+                if found is None:
+                    raise RetryLater(
+                        "the customer may have been created; retried next run"
+                    ) from None
+        with self._lock:
+            self._customers[identifier] = found
+        return int(found.pk or 0)
+
+    def _address(self, address: AddressDto, customer: int) -> int:
+        places = self.locations.resolve(
+            address.country, address.city, address.township, address.district
+        )
+        body = {
+            **address.model_dump(
+                exclude={"country", "city", "township", "district"}, exclude_none=True
+            ),
+            **{k: v for k, v in places.items() if v is not None},
+            "customer": customer,
+        }
+        api = self.omnitron.orders_api()
+        try:
+            created = api.create_address(body)
+        except AmbiguousWriteError:
+            created = api.create_address(body)  # a repeat is safe: Omnitron answers duplicates
+        return int(created.pk or 0)
+
+    # --- Mappings ---------------------------------------------------------------------
+
+    def _record_mappings(self, ready: Sequence[_Outcome]) -> int:
+        """Order and item integration actions for orders that lack them, in one batch."""
+        by_pk = {int(o.order.pk): o for o in ready if o.order is not None and o.order.pk}
+        mapped_orders = self.omnitron.remote_ids("order", by_pk)
+        items = self.omnitron.order_items_of(list(by_pk))
+        item_pks = [int(i.pk) for group in items.values() for i in group if i.pk is not None]
+        mapped_items = self.omnitron.remote_ids("orderitem", item_pks)
+        tracked: list[Tracked] = []
+        remote: dict[tuple[str, int], str] = {}
+        for pk, outcome in by_pk.items():
+            assert outcome.order is not None
+            own: list[OrderItem] = items.get(pk, [])
+            missing = [i for i in own if i.pk is not None and int(i.pk) not in mapped_items]
+            if pk in mapped_orders and not missing:
+                continue
+            tracked.append(Tracked(pk, "order", outcome.order.modified_date))
+            remote[("order", pk)] = outcome.dto.order.remote_id
+            for item in own:
+                line = str(item.extra_field.get("id") or "")
+                if item.pk is None or not line:
+                    continue
+                tracked.append(Tracked(int(item.pk), "orderitem", item.modified_date))
+                remote[("orderitem", int(item.pk))] = line
+        if not tracked:
+            return 0
+        batch = self.omnitron.open_batch()
+        try:
+            self.omnitron.commit(batch, "order", tracked)
+            self.omnitron.finish(
+                batch, [t.outcome(remote_id=remote[(t.model, t.pk)]) for t in tracked]
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.omnitron.abort(batch)
+            raise
+        return sum(1 for t in tracked if t.model == "order")
+
+    def _repair(self) -> None:
+        """A crashed run may have left its mapping batch committed: fail it (the next
+        page repairs the mappings of its orders, which exist)."""
+        for batch in self.omnitron.batches([BatchRequestStatus.COMMIT], "order"):
+            logger.warning("order batch %s was left committed; failing it", batch.pk)
+            with contextlib.suppress(ChannelAppError):
+                self.omnitron.abort(batch)
+
+
+def _pages(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(values)
+    while page := list(islice(iterator, size)):
+        yield page
