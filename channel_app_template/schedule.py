@@ -35,9 +35,24 @@ DEFAULT_SCHEDULE: dict[str, Interval] = {
     "check_prices": 120,
     "insert_and_update_images": 900,
     "check_images": 300,
+    "fetch_orders": 60,
+    "update_orders": 120,
+    "check_orders": 120,
+    "fetch_and_update_order_items": 120,
+    "fetch_and_create_cancel": 120,
+    "fetch_and_create_cancellation_requests": 300,
+    "update_cancellation_requests": 300,
 }
 DAY = 24 * 3600
-MANUAL_ONLY = ("ping", "update_products", "update_stocks", "update_prices", "update_images")
+MANUAL_ONLY = (
+    "ping",
+    "update_products",
+    "update_stocks",
+    "update_prices",
+    "update_images",
+    "list_parked_orders",
+    "retry_parked_orders",
+)
 TASK_NAMES = frozenset(DEFAULT_SCHEDULE) | frozenset(MANUAL_ONLY)
 
 

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     beat_schedule: str | None = None
     batch_stale_after: float = Field(default=6 * 3600.0, gt=0)
     task_lock_ttl: float = Field(default=60.0, ge=5)
+    order_max_attempts: int = Field(default=5, ge=1)
 
     # Redis: Celery broker and result backend.
     broker_url: SecretStr | None = None

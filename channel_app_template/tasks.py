@@ -15,7 +15,11 @@ from typing import Any
 from celery import Task
 
 from channel_app_template.celery_app import app, settings
-from channel_app_template.core.runner import CATALOG_JOBS, run_catalog_job, run_setup_job
+from channel_app_template.core.runner import (
+    CATALOG_JOBS,
+    run_catalog_job,
+    run_setup_job,
+)
 from channel_app_template.core.runtime import Runtime
 
 PREFIX = "channel_app_template.app.tasks."
@@ -60,6 +64,9 @@ check_prices = _catalog_task("check_prices")
 insert_and_update_images = _catalog_task("insert_and_update_images")
 update_images = _catalog_task("update_images")
 check_images = _catalog_task("check_images")
+update_orders = _catalog_task("update_orders")
+check_orders = _catalog_task("check_orders")
+update_cancellation_requests = _catalog_task("update_cancellation_requests")
 assert {
     t.name.removeprefix(PREFIX)
     for t in (

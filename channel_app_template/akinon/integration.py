@@ -18,12 +18,12 @@ from typing import Any
 
 from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.endpoints import ID_CHUNK, chunked
 from channel_app_template.akinon.models import (
     BatchRequest,
     BatchRequestObject,
     BatchRequestStatus,
+    CancellationRequest,
     Catalog,
     CategoryNode,
     Channel,
@@ -36,6 +36,7 @@ from channel_app_template.akinon.models import (
     ProductPrice,
     ProductStock,
 )
+from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.pagination import Paginated
 from channel_app_template.core.dto import FailedReasonType, ProductDetails
 from channel_app_template.core.errors import ItemError
@@ -200,6 +201,10 @@ class OmnitronIntegration:
                 if item.order is not None:
                     items[int(item.order)].append(item)
         return dict(items)
+
+    def pending_cancellation_requests(self, limit: int) -> Paginated[CancellationRequest]:
+        """Cancellation requests Omnitron decided on since they were last sent."""
+        return self.client.orders.cancellation_request_updates().resized(limit)
 
     def orders_api(self) -> OrdersApi:
         """The orders endpoints, on this thread's own client."""

@@ -161,7 +161,7 @@ class CatalogEngine:
             self.omnitron.commit(batch, resource.model, tracked)
             context = PrepareContext(self.omnitron, self.options.match_path, kind, list_id)
             prepared = resource.prepare(context, objects)
-            result = self._call(command, prepared)
+            result = self._call(resource, command, prepared)
             if isinstance(result, Submitted):
                 rejected = [(row_key(row, resource), row) for row in result.rejected]
                 self.journal.save(int(batch.pk or 0), prepared.covers, rejected)
@@ -179,13 +179,19 @@ class CatalogEngine:
             self._abort(batch)
             raise
 
-    def _call(self, command: str, prepared: Prepared) -> list[ResultDto] | Submitted:
+    def _call(
+        self, resource: CatalogResource, command: str, prepared: Prepared
+    ) -> list[ResultDto] | Submitted:
         if not prepared.items:
             return []
         started = time.monotonic()
         method = getattr(self.channel, command)
         try:
-            result = method(prepared.items)
+            result = (
+                resource.call(self.channel, prepared.items)
+                if resource.call
+                else method(prepared.items)
+            )
         except (RetryLater, ConfigurationError):
             raise
         except ItemError as error:

@@ -23,11 +23,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from typing import Any
 
+from channel_app_template.akinon.endpoints import chunked
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import BatchRequestStatus, Customer, Order, OrderItem
 from channel_app_template.core.commands import ChannelIntegration
@@ -102,6 +102,7 @@ class OrderIngestion:
         self.channel_id = int(omnitron.client.channel_id)
         self.locations = LocationResolver(omnitron, self.channel_id)
         self._customers: dict[str, Customer] = {}
+        self._customer_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._cargos: dict[str, int] | None = None
 
@@ -111,7 +112,7 @@ class OrderIngestion:
             summary.note("the channel does not support get_orders")
             return summary
         self._repair()
-        for page in _pages(self.channel.get_orders(), self.options.page_size):
+        for page in chunked(self.channel.get_orders(), self.options.page_size):
             self._page(page, summary)
         return summary
 
@@ -186,7 +187,7 @@ class OrderIngestion:
 
     def _existing(self, numbers: Sequence[str]) -> dict[str, Order]:
         found: dict[str, Order] = {}
-        for part in _pages(numbers, 100):
+        for part in chunked(numbers, 100):
             query = self.omnitron.orders_api().orders(
                 page_size=len(part), number__in=",".join(part), channel_id=self.channel_id
             )
@@ -309,32 +310,33 @@ class OrderIngestion:
         identifier = customer.phone_number if by_phone else customer.email
         assert identifier is not None
         with self._lock:
+            guard = self._customer_locks.setdefault(identifier, threading.Lock())
+        with guard:  # two orders of one new customer must not create it twice
             cached = self._customers.get(identifier)
-        if cached is not None and cached.pk is not None:
-            return int(cached.pk)
-        api = self.omnitron.orders_api()
-        found = api.find_customer(field_name, identifier)
-        if found is None:
-            body = {
-                "email": customer.email,
-                "phone_number": customer.phone_number,
-                "first_name": customer.first_name,
-                "last_name": customer.last_name,
-                "channel_code": customer.channel_code,
-                "extra_field": customer.extra_field,
-                "is_active": True,
-            }
-            try:
-                found = api.create_customer({k: v for k, v in body.items() if v is not None})
-            except AmbiguousWriteError:
-                found = api.find_customer(field_name, identifier)
-                if found is None:
-                    raise RetryLater(
-                        "the customer may have been created; retried next run"
-                    ) from None
-        with self._lock:
+            if cached is not None and cached.pk is not None:
+                return int(cached.pk)
+            api = self.omnitron.orders_api()
+            found = api.find_customer(field_name, identifier)
+            if found is None:
+                body = {
+                    "email": customer.email,
+                    "phone_number": customer.phone_number,
+                    "first_name": customer.first_name,
+                    "last_name": customer.last_name,
+                    "channel_code": customer.channel_code,
+                    "extra_field": customer.extra_field,
+                    "is_active": True,
+                }
+                try:
+                    found = api.create_customer({k: v for k, v in body.items() if v is not None})
+                except AmbiguousWriteError:
+                    found = api.find_customer(field_name, identifier)
+                    if found is None:
+                        raise RetryLater(
+                            "the customer may have been created; retried next run"
+                        ) from None
             self._customers[identifier] = found
-        return int(found.pk or 0)
+            return int(found.pk or 0)
 
     def _address(self, address: AddressDto, customer: int) -> int:
         places = self.locations.resolve(
@@ -400,9 +402,3 @@ class OrderIngestion:
             logger.warning("order batch %s was left committed; failing it", batch.pk)
             with contextlib.suppress(ChannelAppError):
                 self.omnitron.abort(batch)
-
-
-def _pages(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(values)
-    while page := list(islice(iterator, size)):
-        yield page

@@ -14,6 +14,7 @@ from typing import Any
 
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
+    CancellationRequest,
     IntegrationAction,
     Order,
     Product,
@@ -22,7 +23,14 @@ from channel_app_template.akinon.models import (
     ProductStock,
 )
 from channel_app_template.akinon.pagination import Paginated
-from channel_app_template.core.dto import FailedReasonType, ProductDetails, SyncItem
+from channel_app_template.core.dto import (
+    BatchRequestResponseDto,
+    ChannelCancellationRequestDto,
+    FailedReasonType,
+    ProductDetails,
+    ResponseStatus,
+    SyncItem,
+)
 from channel_app_template.core.errors import ItemError
 from channel_app_template.core.matching import match_key
 
@@ -74,6 +82,7 @@ class PrepareContext:
     list_id: int | None = None
 
 
+Caller = Callable[[Any, Sequence[SyncItem[Any]]], list[Any]]
 Reader = Callable[[OmnitronIntegration, str, int, int | None], Paginated[Any]]
 Preparer = Callable[[PrepareContext, Sequence[Any]], Prepared]
 
@@ -90,6 +99,7 @@ class CatalogResource:
     read_pending: Reader
     prepare: Preparer
     object_model: str = ""  # content type of the objects themselves (defaults to ``model``)
+    call: Caller | None = None  # for channel commands that take one item at a time
     list_setting: str | None = None  # channel.conf key mapping extra list ids, if any
 
     @property
@@ -295,6 +305,69 @@ def prepare_order_updates(ctx: PrepareContext, orders: Sequence[Order]) -> Prepa
     return prepared
 
 
+# --- Omnitron's decisions on cancellation requests, back to the channel -------------------------
+
+
+def prepare_cancellation_decisions(
+    ctx: PrepareContext, requests: Sequence[CancellationRequest]
+) -> Prepared:
+    prepared = Prepared()
+    mapping, _ = reason_codes(ctx)
+    item_pks = [int(r.order_item) for r in requests if isinstance(r.order_item, int)]
+    lines = ctx.omnitron.remote_ids("orderitem", item_pks)
+    for request in requests:
+        tracked = tracked_of(request, "cancellationrequest")
+        line = lines.get(int(request.order_item)) if isinstance(request.order_item, int) else None
+        if not request.remote_id or not line:
+            prepared.fail(
+                tracked, FailedReasonType.CHANNEL_APP, "the request did not come from this channel"
+            )
+            continue
+        decision = ChannelCancellationRequestDto(
+            remote_id=request.remote_id,
+            order_item=line,
+            status=str(request.status or ""),
+            reason=mapping.get(int(request.reason), str(request.reason))
+            if isinstance(request.reason, int)
+            else str(request.reason or ""),
+            description=request.description or "",
+            cancellation_type=request.cancellation_type or "cancel",
+        )
+        prepared.add(
+            SyncItem(obj=decision, sku=request.remote_id, remote_id=request.remote_id),
+            request.remote_id,
+            [tracked],
+        )
+    return prepared
+
+
+def reason_codes(ctx: PrepareContext) -> tuple[dict[int, str], None]:
+    """Omnitron reason id -> the channel's code, from ``reason_mapping`` read backwards."""
+    conf = ctx.omnitron.channel.conf or {}
+    mapping = conf.get("reason_mapping") or {}
+    return {int(v): str(k) for k, v in mapping.items() if str(v).isdigit()}, None
+
+
+def one_at_a_time(channel: Any, items: Sequence[SyncItem[Any]]) -> list[Any]:
+    """``update_cancellation_request`` takes one request: call it per item, a refusal
+    failing only that item."""
+    rows: list[Any] = []
+    for item in items:
+        try:
+            row = channel.update_cancellation_request(item.obj)
+            rows.append(row.model_copy(update={"sku": item.sku, "remote_id": item.sku}))
+        except ItemError as error:
+            rows.append(
+                BatchRequestResponseDto(
+                    status=ResponseStatus.FAIL,
+                    sku=item.sku,
+                    remote_id=item.sku,
+                    message=error.message,
+                )
+            )
+    return rows
+
+
 # --- The declarations ------------------------------------------------------------------------
 
 PRODUCTS = CatalogResource(
@@ -353,4 +426,17 @@ ORDERS = CatalogResource(
     read_pending=lambda omni, _kind, limit, _list: omni.pending_orders(limit),
     prepare=prepare_order_updates,
 )
-RESOURCES = {r.name: r for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS, ORDERS)}
+CANCELLATION_DECISIONS = CatalogResource(
+    name="cancellation_requests",
+    model="cancellationrequest",
+    send_inserted="update_cancellation_request",
+    send_updated="update_cancellation_request",
+    check="update_cancellation_request",
+    read_pending=lambda omni, _kind, limit, _list: omni.pending_cancellation_requests(limit),
+    prepare=prepare_cancellation_decisions,
+    call=one_at_a_time,
+)
+RESOURCES = {
+    r.name: r
+    for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS, ORDERS, CANCELLATION_DECISIONS)
+}

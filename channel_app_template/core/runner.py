@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from channel_app_template.core.flows import FlowSummary
+from channel_app_template.core.order_events import EventSummary, OrderEvents
+from channel_app_template.core.orders import OrderIngestion, OrderOptions
 from channel_app_template.core.resources import RESOURCES
 from channel_app_template.core.runtime import Runtime, open_runtime
 from channel_app_template.settings import Settings
@@ -51,7 +53,69 @@ CATALOG_JOBS: dict[str, CatalogJob] = {
     "check_images": CatalogJob("images", ("check",)),
     "update_orders": CatalogJob("orders", ("updates",)),
     "check_orders": CatalogJob("orders", ("check",)),
+    "update_cancellation_requests": CatalogJob("cancellation_requests", ("updates",)),
 }
+
+
+@dataclass(frozen=True)
+class OrderJob:
+    """An inbound order task. Jobs that open batches of a content type share that
+    content type's lock with the engine's jobs (Omnitron allows one committed batch per
+    content type)."""
+
+    lock_name: str
+    run: Callable[[Runtime], dict[str, Any]]
+
+
+def _ingest(runtime: Runtime) -> dict[str, Any]:
+    options = OrderOptions(
+        customer_identifier=str(
+            (runtime.channel.config.model_extra or {}).get("CUSTOMER_IDENTIFIER_FIELD") or "email"
+        )
+    )
+    ingestion = OrderIngestion(runtime.omnitron, runtime.channel, runtime.ledger("orders"), options)
+    return ingestion.run().as_dict()
+
+
+def _events(method: str, ledger: str) -> Callable[[Runtime], dict[str, Any]]:
+    def run(runtime: Runtime) -> dict[str, Any]:
+        events = OrderEvents(runtime.omnitron, runtime.channel, runtime.ledger(ledger))
+        summary: EventSummary = getattr(events, method)()
+        return summary.as_dict()
+
+    return run
+
+
+ORDER_JOBS: dict[str, OrderJob] = {
+    "fetch_orders": OrderJob("catalog:order", _ingest),
+    "fetch_and_update_order_items": OrderJob(
+        "orders:item_updates", _events("update_order_items", "item_updates")
+    ),
+    "fetch_and_create_cancel": OrderJob("orders:cancel", _events("cancel", "cancellations")),
+    "fetch_and_create_cancellation_requests": OrderJob(
+        "catalog:cancellationrequest",
+        _events("create_cancellation_requests", "cancellation_requests"),
+    ),
+}
+
+
+def run_order_job(name: str, settings: Settings) -> dict[str, Any]:
+    job = ORDER_JOBS[name]
+    started = time.monotonic()
+    with open_runtime(settings) as runtime, runtime.locks.hold(job.lock_name) as acquired:
+        if not acquired:
+            return {"task": name, "skipped": "another run of this flow is in progress"}
+        result = job.run(runtime)
+        return {"task": name, "seconds": round(time.monotonic() - started, 2), **result}
+
+
+def parked(settings: Settings, kind: str, retry: Sequence[str] | None) -> dict[str, Any]:
+    """List parked items of ``kind``; with ``retry``, give them (or all, if empty) new tries."""
+    with open_runtime(settings) as runtime:
+        ledger = runtime.ledger(kind)
+        if retry is None:
+            return {"kind": kind, "parked": ledger.parked()}
+        return {"kind": kind, "unparked": ledger.unpark(list(retry) or None)}
 
 
 def run_catalog_job(name: str, settings: Settings, report: ReportProgress) -> dict[str, Any]:

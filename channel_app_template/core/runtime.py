@@ -16,6 +16,7 @@ from channel_app_template.core.commands import ChannelIntegration, IntegrationCo
 from channel_app_template.core.errors import ConfigurationError
 from channel_app_template.core.flows import CatalogEngine, EngineOptions, Progress
 from channel_app_template.core.journal import BatchJournal
+from channel_app_template.core.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
 from channel_app_template.core.registry import load_channel, load_class
 from channel_app_template.settings import Settings
@@ -44,6 +45,10 @@ class Runtime:
             stale_after=self.settings.batch_stale_after,
         )
         return CatalogEngine(self.omnitron, self.channel, journal, options, progress)
+
+    def ledger(self, kind: str) -> Ledger:
+        channel_id = self.settings.omnitron_channel_id or 0
+        return Ledger(self.cache, channel_id, kind, self.settings.order_max_attempts)
 
     def extra_lists(self, setting: str | None, available: list[int]) -> list[int]:
         """Extra price/stock list ids the channel maps (``CURRENCY_MAPPINGS`` and the like)."""

@@ -1,0 +1,324 @@
+"""What happens to orders after ingestion, from the marketplace to Omnitron.
+
+* ``fetch_and_update_order_items``: line status, invoice and tracking changes. Applying
+  absolute values twice changes nothing, so a repeat after a crash is harmless.
+* ``fetch_and_create_cancel``: cancelled units. A cancellation says how many units of a
+  line are cancelled in total; only the difference to what Omnitron already cancelled is
+  cancelled now, so the same event applied twice cancels nothing more.
+* ``fetch_and_create_cancellation_requests``: buyers' cancel/return requests, created in
+  Omnitron once (looked up by remote id first) and mapped, so Omnitron's decision on them
+  later flows back through ``update_cancellation_requests`` (an engine resource).
+
+Every event is acknowledged on the marketplace only after Omnitron has it; one that keeps
+failing is reported and eventually parked, like an order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from channel_app_template.akinon.endpoints import chunked
+from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
+from channel_app_template.akinon.models import OrderItem
+from channel_app_template.core.commands import ChannelConfig, ChannelIntegration
+from channel_app_template.core.dto import (
+    CancellationRequestDto,
+    CancelOrderDto,
+    ChannelUpdateOrderItemDto,
+)
+from channel_app_template.core.errors import (
+    AmbiguousWriteError,
+    ChannelAppError,
+    ItemError,
+    RetryLater,
+)
+from channel_app_template.core.ledger import Ledger
+
+CANCELLED = "100"
+
+
+@dataclass
+class EventSummary:
+    received: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    acknowledged: int = 0
+    failed: int = 0
+    parked: int = 0
+    skipped_parked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+def reason_ids(config: ChannelConfig) -> tuple[dict[str, int], int | None]:
+    """``reason_mapping`` (channel code -> Omnitron reason id) and the fallback reason."""
+    extra = config.model_extra or {}
+    mapping = {
+        str(k): int(v)
+        for k, v in dict(extra.get("reason_mapping") or {}).items()
+        if str(v).isdigit()
+    }
+    fallback = extra.get("cancellation_reason_id")
+    return mapping, int(str(fallback)) if str(fallback or "").isdigit() else None
+
+
+class OrderEvents:
+    def __init__(
+        self,
+        omnitron: OmnitronIntegration,
+        channel: ChannelIntegration,
+        ledger: Ledger,
+        page_size: int = 100,
+    ) -> None:
+        self.omnitron = omnitron
+        self.channel = channel
+        self.ledger = ledger
+        self.page_size = page_size
+        self.channel_id = int(omnitron.client.channel_id)
+
+    # --- The shared loop ------------------------------------------------------------
+
+    def _run(
+        self,
+        command: str,
+        acknowledge: str,
+        key: Callable[[Any], str],
+        ack_id: Callable[[Any], str],
+        apply_page: Callable[[Sequence[Any]], Mapping[str, ChannelAppError | bool]],
+    ) -> EventSummary:
+        summary = EventSummary()
+        if not self.channel.supports(command):
+            summary.errors.append(f"the channel does not support {command}")
+            return summary
+        events: Iterable[Any] = getattr(self.channel, command)()
+        for page in chunked(events, self.page_size):
+            wanted = []
+            for event in page:
+                summary.received += 1
+                if self.ledger.is_parked(key(event)):
+                    summary.skipped_parked += 1
+                else:
+                    wanted.append(event)
+            outcomes = apply_page(wanted)
+            done = []
+            for event in wanted:
+                outcome = outcomes.get(key(event))
+                if isinstance(outcome, ChannelAppError):
+                    self._failed(command, key(event), outcome, summary)
+                    continue
+                done.append(event)
+                if outcome:
+                    summary.applied += 1
+                else:
+                    summary.unchanged += 1
+            self.ledger.succeeded([key(e) for e in done])
+            ids = [ack_id(e) for e in done if ack_id(e)]
+            if ids and self.channel.supports(acknowledge):
+                getattr(self.channel, acknowledge)(ids)
+                summary.acknowledged += len(ids)
+        return summary
+
+    def _failed(
+        self, command: str, key: str, error: ChannelAppError, summary: EventSummary
+    ) -> None:
+        summary.failed += 1
+        if len(summary.errors) < 20:
+            summary.errors.append(f"{key}: {error.message}"[:300])
+        if isinstance(error, RetryLater):
+            return
+        if self.ledger.failed(key, error.message):
+            summary.parked += 1
+        name = "".join(part.title() for part in command.split("_"))
+        with contextlib.suppress(ChannelAppError):
+            self.omnitron.report(
+                "channel",
+                self.channel_id,
+                code=f"Channel-{name}_{key}"[:255],
+                description=error.message,
+            )
+
+    def _items_by_line(self, lines: Iterable[str]) -> dict[str, list[int]]:
+        """Order line remote id -> Omnitron order item pks (one item per unit)."""
+        found: dict[str, list[int]] = defaultdict(list)
+        for action in self.omnitron.actions_by_remote_id("orderitem", sorted(set(lines))):
+            if action.object_id is not None and action.remote_id:
+                found[action.remote_id].append(int(action.object_id))
+        return found
+
+    # --- Item updates -------------------------------------------------------------------
+
+    def update_order_items(self) -> EventSummary:
+        return self._run(
+            "get_updated_order_items",
+            "acknowledge_order_item_updates",
+            key=lambda e: e.event_id or e.remote_id,
+            ack_id=lambda e: e.event_id,
+            apply_page=self._apply_item_updates,
+        )
+
+    def _apply_item_updates(
+        self, events: Sequence[ChannelUpdateOrderItemDto]
+    ) -> dict[str, ChannelAppError | bool]:
+        items = self._items_by_line(e.remote_id for e in events)
+        outcomes: dict[str, ChannelAppError | bool] = {}
+        api = self.omnitron.orders_api()
+        for event in events:
+            key = event.event_id or event.remote_id
+            pks = items.get(event.remote_id)
+            if not pks:
+                outcomes[key] = ItemError(f"order line {event.remote_id} is not in Omnitron")
+                continue
+            changes = {
+                "status": event.status,
+                "invoice_number": event.invoice_number,
+                "invoice_date": event.invoice_date.isoformat() if event.invoice_date else None,
+                "tracking_number": event.tracking_number,
+            }
+            if event.extra_field:
+                changes["extra_field"] = event.extra_field  # type: ignore[assignment]
+            try:
+                for pk in pks:
+                    api.update_order_item(pk, changes)
+                outcomes[key] = True
+            except ChannelAppError as error:
+                outcomes[key] = error
+        return outcomes
+
+    # --- Cancellations ------------------------------------------------------------------
+
+    def cancel(self) -> EventSummary:
+        return self._run(
+            "get_cancelled_orders",
+            "acknowledge_cancelled_orders",
+            key=lambda e: e.event_id or e.order,
+            ack_id=lambda e: e.event_id,
+            apply_page=lambda page: {e.event_id or e.order: self._cancel_one(e) for e in page},
+        )
+
+    def _cancel_one(self, event: CancelOrderDto) -> ChannelAppError | bool:
+        try:
+            orders = self.omnitron.actions_by_remote_id("order", [event.order])
+            order_pks = {int(a.object_id) for a in orders if a.object_id is not None}
+            if len(order_pks) != 1:
+                return ItemError(f"order {event.order} is not (exactly once) in Omnitron")
+            order_pk = order_pks.pop()
+            items = self.omnitron.order_items_of([order_pk]).get(order_pk, [])
+            to_cancel, reasons = self._units_to_cancel(event, items)
+            if not to_cancel:
+                return False
+            try:
+                self.omnitron.orders_api().cancel_order(
+                    order_pk,
+                    to_cancel,
+                    reasons,
+                    None if event.forced_refund_amount is None else str(event.forced_refund_amount),
+                )
+            except AmbiguousWriteError:
+                raise RetryLater(
+                    "the cancellation may have been applied; the next run "
+                    "counts again and cancels only what is missing"
+                ) from None
+            return True
+        except ChannelAppError as error:
+            return error
+
+    def _units_to_cancel(
+        self, event: CancelOrderDto, items: Sequence[OrderItem]
+    ) -> tuple[list[int], dict[int, int]]:
+        by_line: dict[str, list[OrderItem]] = defaultdict(list)
+        for item in items:
+            by_line[str(item.extra_field.get("id") or "")].append(item)
+        mapping, fallback = reason_ids(self.channel.config)
+        to_cancel: list[int] = []
+        reasons: dict[int, int] = {}
+        for line in event.cancel_items:
+            units = sorted(by_line.get(line, []), key=lambda i: int(i.pk or 0))
+            if not units:
+                raise ItemError(f"order line {line} is not in Omnitron")
+            wanted = min(event.quantities.get(line, len(units)), len(units))
+            already = sum(1 for unit in units if unit.status == CANCELLED)
+            fresh = [int(u.pk or 0) for u in units if u.status != CANCELLED][
+                : max(0, wanted - already)
+            ]
+            code = event.reasons.get(line)
+            reason = mapping.get(code or "", fallback)
+            for pk in fresh:
+                to_cancel.append(pk)
+                if reason is not None:
+                    reasons[pk] = reason
+        return to_cancel, reasons
+
+    # --- Cancellation requests ----------------------------------------------------------
+
+    def create_cancellation_requests(self) -> EventSummary:
+        return self._run(
+            "get_cancellation_requests",
+            "acknowledge_cancellation_requests",
+            key=lambda e: e.remote_id,
+            ack_id=lambda e: e.remote_id,
+            apply_page=self._create_requests,
+        )
+
+    def _create_requests(
+        self, requests: Sequence[CancellationRequestDto]
+    ) -> dict[str, ChannelAppError | bool]:
+        api = self.omnitron.orders_api()
+        items = self._items_by_line(r.order_item for r in requests)
+        mapping, fallback = reason_ids(self.channel.config)
+        outcomes: dict[str, ChannelAppError | bool] = {}
+        created: list[Tracked] = []
+        remote: dict[int, str] = {}
+        for request in requests:
+            try:
+                existing = api.cancellation_requests(remote_id=request.remote_id).first()
+                if existing is None:
+                    pks = items.get(request.order_item)
+                    if not pks:
+                        raise ItemError(f"order line {request.order_item} is not in Omnitron")
+                    body = {
+                        "order_item": min(pks),
+                        "reason": mapping.get(request.reason, fallback),
+                        "remote_id": request.remote_id,
+                        "description": request.description,
+                        "cancellation_type": request.cancellation_type,
+                    }
+                    try:
+                        existing = api.create_cancellation_request(body)
+                    except AmbiguousWriteError:
+                        existing = api.cancellation_requests(remote_id=request.remote_id).first()
+                        if existing is None:
+                            raise RetryLater(
+                                "the request may have been created; retried next run"
+                            ) from None
+                    outcomes[request.remote_id] = True
+                else:
+                    outcomes[request.remote_id] = False
+                if existing.pk is not None:
+                    created.append(
+                        Tracked(int(existing.pk), "cancellationrequest", existing.modified_date)
+                    )
+                    remote[int(existing.pk)] = request.remote_id
+            except ChannelAppError as error:
+                outcomes[request.remote_id] = error
+        self._map_requests(created, remote)
+        return outcomes
+
+    def _map_requests(self, tracked: list[Tracked], remote: dict[int, str]) -> None:
+        mapped = self.omnitron.remote_ids("cancellationrequest", [t.pk for t in tracked])
+        missing = [t for t in tracked if t.pk not in mapped]
+        if not missing:
+            return
+        batch = self.omnitron.open_batch()
+        try:
+            self.omnitron.commit(batch, "cancellationrequest", missing)
+            self.omnitron.finish(batch, [t.outcome(remote_id=remote[t.pk]) for t in missing])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.omnitron.abort(batch)
+            raise
