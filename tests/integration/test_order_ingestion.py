@@ -30,6 +30,7 @@ from channel_app_template.core.dto import (
     MalformedOrderDto,
     OrderItemDto,
 )
+from channel_app_template.core.errors import AmbiguousWriteError
 from channel_app_template.core.ledger import Ledger
 from channel_app_template.core.order_events import OrderEvents
 from channel_app_template.core.orders import OrderIngestion, OrderOptions
@@ -245,7 +246,7 @@ def test_missing_mappings_are_repaired(sim: OmnitronSim, cache: redis.Redis) -> 
             "methods": ["POST"],
         },
     )
-    with pytest.raises(Exception):  # noqa: B017, PT011 - any failure while mapping
+    with pytest.raises(AmbiguousWriteError):  # the mapping batch could not be opened
         ingestion.run()
     assert channel.acknowledged == []  # never acknowledged without its mapping
     sim.call("DELETE", "/_sandbox/faults/")
