@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
@@ -114,9 +114,16 @@ class ReferenceOrderConfig(ChannelConfig):
     )
     """Omnitron cancellation-request status -> ``approve`` or ``reject`` on the marketplace;
     other statuses (waiting...) are not decisions and send nothing."""
-    reason_mapping: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_REASON_MAPPING))
-    """Marketplace reason code -> Omnitron cancellation reason id (the engine's key; the
-    default fits the Omnitron simulator's seed)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_reason_mapping(cls, data: Any) -> Any:
+        """``reason_mapping`` (marketplace reason code -> Omnitron cancellation reason id) is
+        the engine's key, read from the extra keys; when the merchant set none, the default
+        that fits the Omnitron simulator's seed is put there."""
+        if isinstance(data, dict) and "reason_mapping" not in data:
+            return {**data, "reason_mapping": dict(DEFAULT_REASON_MAPPING)}
+        return data
 
 
 class ReferenceOrderCommands:
