@@ -427,6 +427,12 @@ def test_claim_decisions(integration: ReferenceIntegration, fake: FakeClient) ->
         integration.update_cancellation_request(decision("approved"))
 
 
+def test_order_conf_keys_are_in_the_settings_form(integration: ReferenceIntegration) -> None:
+    keys = {field.key for field in integration.get_channel_conf_schema()}
+    assert {"order_status_mapping", "item_status_mapping", "claim_decision_mapping"} <= keys
+    assert {"api_url", "api_key", "order_page_size"} <= keys
+
+
 def test_order_conf_keys_have_defaults_and_can_be_overridden() -> None:
     conf = ReferenceConfig()
     assert conf.order_status_mapping["500"] == "shipped"

@@ -32,6 +32,7 @@ from channel_app_template.channel.reference.marketplace_client import (
     StockUpdate,
 )
 from channel_app_template.channel.reference.orders import (
+    ORDER_CONF_FIELDS,
     ReferenceOrderCommands,
     ReferenceOrderConfig,
 )
@@ -109,6 +110,7 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
                 key="media_url", label="Image base URL", data_type=ConfDataType.URL
             ),
             ChannelConfSchemaField(key="default_brand", label="Brand when a product has none"),
+            *ORDER_CONF_FIELDS,
         ]
 
     def get_category_tree_and_nodes(self) -> CategoryTreeDto:

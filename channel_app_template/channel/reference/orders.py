@@ -46,9 +46,11 @@ from channel_app_template.core.dto import (
     CancellationRequestDto,
     CancelOrderDto,
     ChannelCancellationRequestDto,
+    ChannelConfSchemaField,
     ChannelCreateOrderDto,
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
+    ConfDataType,
     CustomerDto,
     FailedReasonType,
     MalformedOrderDto,
@@ -59,7 +61,7 @@ from channel_app_template.core.dto import (
 )
 from channel_app_template.core.errors import NotFoundError, RunError
 
-__all__ = ["ReferenceOrderCommands", "ReferenceOrderConfig"]
+__all__ = ["ORDER_CONF_FIELDS", "ReferenceOrderCommands", "ReferenceOrderConfig"]
 
 MAX_RAW = 10_000  # characters of a malformed payload kept for the error report
 CANCELLED_CODES = frozenset({"100"})  # Omnitron order-item status "canceled"
@@ -124,6 +126,31 @@ class ReferenceOrderConfig(ChannelConfig):
         if isinstance(data, dict) and "reason_mapping" not in data:
             return {**data, "reason_mapping": dict(DEFAULT_REASON_MAPPING)}
         return data
+
+
+ORDER_CONF_FIELDS = (
+    ChannelConfSchemaField(
+        key="order_status_mapping",
+        label="Omnitron item status -> marketplace status: {code: picking|shipped|delivered}",
+        data_type=ConfDataType.JSON,
+    ),
+    ChannelConfSchemaField(
+        key="item_status_mapping",
+        label="Marketplace line status -> Omnitron item status code",
+        data_type=ConfDataType.JSON,
+    ),
+    ChannelConfSchemaField(
+        key="claim_decision_mapping",
+        label="Cancellation request status -> approve|reject on the marketplace",
+        data_type=ConfDataType.JSON,
+    ),
+    ChannelConfSchemaField(
+        key="order_page_size",
+        label="Orders, events and claims read per request (1-1000)",
+        data_type=ConfDataType.INTEGER,
+    ),
+)
+"""The order keys for the channel settings form (``reason_mapping`` is the engine's)."""
 
 
 class ReferenceOrderCommands:

@@ -9,9 +9,12 @@ Layout (one module per concern; a new resource is a new module, not a rewrite):
   ``seed.py`` the fixed reference data; ``catalog.py`` categories, attributes and the
   validation rules; ``products.py`` product writes; ``batches.py`` asynchronous batches with a
   processor registry.
-* ``routes_catalog.py``, ``routes_products.py``, ``routes_sandbox.py`` the HTTP surface.
+  ``orders.py`` orders, order events and claims (lifecycle, acknowledgements, seller updates,
+  generation of sandbox orders).
+* ``routes_catalog.py``, ``routes_products.py``, ``routes_orders.py`` (also the
+  ``/_sandbox/orders/`` controls), ``routes_sandbox.py`` the HTTP surface.
 
-Orders will be ``orders.py`` (its ``DDL``, ``DATA_TABLES`` and, for asynchronous
-acknowledgements, ``register_kind`` processors) plus ``routes_orders.py``, added to the tuples in
-``store.py`` and the ``register`` calls in ``app.py``.
+A new resource follows ``orders``: a module with its ``DDL`` and ``DATA_TABLES`` (added to the
+tuples in ``store.py``; ``register_kind`` for asynchronous batches) and a routes module whose
+``register`` is called in ``app.py``.
 """
