@@ -115,6 +115,8 @@ def test_get_orders_pages_everything_and_reports_bad_orders(market: MarketplaceS
     assert (counts["acknowledged"], counts["unacknowledged"]) == (285, 15)
     assert [type(d).__name__ for d in integ.get_orders()] == ["MalformedOrderDto"] * 15
     integ.acknowledge_orders(["MO00000001", "MO09999999"])  # repeat + unknown: no exception
+    every = [f"MKT-{n:08d}" for n in range(1, 301)]  # looked up in several queries
+    assert len(list(integ.client.iter_orders(numbers=every, acknowledged=None))) == 300
     integ.close()
 
 

@@ -123,6 +123,7 @@ API_KEY_HEADER = "X-Api-Key"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ITEMS_PER_REQUEST = 1000
 PAGE_SIZE = 1000
+NUMBERS_PER_QUERY = 200
 RETRIABLE_STATUSES = frozenset({500, 502, 503, 504})
 MAX_ERROR_BODY = 2000
 
@@ -724,7 +725,8 @@ class MarketplaceClient:
         if status:
             params["status"] = status
         wanted = list(numbers or [])
-        for chunk in [wanted[i : i + PAGE_SIZE] for i in range(0, len(wanted), PAGE_SIZE)] or [[]]:
+        step = NUMBERS_PER_QUERY  # keeps the query string well under server line limits
+        for chunk in [wanted[i : i + step] for i in range(0, len(wanted), step)] or [[]]:
             if chunk:
                 params["number"] = chunk
             for raw in self._pages("/orders", params, page_size):

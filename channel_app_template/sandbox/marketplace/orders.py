@@ -284,7 +284,9 @@ def generate(store: MarketStore, spec: GenerateSpec) -> dict[str, Any]:
         line_specs: list[list[tuple[Any, ...]]] = []
         malformed_variants: list[str | None] = []
         for index, kind in enumerate(kinds):
-            order_row, lines = _one_order(rng, spec, kind, products, now, index)
+            # one millisecond apart, oldest first, the last one "now"
+            placed = now - (len(kinds) - 1 - index) / 1000
+            order_row, lines = _one_order(rng, spec, kind, products, placed, index)
             order_rows.append(order_row)
             line_specs.append(lines)
             malformed_variants.append(
