@@ -16,8 +16,9 @@ from celery import Task
 
 from channel_app_template.celery_app import app, settings
 from channel_app_template.core.runner import (
-    CATALOG_JOBS,
+    parked,
     run_catalog_job,
+    run_order_job,
     run_setup_job,
 )
 from channel_app_template.core.runtime import Runtime
@@ -67,25 +68,6 @@ check_images = _catalog_task("check_images")
 update_orders = _catalog_task("update_orders")
 check_orders = _catalog_task("check_orders")
 update_cancellation_requests = _catalog_task("update_cancellation_requests")
-assert {
-    t.name.removeprefix(PREFIX)
-    for t in (
-        insert_and_update_products,
-        update_products,
-        check_products,
-        delete_products,
-        check_delete_products,
-        insert_and_update_stocks,
-        update_stocks,
-        check_stocks,
-        insert_and_update_prices,
-        update_prices,
-        check_prices,
-        insert_and_update_images,
-        update_images,
-        check_images,
-    )
-} == set(CATALOG_JOBS)
 
 
 def _setup(name: str, runtime: Runtime) -> dict[str, Any]:
@@ -128,3 +110,32 @@ def create_or_update_attributes() -> dict[str, Any]:
         settings,
         lambda rt: _setup("create_or_update_attributes", rt),
     )
+
+
+def _order_task(name: str) -> Task:
+    def run() -> dict[str, Any]:
+        return run_order_job(name, settings)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"Order flow {name!r} (see channel_app_template.core.runner.ORDER_JOBS)."
+    task: Task = app.task(name=PREFIX + name)(run)
+    return task
+
+
+fetch_orders = _order_task("fetch_orders")
+fetch_and_update_order_items = _order_task("fetch_and_update_order_items")
+fetch_and_create_cancel = _order_task("fetch_and_create_cancel")
+fetch_and_create_cancellation_requests = _order_task("fetch_and_create_cancellation_requests")
+
+
+@app.task(name=PREFIX + "list_parked_orders")
+def list_parked_orders(kind: str = "orders") -> dict[str, Any]:
+    """Orders (or ``item_updates``, ``cancellations``, ``cancellation_requests``) that
+    failed too often and wait for an operator."""
+    return parked(settings, kind, None)
+
+
+@app.task(name=PREFIX + "retry_parked_orders")
+def retry_parked_orders(numbers: list[str] | None = None, kind: str = "orders") -> dict[str, Any]:
+    """Give parked items (all, or these) a fresh set of attempts on the next runs."""
+    return parked(settings, kind, numbers or [])

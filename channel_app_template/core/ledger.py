@@ -23,19 +23,30 @@ ATTEMPTS_TTL = 30 * 24 * 3600
 
 
 class Ledger:
-    def __init__(self, client: redis.Redis, channel_id: int, kind: str, max_attempts: int) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        channel_id: int,
+        kind: str,
+        max_attempts: int,
+        lock_ttl: float = 120.0,
+    ) -> None:
         self.client = client
         self.max_attempts = max_attempts
+        self.lock_ttl = lock_ttl
         base = f"channel_app_template:{kind}:{channel_id}"
         self._attempts = f"{base}:attempts"
         self._parked = f"{base}:parked"
         self._locks = f"{base}:lock:"
 
     @contextlib.contextmanager
-    def lock(self, item: str, ttl: float = 120.0) -> Iterator[bool]:
-        """Only one worker handles ``item`` at a time (a create in flight is never raced)."""
+    def lock(self, item: str) -> Iterator[bool]:
+        """Only one worker handles ``item`` at a time (a create in flight is never raced).
+
+        The TTL must outlast one item's work; a worker killed mid-item frees it after that.
+        """
         key, token = self._locks + item, uuid.uuid4().hex
-        acquired = bool(self.client.set(key, token, nx=True, px=int(ttl * 1000)))
+        acquired = bool(self.client.set(key, token, nx=True, px=int(self.lock_ttl * 1000)))
         try:
             yield acquired
         finally:

@@ -48,7 +48,8 @@ class Runtime:
 
     def ledger(self, kind: str) -> Ledger:
         channel_id = self.settings.omnitron_channel_id or 0
-        return Ledger(self.cache, channel_id, kind, self.settings.order_max_attempts)
+        lock_ttl = max(20.0, 4 * self.settings.task_lock_ttl)
+        return Ledger(self.cache, channel_id, kind, self.settings.order_max_attempts, lock_ttl)
 
     def extra_lists(self, setting: str | None, available: list[int]) -> list[int]:
         """Extra price/stock list ids the channel maps (``CURRENCY_MAPPINGS`` and the like)."""

@@ -51,6 +51,9 @@ class Service:
     log: Path
     port: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -68,6 +71,19 @@ class Service:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
 
+    def restart(self, sig: int = signal.SIGTERM) -> None:
+        """Stop (``SIGKILL`` to crash it) and start the same command again, same port."""
+        self.stop(sig)
+        fresh = start(
+            self.name,
+            self.command,
+            env=self.env,
+            port=self.port,
+            cwd=self.cwd,
+            log_dir=self.log.parent,
+        )
+        self.process = fresh.process
+
 
 def start(
     name: str,
@@ -84,7 +100,7 @@ def start(
     log = log_dir / f"{name}.log"
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("PYTHONUNBUFFERED", "1")
-    with log.open("wb") as handle:
+    with log.open("ab") as handle:  # appended to across restarts
         process = subprocess.Popen(
             list(command),
             stdout=handle,
@@ -93,7 +109,15 @@ def start(
             cwd=str(cwd or REPO_ROOT),
             start_new_session=True,
         )
-    service = Service(name, process, log, port)
+    service = Service(
+        name,
+        process,
+        log,
+        port,
+        command=list(command),
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+    )
     if port is not None:
         try:
             wait_for_port(port, timeout, process)

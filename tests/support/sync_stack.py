@@ -29,6 +29,7 @@ PREFIX = "channel_app_template.app.tasks."
 
 @dataclass
 class SyncStack:
+    redis: Service
     omnitron: OmnitronSim
     market: MarketplaceSim
     worker: Service
@@ -131,7 +132,7 @@ def sync_stack(
         celery.conf.update(
             task_serializer="json", result_serializer="json", accept_content=["json"]
         )
-        stack = SyncStack(sim, market, worker, celery, env, workdir)
+        stack = SyncStack(redis, sim, market, worker, celery, env, workdir)
         try:
             stack.run("ping", timeout=60)
             yield stack
