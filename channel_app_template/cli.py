@@ -14,6 +14,9 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "channel_app_template.processes",
     "channel_app_template.sandbox.commands",
+    "channel_app_template.devstack.commands",
+    "channel_app_template.ops.commands",
+    "channel_app_template.kit.commands",
 )
 
 

@@ -1,0 +1,1 @@
+"""``channel-app dev``: the whole stack on one machine, with nothing installed but Python."""

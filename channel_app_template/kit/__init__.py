@@ -1,0 +1,1 @@
+"""The integrator kit: ``channel-app new-channel`` and the conformance suite."""

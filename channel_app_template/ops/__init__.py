@@ -1,0 +1,1 @@
+"""Operator commands: ``channel-app check``, ``trigger`` and ``status``."""
