@@ -180,11 +180,17 @@ class OrderEvents:
                 "invoice_date": event.invoice_date.isoformat() if event.invoice_date else None,
                 "tracking_number": event.tracking_number,
             }
-            if event.extra_field:
-                changes["extra_field"] = event.extra_field  # type: ignore[assignment]
             try:
                 for pk in pks:
-                    api.update_order_item(pk, changes)
+                    update: dict[str, Any] = dict(changes)
+                    if event.extra_field:  # merged: the line id in it is how we find the item
+                        current = api.get_order_item(pk).extra_field
+                        update["extra_field"] = {
+                            **current,
+                            **event.extra_field,
+                            "id": current.get("id", event.remote_id),
+                        }
+                    api.update_order_item(pk, update)
                 outcomes[key] = True
             except ChannelAppError as error:
                 outcomes[key] = error
