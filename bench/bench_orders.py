@@ -1,0 +1,157 @@
+"""Orders ingested per second, end to end: reference marketplace -> engine -> Omnitron.
+
+    python bench/bench_orders.py                       # 1,000 orders at 0 and 20 ms
+    python bench/bench_orders.py --orders 2000 --latencies 20
+
+Both simulators run as real processes on loopback with the given latency added to every
+request; the products are first sent to the marketplace, then ``--orders`` orders of five
+items each are generated there and ingested by the order flow (look-ups, customer and
+addresses, create, mappings, acknowledgement). Target: >= 50 orders/s at 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
+    import redis
+
+    from channel_app_template.akinon.client import OmnitronClient
+    from channel_app_template.akinon.integration import OmnitronIntegration
+    from channel_app_template.akinon.token_cache import MemoryTokenCache
+    from channel_app_template.channel.reference.integration import ChannelIntegration
+    from channel_app_template.core import setup_flows
+    from channel_app_template.core.commands import IntegrationContext
+    from channel_app_template.core.flows import CatalogEngine, EngineOptions
+    from channel_app_template.core.journal import BatchJournal
+    from channel_app_template.core.ledger import Ledger
+    from channel_app_template.core.orders import OrderIngestion, OrderOptions
+    from channel_app_template.core.resources import PRODUCTS
+    from channel_app_template.core.runtime import channel_config
+    from tests.support.marketplace import marketplace_server
+    from tests.support.omnitron import omnitron_simulator
+    from tests.support.processes import redis_server
+
+    logging.basicConfig(level=logging.WARNING)
+    latency = ("--latency-ms", str(latency_ms)) if latency_ms else ()
+    with (
+        redis_server() as cache_server,
+        omnitron_simulator(*latency, seed_products=200) as sim,
+        marketplace_server(*latency, batch_delay=0.1) as market,
+    ):
+
+        def client() -> OmnitronClient:
+            return OmnitronClient(
+                f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
+            )
+
+        main = client()
+        main.catalog.update_channel(
+            {
+                "conf": {
+                    "remote_id_attribute": "sku",
+                    "api_url": market.url,
+                    "api_key": market.api_key,
+                }
+            }
+        )
+        omnitron = OmnitronIntegration(main, client_factory=client, concurrency=concurrency)
+        conf = channel_config(ChannelIntegration, dict(omnitron.channel.conf))
+        channel = ChannelIntegration(conf, IntegrationContext(1, 1, logging.getLogger("ref")))
+        cache = redis.Redis(port=cache_server.port)
+        setup_flows.create_or_update_category_tree_and_nodes(omnitron, channel)
+        setup_flows.create_or_update_category_attributes(omnitron, channel)
+        engine = CatalogEngine(
+            omnitron, channel, BatchJournal(cache, 1, 3600), EngineOptions(batch_size=1000)
+        )
+        engine.send(PRODUCTS, "inserts")
+        while engine.check(PRODUCTS).still_running:
+            time.sleep(0.1)
+        status, body, _ = market.call(
+            "POST",
+            "/_sandbox/orders/generate/",
+            {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1},
+        )
+        assert status == 201, body
+        before = main.http.stats.requests + sum(
+            c.http.stats.requests for c in omnitron._extra_clients
+        )
+        ingestion = OrderIngestion(
+            omnitron, channel, Ledger(cache, 1, "orders", 5), OrderOptions(page_size=100)
+        )
+        started = time.monotonic()
+        summary = ingestion.run()
+        wall = time.monotonic() - started
+        after = main.http.stats.requests + sum(
+            c.http.stats.requests for c in omnitron._extra_clients
+        )
+        counts = market.inspect("orders/counts/")
+        return {
+            "orders": orders,
+            "latency_ms": latency_ms,
+            "created": summary.created,
+            "acknowledged": counts["acknowledged"],
+            "wall_s": round(wall, 1),
+            "orders_per_s": round(orders / wall, 1),
+            "omnitron_req_per_order": round((after - before) / orders, 2),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--latencies", type=int, nargs="+", default=[0, 20])
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_run(*args.child)))
+        return
+    rows = []
+    for latency in args.latencies:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(args.orders),
+                str(latency),
+                str(args.concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+        if out.returncode != 0:
+            print(out.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"run at {latency} ms failed")
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(
+        f"{'orders':>7} {'latency':>8} {'created':>8} {'acked':>6} {'wall s':>7} "
+        f"{'orders/s':>9} {'omnitron req/order':>19}"
+    )
+    for r in rows:
+        print(
+            f"{r['orders']:>7} {r['latency_ms']:>6}ms {r['created']:>8} {r['acknowledged']:>6} "
+            f"{r['wall_s']:>7} {r['orders_per_s']:>9} {r['omnitron_req_per_order']:>19}"
+        )
+    at20 = [r for r in rows if r["latency_ms"] == 20]
+    if at20:
+        verdict = "PASS" if at20[0]["orders_per_s"] >= 50 else "MISS"
+        print(f"target >= 50 orders/s at 20 ms: {at20[0]['orders_per_s']} {verdict}")
+
+
+if __name__ == "__main__":
+    main()
