@@ -7,8 +7,11 @@ message and of the traceback, whatever logger the record came from.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 from collections.abc import Sequence
+from logging.handlers import QueueHandler, QueueListener
 
 from channel_app_template.observability import REDACTED, secret_values
 from channel_app_template.settings import Settings
@@ -51,12 +54,23 @@ def redact_handlers(logger: logging.Logger, settings: Settings) -> None:
             handler.addFilter(RedactingFilter(secret_values(settings)))
 
 
-def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
-    """Root logging for processes that have none of their own (the web process)."""
+def configure_logging(settings: Settings, level: int = logging.INFO) -> QueueListener | None:
+    """Root logging for processes that have none of their own (the web process).
+
+    Records go through a queue to a writer thread, so a slow stderr never stalls the
+    event loop that serves the proxy. Returns the listener (stop it at shutdown).
+    """
     root = logging.getLogger()
-    if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        root.addHandler(handler)
     root.setLevel(level)
-    redact_handlers(root, settings)
+    if root.handlers:
+        redact_handlers(root, settings)
+        return None
+    writer = logging.StreamHandler()
+    writer.setFormatter(logging.Formatter(LOG_FORMAT))
+    writer.addFilter(RedactingFilter(secret_values(settings)))
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    root.addHandler(QueueHandler(records))
+    listener = QueueListener(records, writer, respect_handler_level=True)
+    listener.start()
+    atexit.register(listener.stop)  # flush what is queued when the process ends
+    return listener
