@@ -282,3 +282,25 @@ def test_the_cli_fails_and_names_the_broken_command(broken: Path) -> None:
     )
     assert plain.returncode == 1
     assert "FAILED   send_inserted_products" in plain.stdout, plain.stdout
+
+
+def test_a_module_can_bring_its_own_test_marketplace(broken: Path) -> None:
+    (broken / "broken" / "hooked.py").write_text(
+        "import contextlib\n\n"
+        "from broken.base import DroppedRow as ChannelIntegration\n"
+        "from channel_app_template.kit.conformance import TestMarketplace\n\n"
+        "__all__ = ['ChannelIntegration']\n"
+        "started = []\n\n\n"
+        "@contextlib.contextmanager\n"
+        "def conformance_marketplace():\n"
+        "    started.append(True)\n"
+        "    yield TestMarketplace({'remote_id_attribute': 'sku'})\n"
+    )
+    report = run_conformance("broken.hooked")  # no conf: the module's marketplace is used
+    assert report.live and [r.name for r in report.failures] == ["send_inserted_products"]
+    assert importlib.import_module("broken.hooked").started == [True]
+    offline = run_conformance("broken.hooked", use_marketplace=False)
+    assert not offline.live and offline.ok
+    assert offline.results["send_inserted_products"].reason.startswith(
+        "send_inserted_products: needs a test marketplace"
+    )
