@@ -1,0 +1,387 @@
+"""A small typed client for Flower's HTTP API, as the web process's ``/flower/*`` proxy serves it.
+
+Every call has a timeout, sends HTTP Basic credentials, and turns the answers an operator can
+get wrong (401, 403, 404, 502, 503, 504, connection refused) into a :class:`FlowerError`
+whose message says what to do. The password is never part of a message or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+TASK_PREFIX = "channel_app_template.app.tasks."
+DEFAULT_WEB_PORT = "8008"
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+
+class FlowerError(Exception):
+    """A call to the Flower API failed; ``str(error)`` is the line to show an operator."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class FlowerAuthError(FlowerError):
+    """401: the proxy did not accept the credentials."""
+
+
+class FlowerForbidden(FlowerError):
+    """403: the user may look but not act (read-only), or Flower refused the operation."""
+
+
+class FlowerNotFound(FlowerError):
+    """404: unknown task name, task id or route."""
+
+
+class FlowerUnavailable(FlowerError):
+    """The web process or Flower behind it could not be reached or did not answer in time."""
+
+
+def full_task_name(name: str) -> str:
+    """``ping`` -> ``channel_app_template.app.tasks.ping``; dotted names are kept as they are."""
+    name = name.strip()
+    return name if "." in name else TASK_PREFIX + name
+
+
+def short_task_name(name: str | None) -> str:
+    if not name:
+        return "?"
+    return name[len(TASK_PREFIX) :] if name.startswith(TASK_PREFIX) else name
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What ``async-apply`` answers."""
+
+    task_id: str
+    state: str | None
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What ``/api/task/result/<id>`` answers; ``result`` is present once the task is ready
+    (Flower 2.2 omits it for PENDING/STARTED/PROGRESS, so progress may be unknown)."""
+
+    task_id: str
+    state: str
+    result: Any = None
+    has_result: bool = False
+    traceback: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.state in ("SUCCESS", "FAILURE", "REVOKED", "REJECTED", "IGNORED")
+
+    @property
+    def failed(self) -> bool:
+        return self.state in ("FAILURE", "REVOKED", "REJECTED")
+
+    @property
+    def progress(self) -> tuple[int, int, str | None] | None:
+        """``(done, total, step)`` when the task reported PROGRESS meta we can see."""
+        meta = self.result
+        if not isinstance(meta, dict):
+            return None
+        done, total = meta.get("done"), meta.get("total")
+        if isinstance(done, int) and isinstance(total, int):
+            step = meta.get("step")
+            return done, total, str(step) if step is not None else None
+        return None
+
+
+@dataclass
+class FlowerClient:
+    """``base_url`` is the web process (``https://app.example.com``); API paths go under
+    ``/flower/api/``."""
+
+    base_url: str
+    username: str
+    password: SecretStr = field(repr=False)
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    _http: httpx.Client | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FlowerError(
+                f"not an http(s) URL: {self.base_url!r}; pass --url or set CHANNEL_APP_URL, "
+                "e.g. https://my-channel-app.example.com"
+            )
+        self.base_url = self.base_url.rstrip("/")
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            host = urlsplit(self.base_url).hostname or ""
+            self._http = httpx.Client(
+                auth=(self.username, self.password.get_secret_value()),
+                timeout=httpx.Timeout(
+                    self.read_timeout, connect=self.connect_timeout, pool=self.connect_timeout
+                ),
+                follow_redirects=False,
+                # A proxy from the environment must not capture calls to this machine.
+                trust_env=not _is_local(host),
+                headers={"Accept": "application/json", "User-Agent": "channel-app-cli/1"},
+            )
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> FlowerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- The API ------------------------------------------------------------------------
+
+    def async_apply(
+        self, task: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
+    ) -> TaskRef:
+        body = {"args": list(args), "kwargs": dict(kwargs or {})}
+        data = self._call("POST", f"api/task/async-apply/{quote(task, safe='')}", json=body)
+        task_id = data.get("task-id") if isinstance(data, dict) else None
+        if not isinstance(task_id, str):
+            raise FlowerError(f"Flower's answer to async-apply has no task id: {data!r:.200}")
+        state = data.get("state")
+        return TaskRef(task_id, str(state) if state is not None else None)
+
+    def result(self, task_id: str, wait: float | None = None) -> TaskResult:
+        """The task's state (and result once ready); ``wait`` lets Flower block that long."""
+        params = {"timeout": f"{wait:g}"} if wait else None
+        read = self.read_timeout + (wait or 0.0)
+        data = self._call(
+            "GET", f"api/task/result/{quote(task_id, safe='')}", params=params, read=read
+        )
+        if not isinstance(data, dict) or "state" not in data:
+            raise FlowerError(f"unexpected answer for task {task_id}: {data!r:.200}")
+        return TaskResult(
+            task_id=str(data.get("task-id", task_id)),
+            state=str(data["state"]),
+            result=data.get("result"),
+            has_result="result" in data,
+            traceback=data.get("traceback"),
+        )
+
+    def workers(self, *, refresh: bool = False, worker: str | None = None) -> dict[str, Any]:
+        """Per-worker details (``stats``, ``active_queues``...). Flower 2.2 fetches the task
+        lists (``active``, ``scheduled``, ``reserved``) only when asked for one ``worker``."""
+        params: dict[str, str] = {}
+        if refresh:
+            params["refresh"] = "1"
+        if worker:
+            params["workername"] = worker
+        return self._mapping(self._call("GET", "api/workers", params=params or None))
+
+    def worker_status(self) -> dict[str, bool]:
+        data = self._mapping(self._call("GET", "api/workers", params={"status": "1"}))
+        return {name: bool(online) for name, online in data.items()}
+
+    def tasks(
+        self, *, state: str | None = None, limit: int | None = None, sort_by: str | None = None
+    ) -> dict[str, Any]:
+        params: dict[str, str] = {}
+        if state:
+            params["state"] = state
+        if limit:
+            params["limit"] = str(limit)
+        if sort_by:
+            params["sort_by"] = sort_by
+        return self._mapping(self._call("GET", "api/tasks", params=params))
+
+    def queue_lengths(self) -> list[dict[str, Any]]:
+        data = self._mapping(self._call("GET", "api/queues/length"))
+        queues = data.get("active_queues", [])
+        return [q for q in queues if isinstance(q, dict)] if isinstance(queues, list) else []
+
+    # --- Plumbing -----------------------------------------------------------------------
+
+    @staticmethod
+    def _mapping(data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise FlowerError(f"unexpected answer from Flower: {data!r:.200}")
+        return data
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        read: float | None = None,
+    ) -> Any:
+        url = f"{self.base_url}/flower/{path}"
+        timeout = httpx.Timeout(
+            read or self.read_timeout, connect=self.connect_timeout, pool=self.connect_timeout
+        )
+        try:
+            response = self.http.request(method, url, params=params, json=json, timeout=timeout)
+        except httpx.TimeoutException as error:
+            raise FlowerUnavailable(
+                f"no answer from {self.base_url} within {read or self.read_timeout:g}s "
+                f"({type(error).__name__}): is the web process up, and --url right?"
+            ) from None
+        except httpx.HTTPError as error:
+            raise FlowerUnavailable(
+                f"cannot reach the web process at {self.base_url} ({type(error).__name__}): "
+                "check --url / CHANNEL_APP_URL and that the web process runs"
+            ) from None
+        if response.status_code >= 300:
+            raise self._error(response, method, path)
+        try:
+            return response.json()
+        except ValueError:
+            raise FlowerError(
+                f"{method} /flower/{path} answered {response.status_code} with a body that is "
+                "not JSON: is --url the channel app's web process?"
+            ) from None
+
+    def _error(self, response: httpx.Response, method: str, path: str) -> FlowerError:
+        status = response.status_code
+        detail = " ".join(response.text.split())[:200]
+        if status == 401:
+            return FlowerAuthError(
+                f"the web process at {self.base_url} refused user {self.username!r} (401): "
+                "check --user/--password (or CHANNEL_APP_USER/CHANNEL_APP_PASSWORD) against "
+                "FLOWER_BASIC_AUTH",
+                status,
+            )
+        if status == 403:
+            if "read-only" in detail.lower() or "read only" in detail.lower():
+                return FlowerForbidden(
+                    f"user {self.username!r} is read-only (403): {method} /flower/{path} needs "
+                    "a full-access user from FLOWER_BASIC_AUTH, not FLOWER_READONLY_AUTH",
+                    status,
+                )
+            return FlowerForbidden(
+                f"Flower refused {method} /flower/{path} (403): {detail}", status
+            )
+        if status == 404:
+            return FlowerNotFound(f"{method} /flower/{path}: not found (404): {detail}", status)
+        if status == 502:
+            return FlowerUnavailable(
+                f"the web process at {self.base_url} cannot reach Flower (502): is the flower "
+                "process running, and FLOWER_URL right on the web process?",
+                status,
+            )
+        if status == 503:
+            return FlowerUnavailable(
+                f"Flower is busy or cannot reach the broker/result backend (503): {detail}; "
+                "try again, and check the broker",
+                status,
+            )
+        if status == 504:
+            return FlowerUnavailable(
+                f"Flower did not answer the web process in time (504) for {method} "
+                f"/flower/{path}; try again, or raise PROXY_READ_TIMEOUT",
+                status,
+            )
+        if 300 <= status < 400:
+            where = response.headers.get("location", "?")
+            return FlowerError(
+                f"{method} /flower/{path} was redirected ({status}) to {where}: set --url to "
+                "the final address (https?)",
+                status,
+            )
+        return FlowerError(f"{method} /flower/{path} answered {status}: {detail}", status)
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- Command-line plumbing shared by ``trigger`` and ``status`` ------------------------------
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection to the web process")
+    group.add_argument(
+        "--url",
+        default=None,
+        help="the web process (default: CHANNEL_APP_URL or http://127.0.0.1:${WEB_PORT:-8008})",
+    )
+    group.add_argument(
+        "--user",
+        default=None,
+        help="proxy user (default: CHANNEL_APP_USER or the first FLOWER_BASIC_AUTH user)",
+    )
+    group.add_argument(
+        "--password",
+        default=None,
+        help="its password (default: CHANNEL_APP_PASSWORD or from FLOWER_BASIC_AUTH); "
+        "prefer the environment, argv is visible to other local users",
+    )
+    group.add_argument(
+        "--http-timeout",
+        type=float,
+        default=READ_TIMEOUT,
+        help="seconds to wait for each answer (default: %(default)s)",
+    )
+
+
+def default_url(environ: Mapping[str, str]) -> str:
+    explicit = environ.get("CHANNEL_APP_URL", "").strip()
+    if explicit:
+        return explicit
+    port = environ.get("WEB_PORT", "").strip() or DEFAULT_WEB_PORT
+    return f"http://127.0.0.1:{port}"
+
+
+def _configured_credential() -> tuple[str, SecretStr] | None:
+    """The first full-access user from FLOWER_BASIC_AUTH (environment or ``.env``)."""
+    from channel_app_template.settings import Settings
+
+    try:
+        credentials = Settings().flower_credentials
+    except ValidationError:  # another setting is broken; this one may still be fine
+        first = os.environ.get("FLOWER_BASIC_AUTH", "").split(",")[0].strip()
+        username, separator, password = first.partition(":")
+        return (username, SecretStr(password)) if separator and username else None
+    if not credentials or not credentials[0].username:
+        return None
+    return credentials[0].username, credentials[0].password
+
+
+def client_from_args(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> FlowerClient:
+    env = os.environ if environ is None else environ
+    url = args.url or default_url(env)
+    user = args.user or env.get("CHANNEL_APP_USER") or None
+    password_text = args.password or env.get("CHANNEL_APP_PASSWORD") or None
+    if user is None or password_text is None:
+        configured = _configured_credential()
+        if configured is not None:
+            if user is None:
+                user = configured[0]
+            if password_text is None and user == configured[0]:
+                password_text = configured[1].get_secret_value()
+    if not user or password_text is None:
+        raise FlowerError(
+            "no credentials for the web process: pass --user and --password, set "
+            "CHANNEL_APP_USER/CHANNEL_APP_PASSWORD, or FLOWER_BASIC_AUTH=user:password"
+        )
+    return FlowerClient(
+        url, user, SecretStr(password_text), read_timeout=max(1.0, args.http_timeout)
+    )

@@ -1,0 +1,221 @@
+"""The operator commands' pieces without services: Flower API error mapping, task names,
+progress rendering and the wait loop, the bounded check runner, credential defaults."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from channel_app_template.cli import build_parser
+from channel_app_template.ops import check, flower_api, trigger
+from channel_app_template.ops.flower_api import (
+    FlowerAuthError,
+    FlowerClient,
+    FlowerForbidden,
+    FlowerNotFound,
+    FlowerUnavailable,
+    TaskResult,
+    full_task_name,
+    short_task_name,
+)
+
+PASSWORD = "s3cret-password"
+
+
+def client_with(handler: Callable[[httpx.Request], httpx.Response]) -> FlowerClient:
+    client = FlowerClient("http://app.test/", "admin", SecretStr(PASSWORD))
+    client._http = httpx.Client(
+        transport=httpx.MockTransport(handler), auth=("admin", PASSWORD), timeout=5
+    )
+    return client
+
+
+def answering(status: int, body: str = "", **headers: str) -> FlowerClient:
+    return client_with(lambda request: httpx.Response(status, text=body, headers=headers))
+
+
+def test_task_names() -> None:
+    assert full_task_name("ping") == "channel_app_template.app.tasks.ping"
+    assert full_task_name("tests.fail") == "tests.fail"
+    assert short_task_name("channel_app_template.app.tasks.fetch_orders") == "fetch_orders"
+    assert short_task_name(None) == "?"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error_type", "words"),
+    [
+        (401, "Authentication required.", FlowerAuthError, "refused user 'admin' (401)"),
+        (403, "Read-only users cannot change anything.", FlowerForbidden, "is read-only (403)"),
+        (403, "Failed to shrink", FlowerForbidden, "Flower refused POST"),
+        (404, "Unknown task 'x'", FlowerNotFound, "not found (404)"),
+        (502, "Flower is unreachable.", FlowerUnavailable, "cannot reach Flower (502)"),
+        (503, "busy", FlowerUnavailable, "(503)"),
+        (504, "Flower did not answer in time.", FlowerUnavailable, "did not answer"),
+    ],
+)
+def test_http_errors_become_clear_messages(
+    status: int, body: str, error_type: type[Exception], words: str
+) -> None:
+    with pytest.raises(error_type) as caught:
+        answering(status, body).async_apply("tests.add", [1, 2])
+    assert words in str(caught.value)
+    assert PASSWORD not in str(caught.value) + repr(answering(200))
+
+
+def test_connection_errors_and_timeouts() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(
+        FlowerUnavailable, match=r"cannot reach the web process at http://app\.test"
+    ):
+        client_with(refuse).worker_status()
+    with pytest.raises(FlowerUnavailable, match=r"no answer from http://app\.test"):
+        client_with(slow).worker_status()
+
+
+def test_async_apply_and_result_shapes() -> None:
+    seen: list[httpx.Request] = []
+
+    def flower(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.startswith("/flower/api/task/async-apply/"):
+            return httpx.Response(200, json={"task-id": "abc", "state": "PENDING"})
+        return httpx.Response(
+            200, json={"task-id": "abc", "state": "PROGRESS", "result": {"done": 3, "total": 9}}
+        )
+
+    client = client_with(flower)
+    sent = client.async_apply("channel_app_template.app.tasks.ping", [1], {"a": 2})
+    assert sent.task_id == "abc"
+    assert json.loads(seen[0].content) == {"args": [1], "kwargs": {"a": 2}}
+    assert seen[0].url.path == "/flower/api/task/async-apply/channel_app_template.app.tasks.ping"
+    assert seen[0].headers["authorization"].startswith("Basic ")
+    result = client.result("abc")
+    assert result.progress == (3, 9, None)
+    assert not result.ready
+
+
+def test_progress_line_on_a_terminal_and_off_it() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def progress(done: int) -> TaskResult:
+        meta = {"task": "x", "step": 1, "done": done, "total": 10}
+        return TaskResult("id", "PROGRESS", meta, True)
+
+    screen = Tty()
+    line = trigger.ProgressLine(screen, "channel_app_template.app.tasks.update_stocks")
+    for done in (0, 5, 10):
+        line.update(progress(done))
+    line.finish()
+    text = screen.getvalue()
+    assert text.count("\r\x1b[K") == 3 and text.endswith("\n") and text.count("\n") == 1
+    assert "update_stocks: PROGRESS 1 [############............] 5/10 (50%)" in text
+
+    plain = io.StringIO()
+    line = trigger.ProgressLine(plain, "t")
+    for done in (5, 5, 10):
+        line.update(progress(done))
+    line.update(TaskResult("id", "SUCCESS", {"ok": 1}, True))
+    shown = plain.getvalue().splitlines()
+    assert [s.split(" (")[0] for s in shown] == [
+        "t: PROGRESS 1 [############............] 5/10",
+        "t: PROGRESS 1 [########################] 10/10",
+        "t: SUCCESS",
+    ]
+    assert "\r" not in plain.getvalue()
+
+
+class FakeClient:
+    def __init__(self, answers: list[TaskResult | Exception]) -> None:
+        self.answers = answers
+
+    def result(self, task_id: str, wait: float | None = None) -> TaskResult:
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def wait(answers: list[TaskResult | Exception], timeout: float = 5) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = trigger.wait_for(
+        FakeClient(answers),  # type: ignore[arg-type]
+        "tests.fail",
+        "id",
+        timeout=timeout,
+        interval=0.01,
+        verbose=False,
+        out=out,
+        err=err,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_wait_outcomes() -> None:
+    code, out, _ = wait([TaskResult("id", "STARTED"), TaskResult("id", "SUCCESS", {"n": 1}, True)])
+    assert code == 0
+    assert json.loads(out[out.index("{") :])["result"] == {"n": 1}
+
+    failure = TaskResult("id", "FAILURE", "ValueError('boom')", True, "Traceback ...")
+    code, out, err = wait([FlowerUnavailable("blip"), failure])
+    assert code == 1
+    assert "ended FAILURE: ValueError('boom')" in err and "Traceback" not in err
+
+    code, _, err = wait([TaskResult("id", "STARTED")], timeout=0.05)
+    assert code == 3 and "still STARTED after" in err
+
+    code, _, err = wait([FlowerUnavailable("down")])
+    assert code == 2 and "The task goes on" in err
+
+
+def test_bounded_returns_raises_and_times_out() -> None:
+    assert check.bounded(lambda: 5, 1) == 5
+    with pytest.raises(ZeroDivisionError):
+        check.bounded(lambda: 1 / 0, 1)
+    started = time.monotonic()
+    with pytest.raises(check.CheckTimeout):
+        check.bounded(lambda: time.sleep(3), 0.2)
+    assert time.monotonic() - started < 1
+
+
+def test_report_masks_secrets_but_not_short_words() -> None:
+    out = io.StringIO()
+    report = check.Report(out)
+    report.hide(SecretStr("hunter2-long"), "abc", None)
+    report.bad("X", "failed with hunter2-long for abc")
+    assert out.getvalue().endswith("X: failed with *** for abc\n")
+    assert report.problems == 1
+
+
+def test_credentials_default_to_the_first_full_access_user(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "ops:ops-password-1,other:other-password")
+    args = build_parser().parse_args(["trigger", "ping"])
+    client = flower_api.client_from_args(args, {"WEB_PORT": "9000"})
+    assert (client.base_url, client.username) == ("http://127.0.0.1:9000", "ops")
+    assert client.password.get_secret_value() == "ops-password-1"
+
+    args = build_parser().parse_args(["status", "--url", "https://x.example", "--user", "bob"])
+    with pytest.raises(flower_api.FlowerError, match="no credentials"):
+        flower_api.client_from_args(args, {})
+    args = argparse.Namespace(url=None, user=None, password=None, http_timeout=3.0)
+    env = {"CHANNEL_APP_URL": "https://app.example", "CHANNEL_APP_USER": "u"}
+    env["CHANNEL_APP_PASSWORD"] = "p-word-123"
+    client = flower_api.client_from_args(args, env)
+    assert (client.base_url, client.username) == ("https://app.example", "u")
