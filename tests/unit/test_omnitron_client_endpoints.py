@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from channel_app_template.akinon.endpoints import ID_CHUNK
 from channel_app_template.akinon.models import (
     BatchRequestObject,
     BatchRequestStatus,
@@ -121,8 +122,9 @@ def test_id_lookups_are_chunked_not_one_call_per_id(fake: FakeOmnitron) -> None:
 
     fake.responder = responder
     client = make_client(fake.url)
-    found = list(client.catalog.products_by_ids(range(1, 251)))
-    assert [p.pk for p in found] == list(range(1, 251))
+    wanted = range(1, 2 * ID_CHUNK + 51)  # two full chunks and a partial one
+    found = list(client.catalog.products_by_ids(wanted))
+    assert [p.pk for p in found] == list(wanted)
     assert len(fake.calls(PRODUCTS)) == 3
 
 
