@@ -29,7 +29,10 @@ PREFIX = "channel_app_template.app.tasks."
 def _progress(task: Task) -> Any:
     def report(meta: dict[str, Any]) -> None:
         if task.request.id and not task.request.called_directly:
+            # The result backend (AsyncResult.info) and Flower's task info (from the
+            # event, as ``result`` while the state is PROGRESS) both show the counts.
             task.update_state(state="PROGRESS", meta=meta)
+            task.send_event("task-progress", result=meta)
 
     return report
 

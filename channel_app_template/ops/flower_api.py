@@ -170,6 +170,8 @@ class FlowerClient:
         )
         if not isinstance(data, dict) or "state" not in data:
             raise FlowerError(f"unexpected answer for task {task_id}: {data!r:.200}")
+        if data["state"] == "PROGRESS" and "result" not in data:
+            data = {**data, **self._progress(task_id)}
         return TaskResult(
             task_id=str(data.get("task-id", task_id)),
             state=str(data["state"]),
@@ -177,6 +179,17 @@ class FlowerClient:
             has_result="result" in data,
             traceback=data.get("traceback"),
         )
+
+    def _progress(self, task_id: str) -> dict[str, Any]:
+        """Flower's result API shows no meta for a running task; the ``task-progress``
+        events our tasks send put ``done``/``total`` into the task's info instead."""
+        try:
+            info = self._call("GET", f"api/task/info/{quote(task_id, safe='')}")
+        except FlowerError:
+            return {}
+        if isinstance(info, dict) and isinstance(info.get("result"), dict):
+            return {"result": info["result"]}
+        return {}
 
     def workers(self, *, refresh: bool = False, worker: str | None = None) -> dict[str, Any]:
         """Per-worker details (``stats``, ``active_queues``...). Flower 2.2 fetches the task

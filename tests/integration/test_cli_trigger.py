@@ -286,6 +286,8 @@ def test_long_task_shows_progress_then_its_summary(synced: tuple[SyncStack, str]
     shown = [line for line in lines if line.startswith("insert_and_update_products: ")]
     # one plain line per change (not a TTY), PROGRESS among them, in order
     assert any(line.startswith("insert_and_update_products: PROGRESS") for line in shown), ran
+    # the counts come through Flower too (from the task-progress events)
+    assert any("PROGRESS" in line and "/300" in line for line in shown), shown
     assert shown[-1].startswith("insert_and_update_products: SUCCESS")
     assert len(shown) == len({line.split(" (")[0] for line in shown})
     summary = ran.summary()
