@@ -126,16 +126,19 @@ def run_catalog_job(name: str, settings: Settings, report: ReportProgress) -> di
         if not acquired:
             return {"task": name, "skipped": "another run of this flow is in progress"}
         summaries: list[FlowSummary] = []
+        step = [""]  # what the engine is doing now, for the progress line
 
         def progress(done: int, total: int | None) -> None:
-            report({"task": name, "step": len(summaries) + 1, "done": done, "total": total})
+            report({"task": name, "step": step[0], "done": done, "total": total})
 
         engine = runtime.engine(progress)
         for kind in job.kinds:
             if kind == "check":
+                step[0] = f"{resource.name} check"
                 summaries.append(engine.check(resource))
                 continue
             for list_id in [None, *_extra_lists(runtime, resource.list_setting, resource.model)]:
+                step[0] = f"{resource.name} {kind}" + (f" (list {list_id})" if list_id else "")
                 summaries.append(engine.send(resource, kind, list_id))
         return {
             "task": name,
