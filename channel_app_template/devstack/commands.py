@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ def run_dev(args: argparse.Namespace) -> int:
     from channel_app_template.devstack.supervisor import Supervisor
 
     options = DevOptions(
-        web_port=args.port,
+        web_port=args.port or int(os.environ.get("WEB_PORT") or DevOptions().web_port),
         products=args.products,
         demo_orders=0 if args.no_demo_orders else args.orders,
         state_dir=Path(args.state_dir),
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
         "Ctrl-C stops everything.",
     )
     dev.add_argument(
-        "--port", type=int, default=defaults.web_port, help="web port (default %(default)s)"
+        "--port", type=int, default=None, help=f"web port (default WEB_PORT or {defaults.web_port})"
     )
     dev.add_argument("--host", default=defaults.host, help="web bind address (default %(default)s)")
     dev.add_argument(

@@ -2,7 +2,8 @@
 
 Beat's interval entries first fire one interval after beat starts, so the setup flows
 (category tree, attributes) are sent once through the broker right away, in order, as
-Flower would. Orders are generated only once products are live on the marketplace *and*
+Flower would, followed by one product run; ``fetch_orders`` is sent right after the demo
+orders are placed. Orders are generated only once products are live on the marketplace *and*
 mapped in Omnitron: an order naming a product Omnitron does not know yet would be parked.
 """
 
@@ -38,38 +39,40 @@ class DemoDriver:
         self.supervisor.output.line("demo", text)
 
     def run(self) -> None:
+        from celery import Celery
+
+        celery = Celery(broker=self.broker_url, backend=self.broker_url)
+        celery.conf.update(
+            task_serializer="json", result_serializer="json", accept_content=["json"]
+        )
         try:
-            self.run_setup()
+            self.run_setup(celery)
+            # Beat's first catalog run would come one interval later: start one now.
+            celery.send_task(TASK_PREFIX + "insert_and_update_products")
             if self.options.demo_orders <= 0:
                 return
             self.wait_for_products()
             before = self.omnitron_orders()
             self.generate_orders()
+            celery.send_task(TASK_PREFIX + "fetch_orders")
             self.watch_orders(before + self.options.demo_orders)
         finally:
+            celery.close()
             self.http.close()
 
     # Setup ----------------------------------------------------------------------------
 
-    def run_setup(self) -> None:
-        from celery import Celery
-
-        client = Celery(broker=self.broker_url, backend=self.broker_url)
-        client.conf.update(
-            task_serializer="json", result_serializer="json", accept_content=["json"]
-        )
-        try:
-            for name in SETUP_TASKS:
-                self.say(f"sending {name}")
-                result = client.send_task(TASK_PREFIX + name)
-                deadline = time.monotonic() + SETUP_TIMEOUT
-                while not result.ready():
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{name} did not finish in {SETUP_TIMEOUT:.0f}s")
-                    self.supervisor.sleep(0.5)
-                self.say(f"{name}: {result.state}")
-        finally:
-            client.close()
+    def run_setup(self, celery: Any) -> None:
+        """The setup flows, one after the other (attributes need the category tree)."""
+        for name in SETUP_TASKS:
+            self.say(f"sending {name}")
+            result = celery.send_task(TASK_PREFIX + name)
+            deadline = time.monotonic() + SETUP_TIMEOUT
+            while not result.ready():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} did not finish in {SETUP_TIMEOUT:.0f}s")
+                self.supervisor.sleep(0.5)
+            self.say(f"{name}: {result.state}")
 
     # Products, then orders ------------------------------------------------------------
 

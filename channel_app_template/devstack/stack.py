@@ -29,6 +29,7 @@ from channel_app_template.devstack.broker import (
     broker_configured,
     embedded_broker,
     first_free_port,
+    port_is_free,
 )
 from channel_app_template.devstack.supervisor import ProcessSpec, Supervisor
 
@@ -152,6 +153,8 @@ def plan(
     environ = dict(os.environ if environ is None else environ)
     cwd = cwd or Path.cwd()
     dotenv = read_dotenv(cwd)
+    if not port_is_free(options.web_port):
+        raise OSError(f"port {options.web_port} is in use: pass --port (or set WEB_PORT)")
     state_dir = (cwd / options.state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}

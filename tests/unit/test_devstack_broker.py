@@ -28,9 +28,14 @@ from channel_app_template.devstack.stack import (
     infrastructure,
     plan,
 )
-from tests.support.processes import redis_server, redis_server_binary
+from tests.support.processes import free_port, redis_server, redis_server_binary
 
 CLEAN: dict[str, str] = {"PATH": os.environ.get("PATH", "")}
+
+
+def options() -> DevOptions:
+    """Defaults, but a web port nobody uses (8008 may be taken on a shared machine)."""
+    return DevOptions(web_port=free_port())
 
 
 @pytest.fixture
@@ -67,7 +72,7 @@ def test_never_embedded_when_broker_url_is_set(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BROKER_URL", "redis://127.0.0.1:6391/3")
-    dev = plan(DevOptions(), {**CLEAN, "BROKER_URL": "redis://127.0.0.1:6391/3"}, project)
+    dev = plan(options(), {**CLEAN, "BROKER_URL": "redis://127.0.0.1:6391/3"}, project)
     assert dev.broker is None
     assert dev.broker_url == "redis://127.0.0.1:6391/3"
     assert "BROKER_URL" not in dev.env  # the children read the developer's own
@@ -77,14 +82,14 @@ def test_never_embedded_when_broker_url_is_set(
 @pytest.mark.usefixtures("no_embedding")
 def test_never_embedded_when_dotenv_names_a_broker_host(project: Path) -> None:
     (project / ".env").write_text("BROKER_HOST=redis.internal\nBROKER_PORT=6400\n")
-    dev = plan(DevOptions(), CLEAN, project)
+    dev = plan(options(), CLEAN, project)
     assert dev.broker is None
     assert dev.broker_url == "redis://redis.internal:6400/0"
     assert "BROKER_URL" not in dev.env
 
 
 def test_embedded_when_nothing_is_configured(project: Path) -> None:
-    dev = plan(DevOptions(), CLEAN, project)
+    dev = plan(options(), CLEAN, project)
     assert dev.broker is not None
     assert dev.broker.port >= DEFAULT_BROKER_PORT and dev.broker.port != 6379
     assert dev.env["BROKER_URL"] == f"redis://127.0.0.1:{dev.broker.port}/0"
@@ -107,15 +112,15 @@ def test_own_omnitron_and_flower_login_are_kept(project: Path) -> None:
         "OMNITRON_URL": "https://omnitron.example.com",
         "FLOWER_BASIC_AUTH": "me:my-own-password",
     }
-    dev = plan(DevOptions(), environ, project)
+    dev = plan(options(), environ, project)
     assert dev.simulators is None and dev.flower_login is None
     assert not {"OMNITRON_URL", "BEAT_SCHEDULE", "FLOWER_BASIC_AUTH"} & set(dev.env)
     assert [spec.name for spec, _ in infrastructure(dev)] == ["valkey"]
 
 
 def test_demo_flower_password_is_generated_once_per_state_dir(project: Path) -> None:
-    first = plan(DevOptions(), CLEAN, project)
-    again = plan(DevOptions(), CLEAN, project)
+    first = plan(options(), CLEAN, project)
+    again = plan(options(), CLEAN, project)
     assert first.flower_login is not None and first.flower_login[0] == "admin"
     assert len(first.flower_login[1]) >= 8
     assert first.flower_login == again.flower_login
@@ -129,6 +134,16 @@ def test_first_free_port_skips_a_busy_one() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         assert first_free_port(port) != port
+
+
+def test_a_busy_web_port_is_refused_before_anything_starts(project: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OSError, match=f"port {port} is in use"):
+            plan(DevOptions(web_port=port), CLEAN, project)
+    assert not (project / "var").exists()
 
 
 def test_suite_falls_back_to_the_embedded_server_without_redis_on_path(
