@@ -33,8 +33,9 @@ def test_readme_is_valid_restructuredtext() -> None:
 
 def test_ci_runs_the_test_command_the_readme_gives() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "python -m pytest" in README
-    assert re.search(r"^python -m pytest$", ci, re.MULTILINE), ci
+    command = 'pip install -e ".[dev]" && python -m pytest'
+    assert f"\n    {command}\n" in README
+    assert re.search(rf"^{re.escape(command)}$", ci, re.MULTILINE), ci
 
 
 def test_every_setting_is_documented() -> None:
