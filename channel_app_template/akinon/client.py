@@ -11,10 +11,11 @@ from typing import Any
 from pydantic import SecretStr
 
 from channel_app_template.akinon.catalog import CatalogApi
-from channel_app_template.akinon.http import OmnitronHttp, RetryPolicy, Timeouts
+from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.token_cache import RedisTokenCache, TokenCache
 from channel_app_template.core.errors import ConfigurationError
+from channel_app_template.core.http import RetryPolicy, Timeouts
 from channel_app_template.settings import Settings
 
 

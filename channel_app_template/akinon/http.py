@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
-import email.utils
 import enum
 import json
 import logging
@@ -31,7 +30,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
-import urllib3.exceptions
 from pydantic import BaseModel, SecretStr
 from requests.adapters import HTTPAdapter
 
@@ -47,10 +45,10 @@ from channel_app_template.core.errors import (
     ItemError,
     LoginThrottled,
     NotFoundError,
-    RateLimited,
     RetryLater,
     RunError,
 )
+from channel_app_template.core.http import RequestStats, RetryingSender, RetryPolicy, Timeouts
 
 logger = logging.getLogger(__name__)
 
@@ -67,57 +65,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATC
 MAX_ERROR_BODY = 2000  # characters of an error body kept on an exception
 
 
-@dataclasses.dataclass(frozen=True)
-class Timeouts:
-    """Seconds to open a connection, and to wait for each read from the socket."""
-
-    connect: float = 5.0
-    read: float = 30.0
-
-
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    """How hard one call tries before it gives up.
-
-    Backoff before retry ``n`` (1-based) is ``d/2 + uniform(0, d/2)`` with
-    ``d = min(backoff_cap, backoff_base * 2**(n-1))`` ("equal jitter": spreads workers apart
-    but never retries immediately). A ``Retry-After`` from the server replaces the backoff;
-    one longer than ``max_retry_after`` is not slept inside the call but raised as
-    :class:`RateLimited` so a worker is not parked for minutes.
-    """
-
-    max_attempts: int = 5
-    backoff_base: float = 0.5
-    backoff_cap: float = 8.0
-    max_retry_after: float = 30.0
-    max_elapsed: float = 60.0  # no new attempt starts after this many seconds of one call
-
-    def backoff(self, retry_number: int, rng: random.Random) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (retry_number - 1))
-        return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
-
-
 def is_idempotent(method: str) -> bool:
     """Whether a request with ``method`` may be repeated after an ambiguous failure."""
     return method.upper() in IDEMPOTENT_METHODS
-
-
-def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def _json_default(value: object) -> object:
@@ -136,20 +86,6 @@ def _json_default(value: object) -> object:
 
 def encode_json(body: object) -> bytes:
     return json.dumps(body, default=_json_default, separators=(",", ":")).encode()
-
-
-def _nothing_was_sent(error: requests.RequestException) -> bool:
-    """True when the request provably never reached the server (refused, DNS, connect timeout)."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(error, requests.exceptions.ConnectionError):
-        return False
-    reason: object = error.args[0] if error.args else None
-    if isinstance(reason, urllib3.exceptions.MaxRetryError):
-        reason = reason.reason
-    # NewConnectionError (refused, unreachable) and NameResolutionError are ConnectTimeoutError
-    # subclasses in urllib3 2: the socket never got connected, so no byte of the request left.
-    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
 
 
 def _decode_body(response: requests.Response) -> Any:
@@ -214,6 +150,17 @@ class OmnitronHttp:
             {"Accept": "application/json", "User-Agent": "channel_app_template-omnitron/1"}
         )
         self.stats = RequestStats()
+        self.sender = RetryingSender(
+            self.session,
+            "Omnitron",
+            timeouts=self.timeouts,
+            retry=self.retry,
+            stats=self.stats,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=self._rng,
+        )
 
     def __repr__(self) -> str:
         return f"OmnitronHttp({self.base_url!r}, user={self.username!r})"
@@ -334,136 +281,45 @@ class OmnitronHttp:
         authenticated: bool,
     ) -> requests.Response:
         """Send until a final answer; return a 2xx response or raise a classified error."""
-        url = self.api_url + path.lstrip("/")
-        started = self._clock()
-        attempt = 0
-        relogged = False  # we logged in because of a 401 during this call
-        auth_repeats = 0  # repeats after a 401: reuse a newer token once, then log in once
-        while True:
-            attempt += 1
+        sent_token: list[str | None] = [None]
+        relogged = [False]  # we logged in because of a 401 during this call
+        auth_repeats = [0]  # repeats after a 401: reuse a newer token once, then log in once
+
+        def prepare() -> dict[str, Any]:
             headers = dict(extra_headers or {})
             if body is not None:
                 headers["Content-Type"] = "application/json"
-            token = None
             if authenticated:
-                token = self._current_token()
-                headers["Authorization"] = f"Token {token}"
-            try:
-                self.stats.requests += 1
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=body,
-                    headers=headers,
-                    timeout=(self.timeouts.connect, self.timeouts.read),
-                    allow_redirects=False,
-                )
-            except requests.exceptions.SSLError as error:
-                raise ConfigurationError(
-                    f"TLS with Omnitron failed for {method} {path}: {type(error).__name__}",
-                    method=method,
-                    path=path,
-                ) from error
-            except (
-                requests.exceptions.InvalidURL,
-                requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema,
-            ) as error:
-                raise ConfigurationError(
-                    f"bad Omnitron URL for {method} {path}", method=method, path=path
-                ) from error
-            except requests.RequestException as error:
-                safe = repeatable or _nothing_was_sent(error)
-                what = type(error).__name__
-                if not safe:
-                    raise AmbiguousWriteError(
-                        f"{method} {path} failed with {what} after the request may have "
-                        "reached Omnitron; look the object up before trying again",
-                        method=method,
-                        path=path,
-                    ) from error
-                delay = self.retry.backoff(attempt, self._rng)
-                if self._may_retry(attempt, started, delay):
-                    self._pause(method, path, what, attempt, delay)
-                    continue
-                raise RetryLater(
-                    f"{method} {path} failed {attempt} times, last with {what}",
-                    method=method,
-                    path=path,
-                ) from error
+                sent_token[0] = self._current_token()
+                headers["Authorization"] = f"Token {sent_token[0]}"
+            return {"params": params, "data": body, "headers": headers}
 
-            status = response.status_code
-            logger.debug(
-                "omnitron %s %s -> %s (attempt %s, %.3fs)",
-                method,
-                path,
-                status,
-                attempt,
-                response.elapsed.total_seconds(),
-            )
-            if status < 300:
-                return response
-            if status == 401 and authenticated and token is not None:
-                if relogged or auth_repeats >= 2:
-                    raise AuthenticationError(
-                        f"Omnitron refused a freshly issued token for {method} {path}",
-                        status_code=status,
-                        method=method,
-                        path=path,
-                    )
-                auth_repeats += 1
-                attempt -= 1  # repeating with a new token is not a retry
-                logger.info("Omnitron token rejected; replacing it")
-                relogged = self._replace_token(token, reuse=auth_repeats == 1)
-                continue
-            if status in (408, 429) or (status in RETRIABLE_STATUSES and repeatable):
-                # 408/429: the server refused to process the request, so even a write is safe.
-                hinted = None
-                if status in (429, 503):
-                    hinted = parse_retry_after(
-                        response.headers.get("Retry-After"), self._wall_clock()
-                    )
-                delay = hinted if hinted is not None else self.retry.backoff(attempt, self._rng)
-                if hinted is not None and hinted > self.retry.max_retry_after:
-                    raise RateLimited(
-                        f"Omnitron asked to wait {hinted:.0f}s before {method} {path}",
-                        retry_after=hinted,
-                        status_code=status,
-                        method=method,
-                        path=path,
-                    )
-                if self._may_retry(attempt, started, delay):
-                    response.close()
-                    self._pause(method, path, str(status), attempt, delay)
-                    continue
-                error_class = RateLimited if status == 429 else RetryLater
-                raise error_class(
-                    f"{method} {path} answered {status} {attempt} times",
-                    retry_after=hinted,
-                    status_code=status,
+        def refresh_on_401(response: requests.Response) -> bool:
+            if response.status_code != 401 or not authenticated or sent_token[0] is None:
+                return False
+            if relogged[0] or auth_repeats[0] >= 2:
+                raise AuthenticationError(
+                    f"Omnitron refused a freshly issued token for {method} {path}",
+                    status_code=401,
                     method=method,
                     path=path,
                 )
-            raise self._classify(response, method, path, repeatable, authenticated)
+            auth_repeats[0] += 1
+            logger.info("Omnitron token rejected; replacing it")
+            relogged[0] = self._replace_token(sent_token[0], reuse=auth_repeats[0] == 1)
+            return True
 
-    def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
-        if attempt >= self.retry.max_attempts:
-            return False
-        return (self._clock() - started) + delay <= self.retry.max_elapsed
-
-    def _pause(self, method: str, path: str, reason: str, attempt: int, delay: float) -> None:
-        self.stats.retries += 1
-        logger.warning(
-            "omnitron %s %s: %s; retry %s/%s in %.2fs",
+        return self.sender.send(
             method,
+            self.api_url + path.lstrip("/"),
             path,
-            reason,
-            attempt,
-            self.retry.max_attempts - 1,
-            delay,
+            repeatable=repeatable,
+            prepare=prepare,
+            classify=lambda response: self._classify(
+                response, method, path, repeatable, authenticated
+            ),
+            intercept=refresh_on_401,
         )
-        self._sleep(delay)
 
     def _classify(
         self,
@@ -540,12 +396,3 @@ class OmnitronHttp:
                 method=method,
                 path=path,
             ) from error
-
-
-@dataclasses.dataclass
-class RequestStats:
-    """Counters for benchmarks and tests; per instance, never global."""
-
-    requests: int = 0
-    retries: int = 0
-    logins: int = 0

@@ -24,7 +24,6 @@ import redis
 from pydantic import SecretStr, ValidationError
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.http import RetryPolicy, Timeouts
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import Channel
 from channel_app_template.akinon.token_cache import MemoryTokenCache
@@ -37,6 +36,7 @@ from channel_app_template.core.errors import (
     RetryLater,
     RunError,
 )
+from channel_app_template.core.http import RetryPolicy, Timeouts
 from channel_app_template.core.registry import load_channel, load_class
 from channel_app_template.core.runtime import channel_config
 from channel_app_template.settings import (

@@ -14,7 +14,6 @@ import pytest
 import redis
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.http import RetryPolicy, Timeouts
 from channel_app_template.akinon.models import (
     BatchRequestObject,
     BatchRequestStatus,
@@ -28,6 +27,7 @@ from channel_app_template.core.errors import (
     RateLimited,
     RetryLater,
 )
+from channel_app_template.core.http import RetryPolicy, Timeouts
 from tests.support.omnitron import (
     CATALOG_ID,
     CHANNEL_ID,

@@ -52,6 +52,12 @@ def market_orders(stack: SyncStack) -> list[Any]:
     return [o for o in stack.market.client().iter_orders(acknowledged=None) if hasattr(o, "lines")]
 
 
+def ensure_ingested(stack: SyncStack) -> None:
+    """Tests after the first may run alone (``-k``): make sure the good orders are in."""
+    if stack.market.inspect("orders/counts/")["acknowledged"] < GOOD:
+        stack.run("fetch_orders")
+
+
 def omnitron_order(stack: SyncStack, number: str) -> dict[str, Any]:
     detail: dict[str, Any] = stack.omnitron.inspect(f"orders/{number}/")
     return detail
@@ -81,6 +87,7 @@ def test_good_orders_arrive_once_and_bad_ones_are_reported(stack: SyncStack) -> 
 
 
 def test_omnitron_changes_reach_the_marketplace(stack: SyncStack) -> None:
+    ensure_ingested(stack)
     order = next(o for o in market_orders(stack) if o.acknowledged)
     detail = omnitron_order(stack, order.number)
     client = stack.omnitron.client()
@@ -100,6 +107,7 @@ def test_omnitron_changes_reach_the_marketplace(stack: SyncStack) -> None:
 
 
 def test_marketplace_events_reach_omnitron_once(stack: SyncStack) -> None:
+    ensure_ingested(stack)
     order = next(
         o
         for o in market_orders(stack)
@@ -128,6 +136,7 @@ def test_marketplace_events_reach_omnitron_once(stack: SyncStack) -> None:
 
 
 def test_claims_become_cancellation_requests_and_decisions_go_back(stack: SyncStack) -> None:
+    ensure_ingested(stack)
     order = next(o for o in market_orders(stack) if o.acknowledged and o.status == "created")
     line = order.lines[0]
     status, claim, _ = stack.market.call(

@@ -17,13 +17,7 @@ import requests
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from channel_app_template.akinon.http import (
-    RetryPolicy,
-    Timeouts,
-    encode_json,
-    is_idempotent,
-    parse_retry_after,
-)
+from channel_app_template.akinon.http import encode_json, is_idempotent
 from channel_app_template.akinon.token_cache import (
     MemoryTokenCache,
     RedisTokenCache,
@@ -40,6 +34,7 @@ from channel_app_template.core.errors import (
     RateLimited,
     RetryLater,
 )
+from channel_app_template.core.http import RetryPolicy, Timeouts, parse_retry_after
 from tests.support.processes import free_port
 from tests.unit.test_omnitron_client_fakes import (
     LOGIN,

@@ -65,20 +65,18 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import requests
-import urllib3.exceptions
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from requests.adapters import HTTPAdapter
 
-from channel_app_template.akinon.http import RetryPolicy, Timeouts, parse_retry_after
 from channel_app_template.core.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
-    RateLimited,
     RetryLater,
     RunError,
 )
+from channel_app_template.core.http import RetryingSender, RetryPolicy, Timeouts
 
 __all__ = [
     "MAX_ITEMS_PER_REQUEST",
@@ -497,18 +495,6 @@ class Claim(_Model):
 
 
 # ====================================================================================== client
-def _nothing_was_sent(error: requests.RequestException) -> bool:
-    """True when the request provably never left: refused, unreachable, connect timeout."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(error, requests.exceptions.ConnectionError):
-        return False
-    reason: object = error.args[0] if error.args else None
-    if isinstance(reason, urllib3.exceptions.MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
-
-
 def _payload(response: requests.Response) -> Any:
     """The error object of an error body (``{"code", "message", "details"?}``), so that
     ``ChannelAppError.code`` is the marketplace's code; other bodies as they came."""
@@ -561,8 +547,15 @@ class MarketplaceClient:
         self.session.headers.update(
             {"Accept": "application/json", "User-Agent": "channel_app_template-marketplace/1"}
         )
-        self.requests_sent = 0
-        self.retries = 0
+        self.sender = RetryingSender(
+            self.session,
+            "the marketplace",
+            timeouts=self.timeouts,
+            retry=self.retry,
+            sleep=sleep,
+            clock=clock,
+            rng=self._rng,
+        )
         # ``X-RateLimit-Remaining`` of the last answer that had one: pace bulk loops with it
         self.rate_limit_remaining: int | None = None
 
@@ -893,85 +886,41 @@ class MarketplaceClient:
         )
         url = f"{self.base_url}{API_PREFIX}{path}"
         send_headers = {API_KEY_HEADER: self._api_key.get_secret_value(), **(headers or {})}
-        started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self.requests_sent += 1
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers=send_headers,
-                    timeout=(self.timeouts.connect, self.timeouts.read),
-                    allow_redirects=False,
-                )
-            except requests.exceptions.InvalidURL as error:
-                raise ConfigurationError(f"bad marketplace URL for {method} {path}") from error
-            except requests.RequestException as error:
-                what = type(error).__name__
-                if not (repeatable or _nothing_was_sent(error)):
-                    raise AmbiguousWriteError(
-                        f"{method} {path} failed with {what} after it may have reached the "
-                        "marketplace; look the result up before trying again",
-                        method=method,
-                        path=path,
-                    ) from error
-                delay = self.retry.backoff(attempt, self._rng)
-                if self._may_retry(attempt, started, delay):
-                    self._pause(method, path, what, attempt, delay)
-                    continue
-                raise RetryLater(
-                    f"{method} {path} failed {attempt} times, last with {what}",
-                    method=method,
-                    path=path,
-                ) from error
-            status = response.status_code
-            remaining = response.headers.get("X-RateLimit-Remaining")
-            if remaining is not None and remaining.isdigit():
-                self.rate_limit_remaining = int(remaining)
-            if status < 300:
-                try:
-                    return response.json() if response.content else None
-                except ValueError as error:
-                    raise RunError(
-                        f"{method} {path} answered {status} with a body that is not JSON",
-                        status_code=status,
-                        method=method,
-                        path=path,
-                    ) from error
-            if status in (408, 429) or (status in RETRIABLE_STATUSES and repeatable):
-                # 408/429: the server refused the request, so repeating even a write is safe.
-                hinted = (
-                    parse_retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.UTC))
-                    if status in (429, 503)
-                    else None
-                )
-                if hinted is not None and hinted > self.retry.max_retry_after:
-                    raise RateLimited(
-                        f"the marketplace asked to wait {hinted:.0f}s before {method} {path}",
-                        retry_after=hinted,
-                        status_code=status,
-                        method=method,
-                        path=path,
-                    )
-                delay = hinted if hinted is not None else self.retry.backoff(attempt, self._rng)
-                if self._may_retry(attempt, started, delay):
-                    response.close()
-                    self._pause(method, path, str(status), attempt, delay)
-                    continue
-                error_class = RateLimited if status == 429 else RetryLater
-                raise error_class(
-                    f"{method} {path} answered {status} {attempt} times",
-                    retry_after=hinted,
-                    status_code=status,
-                    payload=_payload(response),
-                    method=method,
-                    path=path,
-                )
-            raise self._classify(response, method, path, repeatable)
+        response = self.sender.send(
+            method,
+            url,
+            path,
+            repeatable=repeatable,
+            prepare=lambda: {"params": params, "json": json_body, "headers": send_headers},
+            classify=lambda answer: self._classify(answer, method, path, repeatable),
+            intercept=self._note_rate_limit,
+            payload_of=_payload,
+        )
+        self._note_rate_limit(response)
+        try:
+            return response.json() if response.content else None
+        except ValueError as error:
+            raise RunError(
+                f"{method} {path} answered {response.status_code} with a body that is not JSON",
+                status_code=response.status_code,
+                method=method,
+                path=path,
+            ) from error
+
+    def _note_rate_limit(self, response: requests.Response) -> bool:
+        """Keep the last ``X-RateLimit-Remaining``; never claims the answer."""
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        if remaining is not None and remaining.isdigit():
+            self.rate_limit_remaining = int(remaining)
+        return False
+
+    @property
+    def requests_sent(self) -> int:
+        return self.sender.stats.requests
+
+    @property
+    def retries(self) -> int:
+        return self.sender.stats.retries
 
     def _classify(
         self, response: requests.Response, method: str, path: str, repeatable: bool
@@ -1002,24 +951,6 @@ class MarketplaceClient:
         if status == 404:
             return NotFoundError(f"{method} {path}: not found", **info)
         return RunError(f"{method} {path} refused ({status} {code}): {str(payload)[:300]}", **info)
-
-    def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
-        if attempt >= self.retry.max_attempts:
-            return False
-        return (self._clock() - started) + delay <= self.retry.max_elapsed
-
-    def _pause(self, method: str, path: str, reason: str, attempt: int, delay: float) -> None:
-        self.retries += 1
-        logger.warning(
-            "marketplace %s %s: %s; retry %s/%s in %.2fs",
-            method,
-            path,
-            reason,
-            attempt,
-            self.retry.max_attempts - 1,
-            delay,
-        )
-        self._sleep(delay)
 
 
 def _ack_param(acknowledged: bool | None) -> str:
