@@ -15,13 +15,7 @@ from typing import Any
 from celery import Task
 
 from channel_app_template.celery_app import app, settings
-from channel_app_template.core.runner import (
-    parked,
-    run_catalog_job,
-    run_order_job,
-    run_setup_job,
-)
-from channel_app_template.core.runtime import Runtime
+from channel_app_template.core.runner import parked, run_job
 
 PREFIX = "channel_app_template.app.tasks."
 
@@ -43,92 +37,42 @@ def ping() -> dict[str, Any]:
     return {"pong": True, "worker": socket.gethostname(), "at": time.time()}
 
 
-def _catalog_task(name: str) -> Task:
+def _flow_task(name: str) -> Task:
     def run(self: Task) -> dict[str, Any]:
-        return run_catalog_job(name, settings, _progress(self))
+        return run_job(name, settings, _progress(self))
 
     run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"Catalog flow {name!r} (see channel_app_template.core.runner.CATALOG_JOBS)."
+    run.__doc__ = f"Flow {name!r} (see channel_app_template.core.runner.JOBS)."
     task: Task = app.task(name=PREFIX + name, bind=True)(run)
     return task
 
 
 # One module attribute per task, so ``tasks.insert_and_update_products.delay()`` works.
-insert_and_update_products = _catalog_task("insert_and_update_products")
-update_products = _catalog_task("update_products")
-check_products = _catalog_task("check_products")
-delete_products = _catalog_task("delete_products")
-check_delete_products = _catalog_task("check_delete_products")
-insert_and_update_stocks = _catalog_task("insert_and_update_stocks")
-update_stocks = _catalog_task("update_stocks")
-check_stocks = _catalog_task("check_stocks")
-insert_and_update_prices = _catalog_task("insert_and_update_prices")
-update_prices = _catalog_task("update_prices")
-check_prices = _catalog_task("check_prices")
-insert_and_update_images = _catalog_task("insert_and_update_images")
-update_images = _catalog_task("update_images")
-check_images = _catalog_task("check_images")
-update_orders = _catalog_task("update_orders")
-check_orders = _catalog_task("check_orders")
-update_cancellation_requests = _catalog_task("update_cancellation_requests")
-
-
-def _setup(name: str, runtime: Runtime) -> dict[str, Any]:
-    import importlib
-
-    flow = getattr(importlib.import_module("channel_app_template.core.setup_flows"), name)
-    result: dict[str, Any] = flow(runtime.omnitron, runtime.channel)
-    return result
-
-
-@app.task(name=PREFIX + "update_channel_conf_schema")
-def update_channel_conf_schema() -> dict[str, Any]:
-    return run_setup_job(
-        "update_channel_conf_schema", settings, lambda rt: _setup("update_channel_conf_schema", rt)
-    )
-
-
-@app.task(name=PREFIX + "create_or_update_category_tree_and_nodes")
-def create_or_update_category_tree_and_nodes() -> dict[str, Any]:
-    return run_setup_job(
-        "create_or_update_category_tree_and_nodes",
-        settings,
-        lambda rt: _setup("create_or_update_category_tree_and_nodes", rt),
-    )
-
-
-@app.task(name=PREFIX + "create_or_update_category_attributes")
-def create_or_update_category_attributes() -> dict[str, Any]:
-    return run_setup_job(
-        "create_or_update_category_attributes",
-        settings,
-        lambda rt: _setup("create_or_update_category_attributes", rt),
-    )
-
-
-@app.task(name=PREFIX + "create_or_update_attributes")
-def create_or_update_attributes() -> dict[str, Any]:
-    return run_setup_job(
-        "create_or_update_attributes",
-        settings,
-        lambda rt: _setup("create_or_update_attributes", rt),
-    )
-
-
-def _order_task(name: str) -> Task:
-    def run() -> dict[str, Any]:
-        return run_order_job(name, settings)
-
-    run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"Order flow {name!r} (see channel_app_template.core.runner.ORDER_JOBS)."
-    task: Task = app.task(name=PREFIX + name)(run)
-    return task
-
-
-fetch_orders = _order_task("fetch_orders")
-fetch_and_update_order_items = _order_task("fetch_and_update_order_items")
-fetch_and_create_cancel = _order_task("fetch_and_create_cancel")
-fetch_and_create_cancellation_requests = _order_task("fetch_and_create_cancellation_requests")
+update_channel_conf_schema = _flow_task("update_channel_conf_schema")
+create_or_update_category_tree_and_nodes = _flow_task("create_or_update_category_tree_and_nodes")
+create_or_update_category_attributes = _flow_task("create_or_update_category_attributes")
+create_or_update_attributes = _flow_task("create_or_update_attributes")
+insert_and_update_products = _flow_task("insert_and_update_products")
+update_products = _flow_task("update_products")
+check_products = _flow_task("check_products")
+delete_products = _flow_task("delete_products")
+check_delete_products = _flow_task("check_delete_products")
+insert_and_update_stocks = _flow_task("insert_and_update_stocks")
+update_stocks = _flow_task("update_stocks")
+check_stocks = _flow_task("check_stocks")
+insert_and_update_prices = _flow_task("insert_and_update_prices")
+update_prices = _flow_task("update_prices")
+check_prices = _flow_task("check_prices")
+insert_and_update_images = _flow_task("insert_and_update_images")
+update_images = _flow_task("update_images")
+check_images = _flow_task("check_images")
+fetch_orders = _flow_task("fetch_orders")
+update_orders = _flow_task("update_orders")
+check_orders = _flow_task("check_orders")
+fetch_and_update_order_items = _flow_task("fetch_and_update_order_items")
+fetch_and_create_cancel = _flow_task("fetch_and_create_cancel")
+fetch_and_create_cancellation_requests = _flow_task("fetch_and_create_cancellation_requests")
+update_cancellation_requests = _flow_task("update_cancellation_requests")
 
 
 @app.task(name=PREFIX + "list_parked_orders")

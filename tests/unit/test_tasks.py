@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from channel_app_template import tasks
 from channel_app_template.celery_app import app
-from channel_app_template.core.runner import CATALOG_JOBS, ORDER_JOBS
+from channel_app_template.core.runner import JOBS
 from channel_app_template.schedule import DEFAULT_SCHEDULE, TASK_NAMES
 
 SETUP = {
@@ -49,7 +49,7 @@ def registered() -> set[str]:
 
 def test_every_job_and_incumbent_name_is_a_task() -> None:
     names = registered()
-    assert set(CATALOG_JOBS) | set(ORDER_JOBS) | SETUP <= names
+    assert set(JOBS) | SETUP <= names
     assert names >= INCUMBENT_NAMES
     for name in INCUMBENT_NAMES:
         assert getattr(tasks, name).name == tasks.PREFIX + name
