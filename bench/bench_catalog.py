@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import resource
 import subprocess
 import sys
@@ -28,76 +27,36 @@ sys.path.insert(0, str(ROOT))
 
 
 def one_run(products: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
-    import redis
-
-    from channel_app_template.akinon.client import OmnitronClient
-    from channel_app_template.akinon.integration import OmnitronIntegration
-    from channel_app_template.akinon.token_cache import MemoryTokenCache
-    from channel_app_template.channel.reference.integration import ChannelIntegration
+    from bench._simulators import wired
     from channel_app_template.core import setup_flows
-    from channel_app_template.core.commands import IntegrationContext
     from channel_app_template.core.flows import CatalogEngine, EngineOptions
     from channel_app_template.core.journal import BatchJournal
     from channel_app_template.core.resources import IMAGES, PRICES, PRODUCTS, STOCKS
-    from channel_app_template.core.runtime import channel_config
-    from tests.support.marketplace import marketplace_server
-    from tests.support.omnitron import omnitron_simulator
-    from tests.support.processes import redis_server
 
-    logging.basicConfig(level=logging.WARNING)
-    latency = ("--latency-ms", str(latency_ms)) if latency_ms else ()
-    with (
-        redis_server() as cache_server,
-        omnitron_simulator(*latency, seed_products=products) as sim,
-        marketplace_server(*latency, batch_delay=0.2) as market,
-    ):
-
-        def client() -> OmnitronClient:
-            return OmnitronClient(
-                f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
-            )
-
-        main = client()
-        main.catalog.update_channel(
-            {
-                "conf": {
-                    "remote_id_attribute": "sku",
-                    "api_url": market.url,
-                    "api_key": market.api_key,
-                }
-            }
-        )
-        omnitron = OmnitronIntegration(main, client_factory=client, concurrency=concurrency)
-        conf = channel_config(ChannelIntegration, dict(omnitron.channel.conf))
-        channel = ChannelIntegration(conf, IntegrationContext(1, 1, logging.getLogger("ref")))
-        cache = redis.Redis(port=cache_server.port)
+    with wired(products, latency_ms, concurrency, batch_delay=0.2) as w:
         engine = CatalogEngine(
-            omnitron,
-            channel,
-            BatchJournal(cache, 1, 3600),
-            EngineOptions(batch_size=ChannelIntegration.max_batch_size),
+            w.omnitron,
+            w.channel,
+            BatchJournal(w.cache, 1, 3600),
+            EngineOptions(batch_size=type(w.channel).max_batch_size),
         )
         phases: dict[str, float] = {}
 
-        def phase(name: str, work: Any) -> Any:
+        def phase(name: str, work: Any) -> None:
             started = time.monotonic()
-            result = work()
+            work()
             phases[name] = round(time.monotonic() - started, 2)
-            return result
 
         def settle(resource: Any) -> None:
-            while True:
-                summary = engine.check(resource)
-                if not summary.still_running:
-                    return
+            while engine.check(resource).still_running:
                 time.sleep(0.1)
 
         started = time.monotonic()
         phase(
             "setup",
             lambda: (
-                setup_flows.create_or_update_category_tree_and_nodes(omnitron, channel),
-                setup_flows.create_or_update_category_attributes(omnitron, channel),
+                setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel),
+                setup_flows.create_or_update_category_attributes(w.omnitron, w.channel),
             ),
         )
         phase("products", lambda: (engine.send(PRODUCTS, "inserts"), settle(PRODUCTS)))
@@ -105,19 +64,15 @@ def one_run(products: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
         phase("prices", lambda: engine.send(PRICES, "inserts"))
         phase("images", lambda: (engine.send(IMAGES, "inserts"), settle(IMAGES)))
         wall = time.monotonic() - started
-        synced = sim.inspect("integration_actions/?model=product&status=success&limit=1")["count"]
-        omnitron_requests = main.http.stats.requests + sum(
-            c.http.stats.requests for c in omnitron._extra_clients
-        )
-        market_requests = channel.client.requests_sent
+        synced = w.sim.inspect("integration_actions/?model=product&status=success&limit=1")
         return {
             "products": products,
             "latency_ms": latency_ms,
-            "synced": synced,
+            "synced": synced["count"],
             "wall_s": round(wall, 1),
             "products_per_s": round(products / wall, 1),
-            "omnitron_req_per_product": round(omnitron_requests / products, 2),
-            "market_req_per_product": round(market_requests / products, 3),
+            "omnitron_req_per_product": round(w.omnitron_requests() / products, 2),
+            "market_req_per_product": round(w.channel.client.requests_sent / products, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "phases": phases,
         }

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import subprocess
 import sys
 import time
@@ -25,78 +24,34 @@ sys.path.insert(0, str(ROOT))
 
 
 def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
-    import redis
-
-    from channel_app_template.akinon.client import OmnitronClient
-    from channel_app_template.akinon.integration import OmnitronIntegration
-    from channel_app_template.akinon.token_cache import MemoryTokenCache
-    from channel_app_template.channel.reference.integration import ChannelIntegration
+    from bench._simulators import wired
     from channel_app_template.core import setup_flows
-    from channel_app_template.core.commands import IntegrationContext
     from channel_app_template.core.flows import CatalogEngine, EngineOptions
     from channel_app_template.core.journal import BatchJournal
     from channel_app_template.core.ledger import Ledger
     from channel_app_template.core.orders import OrderIngestion, OrderOptions
     from channel_app_template.core.resources import PRODUCTS
-    from channel_app_template.core.runtime import channel_config
-    from tests.support.marketplace import marketplace_server
-    from tests.support.omnitron import omnitron_simulator
-    from tests.support.processes import redis_server
 
-    logging.basicConfig(level=logging.WARNING)
-    latency = ("--latency-ms", str(latency_ms)) if latency_ms else ()
-    with (
-        redis_server() as cache_server,
-        omnitron_simulator(*latency, seed_products=200) as sim,
-        marketplace_server(*latency, batch_delay=0.1) as market,
-    ):
-
-        def client() -> OmnitronClient:
-            return OmnitronClient(
-                f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
-            )
-
-        main = client()
-        main.catalog.update_channel(
-            {
-                "conf": {
-                    "remote_id_attribute": "sku",
-                    "api_url": market.url,
-                    "api_key": market.api_key,
-                }
-            }
-        )
-        omnitron = OmnitronIntegration(main, client_factory=client, concurrency=concurrency)
-        conf = channel_config(ChannelIntegration, dict(omnitron.channel.conf))
-        channel = ChannelIntegration(conf, IntegrationContext(1, 1, logging.getLogger("ref")))
-        cache = redis.Redis(port=cache_server.port)
-        setup_flows.create_or_update_category_tree_and_nodes(omnitron, channel)
-        setup_flows.create_or_update_category_attributes(omnitron, channel)
+    with wired(200, latency_ms, concurrency, batch_delay=0.1) as w:
+        setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel)
+        setup_flows.create_or_update_category_attributes(w.omnitron, w.channel)
         engine = CatalogEngine(
-            omnitron, channel, BatchJournal(cache, 1, 3600), EngineOptions(batch_size=1000)
+            w.omnitron, w.channel, BatchJournal(w.cache, 1, 3600), EngineOptions(batch_size=1000)
         )
         engine.send(PRODUCTS, "inserts")
         while engine.check(PRODUCTS).still_running:
             time.sleep(0.1)
-        status, body, _ = market.call(
-            "POST",
-            "/_sandbox/orders/generate/",
-            {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1},
-        )
+        spec = {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1}
+        status, body, _ = w.market.call("POST", "/_sandbox/orders/generate/", spec)
         assert status == 201, body
-        before = main.http.stats.requests + sum(
-            c.http.stats.requests for c in omnitron._extra_clients
-        )
+        before = w.omnitron_requests()
         ingestion = OrderIngestion(
-            omnitron, channel, Ledger(cache, 1, "orders", 5), OrderOptions(page_size=100)
+            w.omnitron, w.channel, Ledger(w.cache, 1, "orders", 5), OrderOptions(page_size=100)
         )
         started = time.monotonic()
         summary = ingestion.run()
         wall = time.monotonic() - started
-        after = main.http.stats.requests + sum(
-            c.http.stats.requests for c in omnitron._extra_clients
-        )
-        counts = market.inspect("orders/counts/")
+        counts = w.market.inspect("orders/counts/")
         return {
             "orders": orders,
             "latency_ms": latency_ms,
@@ -104,7 +59,7 @@ def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
             "acknowledged": counts["acknowledged"],
             "wall_s": round(wall, 1),
             "orders_per_s": round(orders / wall, 1),
-            "omnitron_req_per_order": round((after - before) / orders, 2),
+            "omnitron_req_per_order": round((w.omnitron_requests() - before) / orders, 2),
         }
 
 
