@@ -27,6 +27,7 @@ from channel_app_template.akinon.integration import OPEN_REMOTE, OmnitronIntegra
 from channel_app_template.akinon.models import BatchRequest, BatchRequestObject, BatchRequestStatus
 from channel_app_template.core.commands import ChannelIntegration
 from channel_app_template.core.dto import (
+    BatchRequestResponseDto,
     FailedReasonType,
     OrderBatchRequestResponseDto,
     ResponseStatus,
@@ -80,7 +81,7 @@ class EngineOptions:
     match_path: str = "sku"
     batch_size: int = 500
     stale_after: float = 6 * 3600.0
-    delete_successes_forget: tuple[str, ...] = (
+    forget_on_delete: tuple[str, ...] = (  # mappings dropped when a product is deleted
         "product",
         "productstock",
         "productprice",
@@ -163,13 +164,15 @@ class CatalogEngine:
             prepared = resource.prepare(context, objects)
             result = self._call(resource, command, prepared)
             if isinstance(result, Submitted):
+                # Everything the batch carried is settled (and reported) by the check run:
+                # what the job returns, what the channel refused before sending, and what
+                # could not be sent at all.
                 rejected = [(row_key(row, resource), row) for row in result.rejected]
-                self.journal.save(int(batch.pk or 0), prepared.covers, rejected)
+                pk = int(batch.pk or 0)
+                self.journal.save(pk, prepared.covers, rejected, prepared.failures)
                 self.omnitron.submitted(batch, result.remote_batch_id)
-                self._report(batch, command, prepared.failures, objects)
                 summary.sent += len(prepared.items)
-                summary.submitted += sum(len(c.tracked) for c in prepared.covers.values())
-                summary.failed += len(prepared.failures)
+                summary.submitted += len(tracked)
                 return
             summary.sent += len(prepared.items)
             self._settle(
@@ -238,14 +241,13 @@ class CatalogEngine:
             self._abort(batch)
             summary.failed += 1
             return
-        covers, rejected = journal
         if self._is_stale(batch):
-            failures = [
+            failures = journal.failures + [
                 Failure(t, FailedReasonType.REMOTE, "the channel did not finish the job in time")
-                for cover in covers.values()
+                for cover in journal.covers.values()
                 for t in cover.tracked
             ]
-            self._report(batch, resource.check, failures, ())
+            self._report(batch, resource.check, failures)
             self.omnitron.abort(batch, [f.tracked.outcome(failed=f.reason) for f in failures])
             self.journal.drop(pk)
             summary.timed_out += 1
@@ -257,7 +259,15 @@ class CatalogEngine:
             summary.still_running += 1
             return
         summary.batches.append(pk)
-        self._settle(resource, batch, resource.check, covers, [*rows, *rejected], [], summary)
+        self._settle(
+            resource,
+            batch,
+            resource.check,
+            journal.covers,
+            [*rows, *journal.rejected],
+            journal.failures,
+            summary,
+        )
         self.journal.drop(pk)
 
     # --- Settling --------------------------------------------------------------------------
@@ -320,10 +330,10 @@ class CatalogEngine:
         self.omnitron.finish(batch, outcomes)
         summary.succeeded += len(outcomes) - len(failures)
         summary.failed += len(failures)
-        self._report(batch, command, failures, ())
+        self._report(batch, command, failures)
 
     def _forget_deleted(self, remote_ids: list[str]) -> None:
-        for model in self.options.delete_successes_forget:
+        for model in self.options.forget_on_delete:
             self.omnitron.forget(self.omnitron.actions_by_remote_id(model, remote_ids))
 
     # --- Housekeeping ------------------------------------------------------------------
@@ -355,9 +365,7 @@ class CatalogEngine:
         except Exception:  # the original error matters more; a stale batch is repaired later
             logger.exception("could not fail batch %s", batch.pk)
 
-    def _report(
-        self, batch: BatchRequest, command: str, failures: Sequence[Failure], objects: Sequence[Any]
-    ) -> None:
+    def _report(self, batch: BatchRequest, command: str, failures: Sequence[Failure]) -> None:
         name = "".join(part.title() for part in command.split("_"))
         for failure in failures:
             tracked = failure.tracked
@@ -383,8 +391,6 @@ def row_key(row: ResultDto, resource: CatalogResource) -> str:
 
 
 def _failed_row(key: str, reason: FailedReasonType, message: str) -> ResultDto:
-    from channel_app_template.core.dto import BatchRequestResponseDto
-
     return BatchRequestResponseDto(
         status=ResponseStatus.FAIL,
         sku=key,

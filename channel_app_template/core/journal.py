@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import redis
 
@@ -21,9 +22,16 @@ from channel_app_template.core.dto import (
     ResponseStatus,
     ResultDto,
 )
-from channel_app_template.core.resources import Cover
+from channel_app_template.core.resources import Cover, Failure
 
 KEY = "channel_app_template:batch:{channel}:{batch}"
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    covers: dict[str, Cover]
+    rejected: list[ResultDto]  # rows the channel refused before sending
+    failures: list[Failure]  # objects that could not be sent at all
 
 
 class BatchJournal:
@@ -40,6 +48,7 @@ class BatchJournal:
         batch_pk: int,
         covers: dict[str, Cover],
         rejected: Sequence[tuple[str, ResultDto]] = (),
+        failures: Sequence[Failure] = (),
     ) -> None:
         data = {
             "covers": {
@@ -57,11 +66,15 @@ class BatchJournal:
                 }
                 for key, row in rejected
             ],
+            "failures": [
+                [f.tracked.pk, f.tracked.model, f.tracked.version_date, f.reason.value, f.message]
+                for f in failures
+            ],
         }
         self.client.set(self._key(batch_pk), json.dumps(data), ex=self.ttl)
 
-    def load(self, batch_pk: int) -> tuple[dict[str, Cover], list[ResultDto]] | None:
-        """The batch's covers and the rows refused before sending, or ``None`` if lost."""
+    def load(self, batch_pk: int) -> JournalEntry | None:
+        """What the batch carried, or ``None`` if the journal was lost."""
         raw = self.client.get(self._key(batch_pk))
         if raw is None:
             return None
@@ -83,7 +96,11 @@ class BatchJournal:
             )
             for row in data["rejected"]
         ]
-        return covers, rejected
+        failures = [
+            Failure(Tracked(int(pk), str(model), ver), FailedReasonType(reason), str(message))
+            for pk, model, ver, reason, message in data.get("failures", [])
+        ]
+        return JournalEntry(covers, rejected, failures)
 
     def drop(self, batch_pk: int) -> None:
         self.client.delete(self._key(batch_pk))

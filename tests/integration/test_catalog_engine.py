@@ -251,7 +251,7 @@ def test_async_products_through_the_check_flow(sim: OmnitronSim, cache: redis.Re
     for batch in batches(sim):
         journal = engine.journal.load(batch["id"])
         assert journal is not None
-        covers, _ = journal
+        covers = journal.covers
         rows[batch["remote_batch_id"]] = [
             ProductBatchRequestResponseDto(
                 status=ResponseStatus.FAIL if sku in REJECTED else ResponseStatus.SUCCESS,
@@ -306,3 +306,25 @@ def test_deleted_products_are_removed_and_unmapped(sim: OmnitronSim, cache: redi
     assert not remaining & set(doomed)
     assert len(market.products) == PRODUCT_COUNT - len(REJECTED) - 3
     assert batches(sim)[-1]["status"] == "done"
+
+
+def test_unsendable_object_in_an_async_batch_is_settled_as_error(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    """An object that cannot even be sent (no matching key) must end ``error`` with one
+    report when its asynchronous batch is settled, not be silently released."""
+    engine, market = make_engine(sim, cache)
+    client = sim.client()
+    client.ok("PATCH", "/products/5/", {"sku": ""})
+    market.asynchronous = True
+    engine.send(PRODUCTS, "inserts")
+    engine.check(PRODUCTS)
+    actions_by_pk = {a["object_id"]: a for a in actions(sim, "product")}
+    assert actions_by_pk[5]["status"] == "error"
+    assert {b["status"] for b in batches(sim)} == {"done"}
+    reports = [
+        r for r in client.all_pages("/channel/1/error_reports/") if r["action_object_id"] == 5
+    ]
+    assert len(reports) == 1 and "matching key" in reports[0]["error_desc"]
+    again = engine.send(PRODUCTS, "inserts")  # not pending again until it is changed
+    assert again.batches == []
