@@ -61,7 +61,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -187,13 +187,11 @@ class Reason(_Model):
     field: str | None = None
 
 
-class ItemResult(_Model):
-    """The outcome for the item at ``index`` of the request (same order as sent)."""
+class _Outcome(_Model):
+    """What every per-item result of a bulk call has: its place in the request and a verdict."""
 
     index: int
-    sku: str | None
     status: Literal["accepted", "rejected"]
-    product_id: str | None = None
     reasons: list[Reason] = Field(default_factory=list)
 
     @property
@@ -206,16 +204,28 @@ class ItemResult(_Model):
         return "; ".join(f"{r.code}: {r.message}" for r in self.reasons)
 
 
-class BulkResult(_Model):
-    """The answer of a synchronous bulk call (stock, prices, delete)."""
+class ItemResult(_Outcome):
+    """The outcome for the item at ``index`` of the request (same order as sent)."""
 
+    sku: str | None
+    product_id: str | None = None
+
+
+OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
+
+
+class _Bulk(_Model, Generic[OutcomeT]):
     accepted_count: int
     rejected_count: int
-    items: list[ItemResult]
+    items: list[OutcomeT]
 
     @property
-    def rejected(self) -> list[ItemResult]:
+    def rejected(self) -> list[OutcomeT]:
         return [item for item in self.items if not item.ok]
+
+
+class BulkResult(_Bulk[ItemResult]):
+    """The answer of a synchronous bulk call (stock, prices, delete)."""
 
 
 class BatchSummary(_Model):
@@ -396,35 +406,18 @@ class UnreadableOrder(_Model):
     raw: Any = None
 
 
-class OrderItemResult(_Model):
+class OrderItemResult(_Outcome):
     """Per-item outcome of the order bulk calls (acknowledge, status updates)."""
 
-    index: int
-    status: Literal["accepted", "rejected"]
     order_id: str | None = None
     number: str | None = None
     event_id: str | None = None
     claim_id: str | None = None
-    reasons: list[Reason] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return self.status == "accepted"
 
-    @property
-    def message(self) -> str:
-        return "; ".join(f"{r.code}: {r.message}" for r in self.reasons)
-
-
-class OrderBulkResult(_Model):
-    accepted_count: int
-    rejected_count: int
-    items: list[OrderItemResult]
-
-    @property
-    def rejected(self) -> list[OrderItemResult]:
-        return [item for item in self.items if not item.ok]
+class OrderBulkResult(_Bulk[OrderItemResult]):
+    """The answer of an order bulk call."""
 
 
 class LineStatusUpdate(_Model):
