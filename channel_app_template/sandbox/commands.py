@@ -39,18 +39,7 @@ def _register_omnitron(simulators: Any) -> None:
         metavar="N",
         help="seed a deterministic catalog of N products if the state is empty",
     )
-    parser.add_argument(
-        "--seed", type=int, default=None, help="seed for deterministic faults and generated uuids"
-    )
-    parser.add_argument("--latency-ms", type=int, default=0, help="added to every /api/ call")
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="RULE",
-        help="fault rule, e.g. 'pattern=/orders/,action=error,status=503,"
-        "rate=0.3' (actions: error, drop, lost_response, delay, slow)",
-    )
+    _add_fault_flags(parser)
     parser.add_argument(
         "--token-ttl",
         type=float,
@@ -77,6 +66,7 @@ def _register_omnitron(simulators: Any) -> None:
 
 
 def _add_fault_flags(parser: Any) -> None:
+    """The fault flags both simulators take (same names, same rule syntax)."""
     parser.add_argument(
         "--seed", type=int, default=None, help="seed for deterministic faults and generated ids"
     )
@@ -86,7 +76,7 @@ def _add_fault_flags(parser: Any) -> None:
         action="append",
         default=[],
         metavar="RULE",
-        help="fault rule, e.g. 'pattern=/products,action=error,status=503,"
+        help="fault rule, e.g. 'pattern=/orders/,action=error,status=503,"
         "rate=0.3' (actions: error, drop, lost_response, delay, slow)",
     )
 
