@@ -139,9 +139,16 @@ class OmnitronIntegration:
 
     def batches(
         self, statuses: Sequence[BatchRequestStatus], model: str | None
-    ) -> Iterator[BatchRequest]:
-        """All matching batches, every page (checkers that read one page miss the rest)."""
-        yield from self.catalog_api.batch_requests(statuses, content_type=model, page_size=100)
+    ) -> list[BatchRequest]:
+        """All matching batches, every page (checkers that read one page miss the rest).
+
+        Read first, acted on after: settling a batch takes it out of the listing, which
+        would shift the pages under an iteration. Each batch's ``objects`` (up to a
+        thousand entries each, which the engine never needs: its journal has them) are
+        dropped as soon as a small page is read, so memory does not grow with the catalog.
+        """
+        query = self.catalog_api.batch_requests(statuses, content_type=model, page_size=10)
+        return [batch.model_copy(update={"objects": None}) for batch in query]
 
     def batch(self, pk: int) -> BatchRequest:
         return self.catalog_api.get_batch_request(pk)

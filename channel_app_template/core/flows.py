@@ -219,7 +219,7 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {resource.check}"
             return summary
         self.repair(resource)
-        open_batches = list(self.omnitron.batches(OPEN_REMOTE, resource.model))
+        open_batches = self.omnitron.batches(OPEN_REMOTE, resource.model)
         for index, batch in enumerate(open_batches, start=1):
             try:
                 self._check_batch(resource, batch, summary)
