@@ -14,11 +14,7 @@ marketplace``).
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,47 +25,17 @@ from channel_app_template.channel.reference.marketplace_client import (
     RetryPolicy,
     Timeouts,
 )
-from tests.support.processes import Service, free_port, start
+from tests.support.processes import free_port, start
+from tests.support.simulator import SimulatorProcess, json_request, simulator_command
 
 API_KEY = "sandbox-key"
 
 
-def _command(port: int, state: Path, args: Sequence[str]) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "channel_app_template.cli",
-        "sandbox",
-        "marketplace",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--state",
-        str(state),
-        *args,
-    ]
-
-
 @dataclass
-class MarketplaceSim:
+class MarketplaceSim(SimulatorProcess):
     """A running marketplace; stdlib-only helpers plus a typed client factory."""
 
-    url: str
-    state: Path
-    port: int
-    args: list[str]
-    service: Service
-    log_dir: Path
     api_key: str = API_KEY
-
-    @property
-    def api(self) -> str:
-        return f"{self.url}/api/v1"
-
-    @property
-    def sandbox(self) -> str:
-        return f"{self.url}/_sandbox"
 
     def call(
         self,
@@ -86,24 +52,9 @@ class MarketplaceSim:
         Sends ``self.api_key`` unless ``api_key`` is given (``None`` sends no key).
         Returns (status, decoded body, response headers with lower-case names).
         """
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
         key = self.api_key if api_key == "" else api_key
-        if key is not None:
-            request.add_header("X-Api-Key", key)
-        for name, value in (headers or {}).items():
-            request.add_header(name, value)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read()
-                status = response.status
-                got = {k.lower(): v for k, v in response.headers.items()}
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            status = error.code
-            got = {k.lower(): v for k, v in error.headers.items()}
-        return status, (json.loads(raw) if raw else None), got
+        sent = {**({"X-Api-Key": key} if key is not None else {}), **(headers or {})}
+        return json_request(f"{self.url}{path}", method, body, sent, timeout)
 
     def client(self, *, max_attempts: int = 4, **kwargs: Any) -> MarketplaceClient:
         """A typed client with short timeouts and quick backoff (tests stay fast)."""
@@ -201,19 +152,6 @@ class MarketplaceSim:
         """A buyer's claim (``type`` cancel|return, ``quantity``, ``reason_code``...)."""
         return self.control("POST", f"orders/{order_id}/claims/", {"line_id": line_id, **fields})
 
-    def restart(self, *args: str) -> None:
-        """Stop and start again on the same port and state file (state must survive)."""
-        self.service.stop()
-        self.service = start(
-            "marketplace",
-            _command(self.port, self.state, list(args or self.args)),
-            port=self.port,
-            log_dir=self.log_dir,
-        )
-
-    def stop(self) -> None:
-        self.service.stop()
-
 
 @contextlib.contextmanager
 def marketplace_server(
@@ -238,10 +176,11 @@ def marketplace_server(
     if seed is not None:
         flags += ["--seed", str(seed)]
     port = free_port()
-    service = start(
-        "marketplace", _command(port, state, flags), port=port, log_dir=log_dir, timeout=60.0
+    command = simulator_command("marketplace", port, state, flags)
+    service = start("marketplace", command, port=port, log_dir=log_dir, timeout=60.0)
+    market = MarketplaceSim(
+        "marketplace", f"http://127.0.0.1:{port}", state, port, flags, service, log_dir
     )
-    market = MarketplaceSim(f"http://127.0.0.1:{port}", state, port, flags, service, log_dir)
     try:
         yield market
     finally:

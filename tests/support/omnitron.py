@@ -11,16 +11,14 @@ is the SQLite file (restart on the same file to test persistence with ``sim.rest
 from __future__ import annotations
 
 import contextlib
-import json
-import sys
 import tempfile
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.processes import Service, free_port, start
+from tests.support.processes import free_port, start
+from tests.support.simulator import SimulatorProcess, json_request, simulator_command
 
 USERNAME = "sandbox"
 PASSWORD = "sandbox"
@@ -28,42 +26,11 @@ CHANNEL_ID = 1
 CATALOG_ID = 1
 
 
-def _command(port: int, state: Path, args: Sequence[str]) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "channel_app_template.cli",
-        "sandbox",
-        "omnitron",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--state",
-        str(state),
-        *args,
-    ]
-
-
 @dataclass
-class OmnitronSim:
+class OmnitronSim(SimulatorProcess):
     """A running simulator; stdlib-only helpers so any test can use it."""
 
-    url: str
-    state: Path
-    port: int
-    args: list[str]
-    service: Service
-    log_dir: Path
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def api(self) -> str:
-        return f"{self.url}/api/v1"
-
-    @property
-    def sandbox(self) -> str:
-        return f"{self.url}/_sandbox"
 
     def call(
         self,
@@ -74,19 +41,9 @@ class OmnitronSim:
         timeout: float = 30.0,
     ) -> tuple[int, Any]:
         """A JSON request to ``path`` (absolute path like ``/api/v1/...``); (status, body)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Token {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read()
-                status = response.status
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            status = error.code
-        return status, (json.loads(raw) if raw else None)
+        headers = {"Authorization": f"Token {token}"} if token else None
+        status, data, _ = json_request(f"{self.url}{path}", method, body, headers, timeout)
+        return status, data
 
     def login(self, username: str = USERNAME, password: str = PASSWORD) -> str:
         status, body = self.call(
@@ -113,19 +70,6 @@ class OmnitronSim:
 
     def reset(self) -> None:
         self.call("POST", "/_sandbox/reset/", {})
-
-    def restart(self, *args: str) -> None:
-        """Stop and start again on the same port and state file (state must survive)."""
-        self.service.stop()
-        self.service = start(
-            "omnitron",
-            _command(self.port, self.state, list(args or self.args)),
-            port=self.port,
-            log_dir=self.log_dir,
-        )
-
-    def stop(self) -> None:
-        self.service.stop()
 
 
 @dataclass
@@ -186,10 +130,9 @@ def omnitron_simulator(
     if seed is not None:
         flags += ["--seed", str(seed)]
     port = free_port()
-    service = start(
-        "omnitron", _command(port, state, flags), port=port, log_dir=log_dir, timeout=60.0
-    )
-    sim = OmnitronSim(f"http://127.0.0.1:{port}", state, port, flags, service, log_dir)
+    command = simulator_command("omnitron", port, state, flags)
+    service = start("omnitron", command, port=port, log_dir=log_dir, timeout=60.0)
+    sim = OmnitronSim("omnitron", f"http://127.0.0.1:{port}", state, port, flags, service, log_dir)
     try:
         yield sim
     finally:
