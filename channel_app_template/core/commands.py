@@ -109,6 +109,22 @@ class ChannelConfig(BaseModel):
     remote_id_attribute: str = "sku"
     """Where the matching key lives: ``sku`` or a ``__`` path such as ``attributes__barcode``."""
 
+    def setting(self, name: str) -> Any:
+        """A declared field or, when the subclass does not declare it, an extra key."""
+        value = getattr(self, name, None)
+        return value if value is not None else (self.model_extra or {}).get(name)
+
+    def reason_ids(self) -> tuple[dict[str, int], int | None]:
+        """``reason_mapping`` (channel reason code -> Omnitron reason id) and the
+        ``cancellation_reason_id`` fallback, both read forwards and backwards from here."""
+        mapping = {
+            str(code): int(str(pk))
+            for code, pk in dict(self.setting("reason_mapping") or {}).items()
+            if str(pk).isdigit()
+        }
+        fallback = self.setting("cancellation_reason_id")
+        return mapping, int(str(fallback)) if str(fallback or "").isdigit() else None
+
 
 @dataclass(frozen=True)
 class IntegrationContext:

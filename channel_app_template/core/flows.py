@@ -160,7 +160,9 @@ class CatalogEngine:
         summary.batches.append(int(batch.pk or 0))
         try:
             self.omnitron.commit(batch, resource.model, tracked)
-            context = PrepareContext(self.omnitron, self.options.match_path, kind, list_id)
+            context = PrepareContext(
+                self.omnitron, self.options.match_path, kind, list_id, self.channel.config
+            )
             prepared = resource.prepare(context, objects)
             result = self._call(resource, command, prepared)
             if isinstance(result, Submitted):

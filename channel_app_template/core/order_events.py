@@ -24,7 +24,7 @@ from typing import Any
 from channel_app_template.akinon.endpoints import chunked
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import OrderItem
-from channel_app_template.core.commands import ChannelConfig, ChannelIntegration
+from channel_app_template.core.commands import ChannelIntegration
 from channel_app_template.core.dto import (
     CancellationRequestDto,
     CancelOrderDto,
@@ -54,18 +54,6 @@ class EventSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v}
-
-
-def reason_ids(config: ChannelConfig) -> tuple[dict[str, int], int | None]:
-    """``reason_mapping`` (channel code -> Omnitron reason id) and the fallback reason."""
-    extra = config.model_extra or {}
-    mapping = {
-        str(k): int(v)
-        for k, v in dict(extra.get("reason_mapping") or {}).items()
-        if str(v).isdigit()
-    }
-    fallback = extra.get("cancellation_reason_id")
-    return mapping, int(str(fallback)) if str(fallback or "").isdigit() else None
 
 
 class OrderEvents:
@@ -240,7 +228,7 @@ class OrderEvents:
         by_line: dict[str, list[OrderItem]] = defaultdict(list)
         for item in items:
             by_line[str(item.extra_field.get("id") or "")].append(item)
-        mapping, fallback = reason_ids(self.channel.config)
+        mapping, fallback = self.channel.config.reason_ids()
         to_cancel: list[int] = []
         reasons: dict[int, int] = {}
         for line in event.cancel_items:
@@ -276,7 +264,7 @@ class OrderEvents:
     ) -> dict[str, ChannelAppError | bool]:
         api = self.omnitron.orders_api()
         items = self._items_by_line(r.order_item for r in requests)
-        mapping, fallback = reason_ids(self.channel.config)
+        mapping, fallback = self.channel.config.reason_ids()
         outcomes: dict[str, ChannelAppError | bool] = {}
         created: list[Tracked] = []
         remote: dict[int, str] = {}

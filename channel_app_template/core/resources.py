@@ -23,6 +23,7 @@ from channel_app_template.akinon.models import (
     ProductStock,
 )
 from channel_app_template.akinon.pagination import Paginated
+from channel_app_template.core.commands import ChannelConfig
 from channel_app_template.core.dto import (
     BatchRequestResponseDto,
     ChannelCancellationRequestDto,
@@ -80,6 +81,7 @@ class PrepareContext:
     match_path: str
     kind: str  # "inserts" | "updates" | "deleted"
     list_id: int | None = None
+    config: ChannelConfig = field(default_factory=ChannelConfig)
 
 
 Caller = Callable[[Any, Sequence[SyncItem[Any]]], list[Any]]
@@ -312,7 +314,8 @@ def prepare_cancellation_decisions(
     ctx: PrepareContext, requests: Sequence[CancellationRequest]
 ) -> Prepared:
     prepared = Prepared()
-    mapping, _ = reason_codes(ctx)
+    mapping, _ = ctx.config.reason_ids()
+    codes = {pk: code for code, pk in mapping.items()}  # Omnitron reason id -> channel code
     item_pks = [int(r.order_item) for r in requests if isinstance(r.order_item, int)]
     lines = ctx.omnitron.remote_ids("orderitem", item_pks)
     for request in requests:
@@ -327,7 +330,7 @@ def prepare_cancellation_decisions(
             remote_id=request.remote_id,
             order_item=line,
             status=str(request.status or ""),
-            reason=mapping.get(int(request.reason), str(request.reason))
+            reason=codes.get(int(request.reason), str(request.reason))
             if isinstance(request.reason, int)
             else str(request.reason or ""),
             description=request.description or "",
@@ -339,13 +342,6 @@ def prepare_cancellation_decisions(
             [tracked],
         )
     return prepared
-
-
-def reason_codes(ctx: PrepareContext) -> tuple[dict[int, str], None]:
-    """Omnitron reason id -> the channel's code, from ``reason_mapping`` read backwards."""
-    conf = ctx.omnitron.channel.conf or {}
-    mapping = conf.get("reason_mapping") or {}
-    return {int(v): str(k) for k, v in mapping.items() if str(v).isdigit()}, None
 
 
 def one_at_a_time(channel: Any, items: Sequence[SyncItem[Any]]) -> list[Any]:

@@ -80,10 +80,8 @@ def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
 
 
 def _ingest(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
-    extra = runtime.channel.config.model_extra or {}
-    options = OrderOptions(
-        customer_identifier=str(extra.get("CUSTOMER_IDENTIFIER_FIELD") or "email")
-    )
+    identifier = runtime.channel.config.setting("CUSTOMER_IDENTIFIER_FIELD") or "email"
+    options = OrderOptions(customer_identifier=str(identifier))
     ingestion = OrderIngestion(runtime.omnitron, runtime.channel, runtime.ledger("orders"), options)
     return ingestion.run().as_dict()
 

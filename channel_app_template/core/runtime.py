@@ -55,9 +55,7 @@ class Runtime:
         """Extra price/stock list ids the channel maps (``CURRENCY_MAPPINGS`` and the like)."""
         if setting is None:
             return []
-        mapping: Any = getattr(self.channel.config, setting, None)
-        if mapping is None:
-            mapping = (self.channel.config.model_extra or {}).get(setting)
+        mapping = self.channel.config.setting(setting)
         if not isinstance(mapping, dict):
             return []
         wanted = {int(key) for key in mapping if str(key).isdigit()}

@@ -33,7 +33,6 @@ from channel_app_template.core.dto import (
     ResponseStatus,
 )
 from channel_app_template.core.errors import NotFoundError, RunError
-from channel_app_template.core.order_events import reason_ids
 
 
 def wire_order(n: int = 1, **overrides: Any) -> dict[str, Any]:
@@ -437,9 +436,9 @@ def test_order_conf_keys_have_defaults_and_can_be_overridden() -> None:
     conf = ReferenceConfig()
     assert conf.order_status_mapping["500"] == "shipped"
     assert conf.item_status_mapping["delivered"] == "550"
-    mapping, _ = reason_ids(conf)  # the engine reads it from the extra keys
+    mapping, _ = conf.reason_ids()  # the engine reads it from the extra keys
     assert mapping["other"] == 10 and mapping["changed_mind"] == 1
-    assert reason_ids(ReferenceConfig.model_validate({"reason_mapping": {"x": 4}}))[0] == {"x": 4}
+    assert ReferenceConfig.model_validate({"reason_mapping": {"x": 4}}).reason_ids()[0] == {"x": 4}
     assert conf.claim_decision_mapping["rejected"] == "reject"
     custom = ReferenceConfig.model_validate(
         {"order_status_mapping": {"400": "picking"}, "order_page_size": 500}
