@@ -125,14 +125,7 @@ def register(app: FastAPI) -> None:
         body = await read_json(request)
         if not isinstance(body, dict):
             raise api_error(400, "invalid_request", "Expected an object.")
-        if body.get("replace"):
-            market.faults.rules.clear()
-        if "latency_ms" in body:
-            market.faults.latency_ms = int(body["latency_ms"] or 0)
-        if "seed" in body:
-            market.faults.reseed(None if body["seed"] is None else int(body["seed"]))
-        for spec in body.get("rules") or []:
-            market.faults.add(spec)
+        market.faults.update(body)  # ValueError -> 400, nothing changed
         return json_response(market.faults.as_dict())
 
     async def clear_faults(request: Request) -> Response:

@@ -86,14 +86,7 @@ def register(app: FastAPI) -> None:
         body = await read_json(request)
         if not isinstance(body, dict):
             raise ApiError(400, {"detail": "Expected an object."})
-        if body.get("replace"):
-            sim.faults.rules.clear()
-        if "latency_ms" in body:
-            sim.faults.latency_ms = int(body["latency_ms"] or 0)
-        if "seed" in body:
-            sim.faults.reseed(None if body["seed"] is None else int(body["seed"]))
-        for spec in body.get("rules") or []:
-            sim.faults.add(spec)
+        sim.faults.update(body)  # ValueError -> 400, nothing changed
         _auth_settings(sim, body)
         return json_response(_faults_state(request))
 
