@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from random import Random
 from typing import Any
 
+from channel_app_template.sandbox.common.lenient import plain as _plain
+
 from .errors import ApiError, not_found
 from .resources import MODELS, SPECS, Field, Spec
 from .timeutil import ISO_FORMAT, Clock, parse_datetime, parse_decimal
@@ -632,15 +634,6 @@ class Store:
 
 def _lenient_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
-
-
-def _plain(value: Any) -> Any:
-    """A stored scalar as a JSON-safe Python value (blobs and non-finite floats as text)."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
 
 
 def _json_any(value: Any) -> str:
