@@ -39,6 +39,7 @@ kind                  parameters (defaults) and effect
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -528,4 +529,7 @@ async def respond(
         if watcher.gone:
             return
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        # yield every chunk: other requests keep being served, and the disconnect watcher
+        # gets to run (a server's send may return at once, e.g. once the client is gone)
+        await asyncio.sleep(0)
     await send({"type": "http.response.body", "body": b"", "more_body": False})
