@@ -32,6 +32,13 @@ LISTINGS = {
     "channels": "/api/v1/channels/",
     "product_categories": "/api/v1/channel/1/product_categories/detailed/",
     "attribute_configs": "/api/v1/channel/1/attribute_configs/detailed/",
+    "integration_actions": "/api/v1/channel/1/integration_actions/",
+    "batch_requests": "/api/v1/channel/1/batch_requests/",
+    "error_reports": "/api/v1/channel/1/error_reports/",
+    "customers": "/api/v1/channel/1/customers/",
+    "addresses": "/api/v1/channel/1/addresses/",
+    "orders": "/api/v1/channel/1/orders/",
+    "order_items": "/api/v1/channel/1/order_items/",
 }
 JUNK = st.one_of(
     st.text(max_size=40),
@@ -74,12 +81,56 @@ def key(row: dict[str, Any]) -> Any:
     return row.get("pk", row.get("id"))
 
 
+def with_sync_and_orders(client: TestClient) -> None:
+    """Rows for the tables no seed fills: actions, a batch, a report, an order."""
+
+    def ok(method: str, path: str, body: Any) -> Any:
+        response = client.request(method, f"/api/v1/channel/1/{path}", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    for pk in (1, 2):
+        ok(
+            "POST",
+            "integration_actions/",
+            {
+                "content_type": "product",
+                "object_id": pk,
+                "remote_id": f"R{pk}",
+                "version_date": "2024-01-01",
+            },
+        )
+    ok("POST", "batch_requests/", {})
+    ok("POST", "error_reports/", {"error_code": "x", "error_desc": "y"})
+    customer = ok("POST", "customers/", {"email": "c@example.com"})["pk"]
+    address = ok(
+        "POST",
+        "addresses/",
+        {"customer": customer, "country": 1, "city": 1, "line": "x", "first_name": "C"},
+    )["pk"]
+    ok(
+        "POST",
+        "create_orders/",
+        {
+            "order": {
+                "number": "N-1",
+                "customer": customer,
+                "amount": "10",
+                "shipping_address": address,
+                "billing_address": address,
+            },
+            "order_item": [{"product": 1, "price": "10"}, {"product": 2, "price": "5"}],
+        },
+    )
+
+
 APP, CLIENT = make_client()
+with_sync_and_orders(CLIENT)
 BEFORE = {table: rows_of(CLIENT, path) for table, path in LISTINGS.items()}
 
 
 @settings(
-    max_examples=150,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

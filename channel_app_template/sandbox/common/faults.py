@@ -215,8 +215,8 @@ class FaultConfig:
         methods = spec.get("methods")
         if isinstance(methods, str):
             methods = methods.split("|")
-        if methods is not None and not isinstance(methods, list):
-            raise ValueError("methods is a list of HTTP methods")
+        if methods is not None and (not isinstance(methods, list) or len(methods) > 10):
+            raise ValueError("methods is a list of at most 10 HTTP methods")
         params = {
             name: parse(name, spec[name]) if name in spec else default
             for name, (parse, default) in own.items()
