@@ -144,8 +144,9 @@ class OmnitronIntegration:
             logger.warning("could not report unreadable %s %s: %s", model, row.pk, error)
 
     def unreadable_pks(self, model: str) -> set[int]:
-        """Objects of content type ``model`` this run met but could not read: they exist,
-        so nothing may treat them as gone (delete their mappings, create them again)."""
+        """Objects of content type ``model`` met unreadable by this integration (whose
+        life is one task run): they exist, so nothing may treat them as gone (delete their
+        mappings, create them again)."""
         return set(self._unreadable.get(model, ()))
 
     def close(self) -> None:

@@ -188,9 +188,7 @@ class TreeSync:
     def run(self, marketplace: CategoryTreeDto) -> dict[str, Any]:
         tree = self.ensure_tree()
         root = self.root_of(tree)
-        nodes = self.api.category_nodes(page_size=1000, path__startswith=root.path)
-        self.local = LocalTree.read(root, nodes)
-        self.unreadable = self.omnitron.unreadable_pks(NODE)
+        self.local = self.read_tree(root)
         self.load_mappings()
         wanted = self.flatten(marketplace)
         present = {dto.remote_id for dto, _ in wanted}
@@ -200,6 +198,19 @@ class TreeSync:
             self.budget.progressed()
         self.remove_missing(present)
         return self.tally.summary(TREE_KEYS, tree=tree.key, tree_created=self.tree_created)
+
+    def read_tree(self, root: CategoryNode) -> LocalTree:
+        """Every node of the tree, one paged listing; nodes we cannot read are reported
+        and remembered in :attr:`unreadable` (they exist: never unmapped or recreated)."""
+        query = self.api.category_nodes(page_size=1000, path__startswith=root.path)
+        rows: list[CategoryNode] = []
+        for page in query.read_pages():
+            rows += page.items
+            for row in page.unreadable:
+                query.on_unreadable(row)
+                if row.pk is not None:
+                    self.unreadable.add(row.pk)
+        return LocalTree.read(root, rows)
 
     @property
     def tree(self) -> LocalTree:
