@@ -56,9 +56,10 @@ class Scaffold:
             f"Next, in {directory}:\n"
             "1. Install the project, so that every process (worker, beat, web, conformance)\n"
             "   imports the channel by name, from any working directory:\n"
-            "       pip install -e .\n"
+            '       pip install -e ".[dev]"\n'
             f"{outside}"
-            "   (once: an editable install sees new files; on ACC, build.sh installs it)\n"
+            "   (once: an editable install sees new files; the dev extra has what the checks\n"
+            "   use; on ACC, build.sh installs the project)\n"
             f"2. Set CHANNEL_MODULE={self.module} in the environment of every\n"
             "   process (.env locally, the application's environment on ACC).\n"
             "3. Check it against a test marketplace (see the generated test's docstring):\n"

