@@ -8,6 +8,7 @@ working directory: the worker and beat do not import from there either."""
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from channel_app_template.core.commands import COMMANDS
+from channel_app_template.core.commands import COMMANDS, IntegrationContext
 from channel_app_template.kit.conformance import SEED_PRODUCTS, run_conformance
 from channel_app_template.kit.plan import YES_VARIABLE
 from channel_app_template.kit.scaffold import scaffold
@@ -152,6 +153,21 @@ def test_scaffold_is_clean_and_conforms_with_every_command_declared(
     assert live.results["check_connection"].status == "passed" and seen == ["Bearer k-123"]
     assert live.results["get_channel_conf_schema"].status == "passed", live.format()
     assert live.results["marketplace"].status == "passed"
+    channel_class = importlib.import_module(written.module).ChannelIntegration
+    config = channel_class.config_model.model_validate({"api_url": url, "api_key": "k"})
+    context = IntegrationContext(1, 1, logging.getLogger("tests.kit"))
+    form = {
+        f.key: f.as_omnitron() for f in channel_class(config, context).get_channel_conf_schema()
+    }
+    assert form["api_key"] == {
+        "key": "api_key",
+        "label": "API key",
+        "data_type": "text",
+        "required": True,
+        "schema": {"format": "password"},
+    }
+    assert form["api_url"]["data_type"] == "URL" and form["api_url"]["required"]
+    assert form["timeout"]["schema"] == {"type": "number", "exclusiveMinimum": 0, "maximum": 300}
     refused = run_conformance(written.module, {"api_url": url, "api_key": 98765432123})
     assert "api_key: Input should be a valid string" in refused.results["config"].reason
     assert "98765432123" not in refused.format()  # a conf holds secrets: never echoed
