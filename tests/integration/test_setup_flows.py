@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -525,6 +525,8 @@ def test_global_attributes_created_once_then_updated(
 
 def test_unsupported_commands_are_skipped(omnitron: OmnitronIntegration) -> None:
     class Bare(ChannelIntegration):
+        unsupported: ClassVar[dict[str, str]] = {"get_channel_conf_schema": "no settings form"}
+
         def check_connection(self) -> None:
             return None
 
