@@ -542,7 +542,8 @@ def pks_for_skus(
     products: list[int] = []
     for part in chunked(plain, ID_CHUNK):
         query = api.products(page_size=len(part), sku__in=join_ids(part))
-        products += [p.key for p in query if p.sku in part]
+        # one page holds every match; a server ignoring the filter is not read to its end
+        products += [p.key for p in query.first_page() if p.sku in part]
     if resource.objects_model == "product":
         return products
     listers: dict[str, Callable[..., Paginated[Any]]] = {

@@ -201,7 +201,7 @@ JOBS: dict[str, Job] = {
         "catalog:cancellationrequest",
         _events("create_cancellation_requests", "cancellation_requests"),
     ),
-    "resend_failed": Job("catalog:", _resend, lock_for=_resend_lock),
+    "resend_failed": Job("catalog:<content type>", _resend, lock_for=_resend_lock),
 }
 
 
