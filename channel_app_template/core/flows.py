@@ -549,7 +549,9 @@ class CatalogEngine:
         journal = self.journal.load(pk)
         if journal is None:
             logger.warning(
-                "batch %s: its journal is gone; failing it so its objects are sent again", pk
+                "batch %s: its journal is gone; failing it so its objects are sent again",
+                pk,
+                extra={"flow": resource.name, "batch": pk},
             )
             self._abort(batch)
             summary.failed += 1
@@ -635,7 +637,10 @@ class CatalogEngine:
                 outcomes += [t.outcome(remote_id=remote_id) for t in cover.tracked]
         if by_key:
             logger.warning(
-                "%s: ignored %d result rows that match no object sent", command, len(by_key)
+                "%s: ignored %d result rows that match no object sent",
+                command,
+                len(by_key),
+                extra={"flow": resource.name, "batch": batch.pk, "ignored": len(by_key)},
             )
         if confirmed:
             self._forget_deleted(confirmed)
@@ -677,6 +682,7 @@ class CatalogEngine:
                 "batch %s of %s was left committed by an interrupted run; failing it",
                 batch.pk,
                 resource.model,
+                extra={"flow": resource.name, "batch": batch.pk},
             )
             self._abort(batch)
             repaired += 1
@@ -693,7 +699,7 @@ class CatalogEngine:
         try:
             self.omnitron.abort(batch)
         except Exception:  # the original error matters more; a stale batch is repaired later
-            logger.exception("could not fail batch %s", batch.pk)
+            logger.exception("could not fail batch %s", batch.pk, extra={"batch": batch.pk})
 
     def _report(self, batch: BatchRequest, command: str, failures: Sequence[Failure]) -> None:
         name = _title(command)

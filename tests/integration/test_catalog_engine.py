@@ -7,6 +7,7 @@ the reference marketplace is exercised end to end through Celery elsewhere.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -203,3 +204,21 @@ def test_unsendable_object_in_an_async_batch_is_settled_as_error(
     assert len(reports) == 1 and "matching key" in reports[0]["error_desc"]
     again = engine.send(PRODUCTS, "inserts")  # not pending again until it is changed
     assert again.batches == []
+
+
+def test_engine_log_lines_carry_flow_batch_and_counts(
+    sim: OmnitronSim, cache: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, _ = make_engine(sim, cache)
+    with caplog.at_level(logging.INFO, logger="channel_app_template.core.flows"):
+        summary = engine.send(PRODUCTS, "inserts")
+    settled = [r for r in caplog.records if getattr(r, "batch", None) is not None]
+    assert {getattr(r, "batch", None) for r in settled} >= set(summary.batches)
+    assert all(getattr(r, "flow", None) == "products" for r in settled)
+    done = [r for r in settled if hasattr(r, "succeeded")]
+    assert sum(getattr(r, "succeeded", 0) for r in done) == summary.succeeded
+    [run] = [r for r in caplog.records if getattr(r, "kind", None) == "inserts"]
+    assert (getattr(run, "sent", None), getattr(run, "failed", None)) == (
+        summary.sent,
+        summary.failed,
+    )
