@@ -25,6 +25,32 @@ from channel_app_template.ops.flower_api import (
 
 EXIT_OK, EXIT_NO_WORKER, EXIT_ERROR = 0, 1, 2
 EPOCH_2001 = 1e9  # timestamps below this are monotonic clocks, not wall time
+DEFAULT_HEARTBEAT = 2.0  # seconds; Celery's default worker heartbeat interval
+# Celery keeps a node's last 4 heartbeat times. One process spaces them one interval apart
+# (3 intervals from first to last); two processes answering as one node name interleave
+# theirs, so the 4 fit in at most 2 intervals. The threshold sits between the two.
+DUPLICATE_SPAN = 2.25
+
+
+def duplicate_nodes(events: Sequence[Mapping[str, Any]], stats_pids: Mapping[str, Any]) -> set[str]:
+    """Node names that more than one worker process uses: Flower keys workers by name and
+    so shows one, so the evidence is indirect. A node is a duplicate when its heartbeats
+    come faster than one process sends them, or when the pid in its events is not the pid
+    that answered the last inspection."""
+    found: set[str] = set()
+    for row in events:
+        name = row.get("hostname")
+        if not isinstance(name, str):
+            continue
+        beats = sorted(b for b in row.get("heartbeats") or [] if isinstance(b, int | float))
+        freq = row.get("freq")
+        interval = float(freq) if isinstance(freq, int | float) and freq > 0 else DEFAULT_HEARTBEAT
+        if len(beats) >= 4 and beats[-1] - beats[0] < DUPLICATE_SPAN * interval:
+            found.add(name)
+        pid, answered = row.get("pid"), stats_pids.get(name)
+        if isinstance(pid, int) and isinstance(answered, int) and pid != answered:
+            found.add(name)
+    return found
 
 
 def _when(timestamp: Any) -> str | None:
@@ -101,6 +127,18 @@ def collect(client: FlowerClient, failures: int) -> dict[str, Any]:
             }
         )
     try:
+        events = client.worker_events()
+    except FlowerError:
+        events = []  # an older Flower or a proxy that hides it: no evidence either way
+    stats_pids: dict[str, Any] = {}
+    for name, info in details.items():
+        stats = info.get("stats") if isinstance(info, dict) else None
+        if isinstance(stats, dict):
+            stats_pids[name] = stats.get("pid")
+    duplicates = duplicate_nodes(events, stats_pids)
+    for worker in workers:
+        worker["duplicate"] = worker["name"] in duplicates
+    try:
         queue_lengths = [
             {"name": q.get("name"), "messages": q.get("messages")} for q in client.queue_lengths()
         ]
@@ -128,6 +166,7 @@ def collect(client: FlowerClient, failures: int) -> dict[str, Any]:
     return {
         "url": client.base_url,
         "workers": workers,
+        "duplicate_node_names": sorted(duplicates),
         "active": active,
         "scheduled": scheduled,
         "reserved": reserved,
@@ -156,13 +195,21 @@ def render(data: Mapping[str, Any], out: TextIO) -> None:
     workers = data["workers"]
     up = sum(1 for w in workers if w["online"])
     print(f"Flower at {data['url']}/flower/: {up} of {len(workers)} worker(s) online", file=out)
+    for name in data.get("duplicate_node_names", []):
+        print(
+            f"WARNING: more than one worker process answers as {name!r}: Flower and /health "
+            "count them as one and their tasks and stats mix. Give each worker a unique node "
+            "name (celery worker -n <name>@%h, or leave -n out).",
+            file=out,
+        )
     _section(
         "Workers",
         ("WORKER", "STATUS", "ACTIVE", "PROCESSED", "POOL", "QUEUES"),
         (
             (
                 w["name"],
-                "online" if w["online"] else "OFFLINE",
+                ("online" if w["online"] else "OFFLINE")
+                + (" (DUPLICATE)" if w.get("duplicate") else ""),
                 str(w["active"]),
                 str(w["processed"]),
                 str(w["concurrency"] or "?"),

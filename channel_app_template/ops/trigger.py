@@ -190,9 +190,10 @@ def run_trigger(
             sent = client.async_apply(task, task_args, task_kwargs)
         except FlowerNotFound:
             print(
-                f"error: Flower knows no task {task!r}: check the name (see "
-                "channel_app_template/tasks.py; short names get the "
-                "channel_app_template.app.tasks. prefix)",
+                f"error: Flower at {client.base_url}/flower/ knows no task {task!r}: check the "
+                "name (see channel_app_template/tasks.py; short names get the "
+                "channel_app_template.app.tasks. prefix), and that this is the channel app's "
+                f"web process [{client.origin}]",
                 file=err,
             )
             return EXIT_REFUSED
