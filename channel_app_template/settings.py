@@ -355,7 +355,9 @@ def _valid_host(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return all(HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
+        labels = host.rstrip(".").split(".")
+        # An all-digit last label is an IPv4 address or nothing (RFC 3696, section 2).
+        return all(HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
     return True
 
 
