@@ -17,7 +17,12 @@ from celery import signals
 
 from channel_app_template.celery_config import create_celery_app
 from channel_app_template.core.registry import integration_problems
-from channel_app_template.logs import adopt_handlers, configure_logging
+from channel_app_template.logs import (
+    adopt_handlers,
+    capture_warnings,
+    configure_logging,
+    json_notice,
+)
 from channel_app_template.observability import init_sentry, register_settings_secrets
 from channel_app_template.safe_task import SafeTask
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
@@ -47,6 +52,37 @@ app.task_cls = SafeTask
 if role is Role.FLOWER:
     # Flower (through tornado) adds a root handler only when there is none: ours comes first.
     configure_logging(settings)
+
+
+def _banners_as_log_records(celery: Any) -> None:
+    """With ``LOG_FORMAT=json`` the worker's and beat's start-up banners, which Celery
+    prints, become one log record each, so every line of output is a JSON object."""
+    banner_logger = logging.getLogger("channel_app_template.start")
+
+    class Worker(celery.subclass_with_self("celery.apps.worker:Worker")):  # type: ignore[misc]
+        def emit_banner(self) -> None:
+            info = self.startup_info(artlines=False) + (self.extra_info() or "")
+            banner_logger.info("worker %s starting\n%s", self.hostname, info.strip())
+
+    class Beat(celery.subclass_with_self("celery.apps.beat:Beat")):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "quiet": True})
+
+        def start_scheduler(self) -> None:
+            self.setup_logging()
+            banner_logger.info("beat starting (schedule file %s)", self.schedule)
+            super().start_scheduler()
+
+    celery.Worker, celery.Beat = Worker, Beat
+
+
+if settings.log_format == "json":
+    _banners_as_log_records(app)
+    capture_warnings(settings)
+    import celery.apps.worker
+
+    # Shutdown notices ("worker: Warm shutdown") are printed from signal handlers.
+    celery.apps.worker.safe_say = json_notice
 
 
 @signals.after_setup_logger.connect

@@ -15,11 +15,14 @@ from __future__ import annotations
 import atexit
 import contextvars
 import copy
+import datetime
+import json
 import logging
+import os
 import queue
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
@@ -35,9 +38,11 @@ __all__ = [
     "JsonLineFormatter",
     "TextFormatter",
     "adopt_handlers",
+    "capture_warnings",
     "configure_logging",
     "current_task",
     "formatter_for",
+    "json_notice",
     "quiet_third_party",
     "task_context",
 ]
@@ -131,8 +136,6 @@ def _compact(value: Any) -> str:
         return value if value and " " not in value and "=" not in value else repr(value)
     if isinstance(value, Mapping | list | tuple):
         try:
-            import json
-
             return json.dumps(value, default=str, separators=(",", ":"))
         except (TypeError, ValueError):
             return repr(value)
@@ -223,6 +226,33 @@ def adopt_handlers(logger: logging.Logger, settings: Settings) -> None:
     for handler in logger.handlers:
         handler.setFormatter(formatter)
     quiet_third_party(settings)
+
+
+def capture_warnings(settings: Settings) -> None:
+    """Python warnings (Celery warns at start-up, before it sets up logging) become log
+    records with our format, instead of free text on stderr."""
+    logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    if not warnings_logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(formatter_for(settings))
+        warnings_logger.addHandler(handler)
+        warnings_logger.propagate = False
+
+
+def json_notice(message: str, stream: Any = None) -> None:
+    """One JSON log line written straight to the file descriptor: for notices printed
+    from signal handlers, where taking logging's locks could deadlock."""
+    record = {
+        "level": "WARNING",
+        "logger": "celery.apps.worker",
+        "process": "MainProcess",
+        "message": REDACTOR.redact(str(message)),
+        "time": datetime.datetime.now(datetime.UTC).isoformat(),
+    }
+    target: Any = stream if stream is not None else sys.__stderr__
+    with suppress(OSError, ValueError, AttributeError):
+        os.write(target.fileno(), (json.dumps(record) + "\n").encode())
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO) -> QueueListener | None:
