@@ -54,3 +54,14 @@ def log_lines(self: object) -> str:
         "careless line", extra={"note": os.environ["OMNITRON_PASSWORD"]}
     )
     return "logged"
+
+
+@app.task(name="tests.progress_leak", bind=True)
+def progress_leak(self: object) -> dict[str, str]:
+    """Reports progress and returns a summary that both carry a secret."""
+    import os
+
+    secret = os.environ["OMNITRON_PASSWORD"]
+    self.update_state(state="PROGRESS", meta={"step": f"using {secret}", "done": 1, "total": 2})  # type: ignore[attr-defined]
+    self.send_event("task-progress", result={"step": f"using {secret}", "done": 1, "total": 2})  # type: ignore[attr-defined]
+    return {"summary": f"finished with {secret}"}
