@@ -11,7 +11,8 @@ import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from channel_app_template.ops.flower_api import (
@@ -26,31 +27,77 @@ from channel_app_template.ops.flower_api import (
 EXIT_OK, EXIT_NO_WORKER, EXIT_ERROR = 0, 1, 2
 EPOCH_2001 = 1e9  # timestamps below this are monotonic clocks, not wall time
 DEFAULT_HEARTBEAT = 2.0  # seconds; Celery's default worker heartbeat interval
-# Celery keeps a node's last 4 heartbeat times. One process spaces them one interval apart
-# (3 intervals from first to last); two processes answering as one node name interleave
-# theirs, so the 4 fit in at most 2 intervals. The threshold sits between the two.
+# Celery keeps a node's last 4 heartbeat times (as Flower received them). One process
+# spaces them one interval apart (3 intervals first to last); two processes answering as
+# one node name interleave theirs, so the 4 fit in at most 2 intervals.
 DUPLICATE_SPAN = 2.25
+CONFIRM_WINDOW = 0.9  # of an interval: one process sends at most one heartbeat in it
+CONFIRM_POLL = 0.3
 
 
-def duplicate_nodes(events: Sequence[Mapping[str, Any]], stats_pids: Mapping[str, Any]) -> set[str]:
-    """Node names that more than one worker process uses: Flower keys workers by name and
-    so shows one, so the evidence is indirect. A node is a duplicate when its heartbeats
-    come faster than one process sends them, or when the pid in its events is not the pid
-    that answered the last inspection."""
+def _interval(row: Mapping[str, Any]) -> float:
+    freq = row.get("freq")
+    return float(freq) if isinstance(freq, int | float) and 0 < freq <= 60 else DEFAULT_HEARTBEAT
+
+
+def _beats(row: Mapping[str, Any]) -> list[float]:
+    return sorted(float(b) for b in row.get("heartbeats") or [] if isinstance(b, int | float))
+
+
+def duplicate_suspects(
+    events: Sequence[Mapping[str, Any]], stats_pids: Mapping[str, Any]
+) -> set[str]:
+    """Node names that may be used by more than one worker process: their heartbeats come
+    faster than one process sends them, or the pid of their events is not the pid that
+    answered the last inspection. Flower keys workers by name, so the evidence is indirect."""
     found: set[str] = set()
     for row in events:
         name = row.get("hostname")
         if not isinstance(name, str):
             continue
-        beats = sorted(b for b in row.get("heartbeats") or [] if isinstance(b, int | float))
-        freq = row.get("freq")
-        interval = float(freq) if isinstance(freq, int | float) and freq > 0 else DEFAULT_HEARTBEAT
-        if len(beats) >= 4 and beats[-1] - beats[0] < DUPLICATE_SPAN * interval:
+        beats = _beats(row)
+        if len(beats) >= 4 and beats[-1] - beats[0] < DUPLICATE_SPAN * _interval(row):
             found.add(name)
         pid, answered = row.get("pid"), stats_pids.get(name)
         if isinstance(pid, int) and isinstance(answered, int) and pid != answered:
             found.add(name)
     return found
+
+
+def confirm_duplicates(
+    client: FlowerClient,
+    suspects: set[str],
+    events: Sequence[Mapping[str, Any]],
+    stats_pids: Mapping[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> set[str]:
+    """Watch the suspects for most of one heartbeat interval. Two pids, or two new
+    heartbeats (one process sends one), prove two processes; heartbeats that merely
+    arrived together after Flower was busy prove nothing and are not reported."""
+    rows: dict[str, Mapping[str, Any]] = {
+        r["hostname"]: r
+        for r in events
+        if isinstance(r.get("hostname"), str) and r["hostname"] in suspects
+    }
+    if not rows:
+        return set()
+    pids = {name: {r.get("pid"), stats_pids.get(name)} - {None} for name, r in rows.items()}
+    newest = {name: max(_beats(r), default=0.0) for name, r in rows.items()}
+    fresh: dict[str, set[float]] = {name: set() for name in rows}
+    deadline = clock() + CONFIRM_WINDOW * max(_interval(r) for r in rows.values())
+    while clock() < deadline:
+        sleep(CONFIRM_POLL)
+        try:
+            later = client.worker_events()
+        except FlowerError:
+            break
+        for row in later:
+            name = row.get("hostname")
+            if isinstance(name, str) and name in rows:
+                pids[name].add(row.get("pid"))
+                fresh[name] |= {b for b in _beats(row) if b > newest[name]}
+    return {name for name in rows if len(pids[name] - {None}) >= 2 or len(fresh[name]) >= 2}
 
 
 def _when(timestamp: Any) -> str | None:
@@ -135,7 +182,8 @@ def collect(client: FlowerClient, failures: int) -> dict[str, Any]:
         stats = info.get("stats") if isinstance(info, dict) else None
         if isinstance(stats, dict):
             stats_pids[name] = stats.get("pid")
-    duplicates = duplicate_nodes(events, stats_pids)
+    suspects = duplicate_suspects(events, stats_pids)
+    duplicates = confirm_duplicates(client, suspects, events, stats_pids) if suspects else set()
     for worker in workers:
         worker["duplicate"] = worker["name"] in duplicates
     try:

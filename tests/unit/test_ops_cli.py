@@ -294,19 +294,66 @@ def test_trigger_of_an_unknown_task_names_the_url_it_asked(
     assert "URL from WEB_PORT" in err.getvalue()
 
 
-def test_duplicate_node_names_from_heartbeats_and_pids() -> None:
-    from channel_app_template.ops.status import duplicate_nodes
+def test_duplicate_node_names_are_suspected_from_heartbeats_and_pids() -> None:
+    from channel_app_template.ops.status import duplicate_suspects
 
     one = {"hostname": "w1@h", "pid": 10, "freq": 2.0, "heartbeats": [100.0, 102.0, 104.0, 106.1]}
     two = {"hostname": "w2@h", "pid": 11, "freq": 2.0, "heartbeats": [100.0, 100.7, 102.0, 102.7]}
     young = {"hostname": "w3@h", "pid": 12, "freq": 2.0, "heartbeats": [100.0, 100.5]}
     swapped = {"hostname": "w4@h", "pid": 13, "freq": 2.0, "heartbeats": [100.0]}
     pids = {"w1@h": 10, "w2@h": 11, "w3@h": 12, "w4@h": 14}
-    assert duplicate_nodes([one, two, young, swapped], pids) == {"w2@h", "w4@h"}
+    assert duplicate_suspects([one, two, young, swapped], pids) == {"w2@h", "w4@h"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def events_client(frames: list[list[dict[str, Any]]]) -> FlowerClient:
+    """Flower answering ``/flower/workers?json=1`` with each frame in turn (then the last)."""
+    answers = iter(frames)
+    last: list[dict[str, Any]] = frames[-1]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal last
+        last = next(answers, last)
+        return httpx.Response(200, json={"data": last})
+
+    return client_with(handler)
+
+
+def row(pid: int, *beats: float) -> dict[str, Any]:
+    return {"hostname": "w1@h", "pid": pid, "freq": 2.0, "heartbeats": list(beats)}
+
+
+def test_suspects_are_confirmed_only_by_a_second_process() -> None:
+    from channel_app_template.ops.status import confirm_duplicates
+
+    bunched = row(10, 100.0, 100.1, 100.2, 100.3)  # four heartbeats that arrived together
+    clock = Clock()
+    one_process = events_client([[row(10, 100.1, 100.2, 100.3, 101.9)]])
+    assert not confirm_duplicates(
+        one_process, {"w1@h"}, [bunched], {"w1@h": 10}, clock.sleep, clock
+    )
+    clock = Clock()
+    two_pids = events_client([[row(11, 100.1, 100.2, 100.3, 100.9)]])
+    assert confirm_duplicates(two_pids, {"w1@h"}, [bunched], {"w1@h": 10}, clock.sleep, clock)
+    clock = Clock()
+    two_beats = events_client([[row(10, 100.2, 100.3, 100.9, 101.7)]])
+    assert confirm_duplicates(two_beats, {"w1@h"}, [bunched], {}, clock.sleep, clock)
 
 
 def test_status_warns_about_a_duplicate_node_name() -> None:
     from channel_app_template.ops.status import collect, render
+
+    polls: list[str] = []
 
     def flower(request: httpx.Request) -> httpx.Response:
         path, query = request.url.path, dict(request.url.params)
@@ -314,9 +361,10 @@ def test_status_warns_about_a_duplicate_node_name() -> None:
             return httpx.Response(200, json={"w1@h": True})
         if path == "/flower/api/workers":
             return httpx.Response(200, json={"w1@h": {"stats": {"pid": 10}}})
-        if path == "/flower/workers":
+        if path == "/flower/workers":  # heartbeats of two processes, pids alternating
+            polls.append(path)
             beats = [100.0, 100.6, 102.0, 102.6]
-            row = {"hostname": "w1@h", "pid": 10, "freq": 2.0, "heartbeats": beats}
+            row = {"hostname": "w1@h", "pid": 10 + len(polls) % 2, "freq": 2.0, "heartbeats": beats}
             return httpx.Response(200, json={"data": [row]})
         if path == "/flower/api/queues/length":
             return httpx.Response(200, json={"active_queues": []})
