@@ -30,18 +30,30 @@ __all__ = [
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret the settings hold, and the parts (passwords) that could leak alone."""
+    """Every secret the settings hold, and the parts (passwords) that could leak alone.
+
+    A secret that is a URL (``BROKER_URL``...) contributes its password, not the whole URL:
+    the rest (host, port, database) is what every log line about a connection shows.
+    """
     values: list[str] = []
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         if isinstance(value, SecretStr) and value.get_secret_value():
-            values.append(value.get_secret_value())
-            values += url_secrets(value)
+            text = value.get_secret_value()
+            values += url_secrets(text) if _is_url(text) else [text]
     for credential in settings.flower_credentials + settings.flower_readonly_credentials:
         values.append(credential.password.get_secret_value())
     if settings.sentry_dsn is not None:  # the DSN's key is what lets anyone post events
         values += _dsn_key(settings.sentry_dsn.get_secret_value())
     return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
+
+
+def _is_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return bool(parts.scheme and (parts.netloc or parts.path.startswith("/")))
 
 
 def _dsn_key(dsn: str) -> list[str]:
