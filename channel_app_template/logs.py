@@ -279,5 +279,10 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> QueueLis
     root.addHandler(_QueueHandler(records))
     listener = QueueListener(records, writer, respect_handler_level=True)
     listener.start()
-    atexit.register(listener.stop)  # flush what is queued when the process ends
+    atexit.register(_stop, listener)  # flush what is queued when the process ends
     return listener
+
+
+def _stop(listener: QueueListener) -> None:
+    if getattr(listener, "_thread", None) is not None:  # not stopped already
+        listener.stop()
