@@ -39,6 +39,7 @@ from channel_app_template.core.http import RetryPolicy, Timeouts
 from channel_app_template.core.registry import load_channel, load_class
 from channel_app_template.core.runtime import channel_config
 from channel_app_template.observability import secret_values
+from channel_app_template.ops.arguments import bounded_float
 from channel_app_template.redaction import MIN_SECRET_LENGTH, config_secrets
 from channel_app_template.settings import (
     Role,
@@ -497,7 +498,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=bounded_float(1.0, 300.0),
         default=DEFAULT_CHECK_TIMEOUT,
         help="seconds allowed per check (default: %(default)s)",
     )

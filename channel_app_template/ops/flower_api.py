@@ -18,6 +18,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import SecretStr
 
+from channel_app_template.ops.arguments import bounded_float
+
 TASK_PREFIX = "channel_app_template.app.tasks."
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -380,7 +382,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--http-timeout",
-        type=float,
+        type=bounded_float(1.0, 600.0),
         default=READ_TIMEOUT,
         help="seconds to wait for each answer (default: %(default)s)",
     )

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from channel_app_template.ops.arguments import bounded_int
 from channel_app_template.ops.flower_api import (
     FlowerClient,
     FlowerError,
@@ -336,7 +337,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
         "--failures",
-        type=int,
+        type=bounded_int(1, 1000),
         default=10,
         help="how many recent failures to show (default: %(default)s)",
     )

@@ -378,3 +378,25 @@ def test_status_warns_about_a_duplicate_node_name() -> None:
     render(data, out)
     assert "more than one worker process answers as 'w1@h'" in out.getvalue()
     assert "(DUPLICATE)" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["trigger", "ping", "--timeout", "inf"],
+        ["trigger", "ping", "--timeout", "1e300"],
+        ["trigger", "ping", "--interval", "nan"],
+        ["trigger", "ping", "--interval", "0"],
+        ["status", "--failures", "0"],
+        ["status", "--failures", "1000000"],
+        ["status", "--http-timeout", "-1"],
+        ["check", "--timeout", "Infinity"],
+    ],
+)
+def test_command_line_numbers_are_bounded(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2
+    assert "must be a" in capsys.readouterr().err
