@@ -60,7 +60,9 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: dict[str, None] = {}  # insertion-ordered, for eviction
-        self._pattern: re.Pattern[str] | None = None
+        # One attribute, replaced whole, so readers never see a pattern and a list that
+        # disagree while another thread adds a secret.
+        self._state: tuple[re.Pattern[str] | None, tuple[str, ...]] = (None, ())
         self.add(secrets)
 
     def add(self, secrets: Iterable[str | SecretStr | None]) -> None:
@@ -79,12 +81,13 @@ class Redactor:
             if changed:
                 # Longest first, so a secret containing another is replaced whole.
                 ordered = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(map(re.escape, ordered)))
+                pattern = re.compile("|".join(map(re.escape, ordered)))
+                self._state = (pattern, tuple(ordered))
 
     def clear(self) -> None:
         with self._lock:
             self._secrets.clear()
-            self._pattern = None
+            self._state = (None, ())
 
     @property
     def secrets(self) -> list[str]:
@@ -92,8 +95,11 @@ class Redactor:
             return list(self._secrets)
 
     def redact(self, text: str) -> str:
-        pattern = self._pattern
-        return text if pattern is None else pattern.sub(REDACTED, text)
+        pattern, secrets = self._state
+        # Substring tests are fast C scans; most text holds no secret and skips the regex.
+        if pattern is None or not any(secret in text for secret in secrets):
+            return text
+        return pattern.sub(REDACTED, text)
 
     def scrub(self, value: Any, _depth: int = 0) -> Any:
         """``value`` with every known secret and every sensitive key's value replaced."""
