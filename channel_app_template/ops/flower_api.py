@@ -403,17 +403,18 @@ def _dev_login(state_dir: str | None) -> tuple[str, SecretStr, str] | None:
     return FLOWER_USER, SecretStr(password), f"channel-app dev's login in {path}"
 
 
-def _env_named(settings: Any, field_name: str) -> bool:
-    return field_name in settings.model_fields_set
-
-
 def client_from_args(args: argparse.Namespace) -> FlowerClient:
     """A client for the web process named by the arguments, else by the same settings the
     app reads (environment, then ``./.env``), else by ``channel-app dev``'s state dir."""
     from channel_app_template.settings import read_settings
 
     settings, problems = read_settings()
-    relevant = [p for p in problems if p.split(":")[0] in CONNECTION_SETTINGS]
+    needed = set(CONNECTION_SETTINGS)
+    if args.url:
+        needed -= {"CHANNEL_APP_URL", "WEB_PORT"}
+    if args.user and args.password:
+        needed -= {"CHANNEL_APP_USER", "CHANNEL_APP_PASSWORD", "FLOWER_BASIC_AUTH"}
+    relevant = [p for p in problems if p.split(":")[0] in needed]
     if relevant:
         raise FlowerError(
             "cannot tell which web process to call: " + "; ".join(relevant) + " (environment "
@@ -425,7 +426,7 @@ def client_from_args(args: argparse.Namespace) -> FlowerClient:
         url, url_origin = settings.channel_app_url, "CHANNEL_APP_URL"
     else:
         url = f"http://127.0.0.1:{settings.web_port}"
-        url_origin = "WEB_PORT" if _env_named(settings, "web_port") else "the default port"
+        url_origin = "WEB_PORT" if "web_port" in settings.model_fields_set else "default port"
 
     user: str | None = args.user or settings.channel_app_user
     password: SecretStr | None = SecretStr(args.password) if args.password else None
