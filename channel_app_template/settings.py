@@ -21,6 +21,13 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channel_app_template.core.order_bounds import (
+    DEFAULT_MAX_LINE_QUANTITY,
+    DEFAULT_MAX_UNITS,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_UNITS,
+)
+
 DOTTED_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MIN_FLOWER_PASSWORD_LENGTH = 8
 LOCAL_FLOWER_URL = "http://127.0.0.1:5555"
@@ -86,6 +93,11 @@ class Settings(BaseSettings):
     batch_stale_after: float = Field(default=6 * 3600.0, gt=0)
     task_lock_ttl: float = Field(default=60.0, ge=5)
     order_max_attempts: int = Field(default=5, ge=1)
+    # What one marketplace order may cost (Omnitron stores one item per unit).
+    order_max_line_quantity: int = Field(
+        default=DEFAULT_MAX_LINE_QUANTITY, ge=1, le=MAX_LINE_QUANTITY
+    )
+    order_max_units: int = Field(default=DEFAULT_MAX_UNITS, ge=1, le=MAX_ORDER_UNITS)
 
     # Redis: Celery broker and result backend.
     broker_url: SecretStr | None = None

@@ -81,7 +81,7 @@ def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
 
 def _ingest(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
     identifier = runtime.channel.config.setting("CUSTOMER_IDENTIFIER_FIELD") or "email"
-    options = OrderOptions(customer_identifier=str(identifier))
+    options = OrderOptions.from_settings(runtime.settings, str(identifier))
     ingestion = OrderIngestion(runtime.omnitron, runtime.channel, runtime.ledger("orders"), options)
     return ingestion.run().as_dict()
 
