@@ -369,7 +369,14 @@ class ReferenceOrderCommands:
 
     def _check_acks(self, what: str, answer: OrderBulkResult) -> None:
         for result in answer.rejected:
-            self.log.warning("marketplace refused to acknowledge %s: %s", what, result.message)
+            ident = result.order_id or result.event_id or result.claim_id
+            self.log.warning(
+                "marketplace refused to acknowledge %s %s: %s",
+                what,
+                ident,
+                result.message,
+                extra={"acknowledging": what, "item": ident},
+            )
 
 
 # ------------------------------------------------------------------------------- conversion
