@@ -338,9 +338,12 @@ class OrderIngestion:
 
     def _products(self, remote_ids: Iterable[str]) -> dict[str, int]:
         """Channel product id -> Omnitron product pk, through the product mappings."""
+        wanted = sorted(remote_ids)
+        if not wanted:
+            return {}
         return {
             str(action.remote_id): int(action.object_id)
-            for action in self.omnitron.actions_by_remote_id("product", sorted(remote_ids))
+            for action in self.omnitron.actions_by_remote_id("product", wanted)
             if action.object_id is not None and action.remote_id
         }
 
