@@ -115,9 +115,9 @@ class OrderEvents:
         if not self.channel.supports(command):
             summary.errors.append(f"the channel does not support {command}")
             return summary
-        self.gate.check()
-        events: Iterable[Any] = getattr(self.channel, command)()
         try:
+            self.gate.check()
+            events: Iterable[Any] = getattr(self.channel, command)()
             for page in chunked(events, self.page_size):
                 self.gate.check()
                 self._page(command, acknowledge, key, ack_id, apply_page, page, summary)

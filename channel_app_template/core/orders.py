@@ -158,9 +158,9 @@ class OrderIngestion:
         if not self.channel.supports("get_orders"):
             summary.note("the channel does not support get_orders")
             return summary
-        self.gate.check()
-        self._repair()
         try:
+            self.gate.check()
+            self._repair()
             for page in chunked(self.channel.get_orders(), self.options.page_size):
                 self.gate.check()
                 self._page(page, summary)
