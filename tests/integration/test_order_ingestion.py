@@ -371,6 +371,9 @@ def test_orders_over_the_unit_limits_fail_alone_reported_once_and_parked(
     assert ingestion.run().skipped_parked == 2
     assert set(ledger.parked()) == {"MP-00001", "MP-00002"}
     assert channel.acknowledged == ["o-3", "o-4"]  # never acknowledged, never dropped
+    ledger.unpark(["MP-00001"])  # an operator retries it: failing again is news, reported
+    assert ingestion.run().failed == 1
+    assert len(reports_for(sim, "Channel-GetOrders_MP-00001")) == 2
 
 
 def test_a_malformed_event_fails_alone_is_reported_once_and_parked(
