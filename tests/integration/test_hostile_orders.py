@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
-from tests.support.hostile_orders import ORDER_MUTATIONS, hostile_order, plant
+from tests.support.hostile_orders import ORDER_KINDS, plant_order, plant_row
 from tests.support.processes import Service
 from tests.support.sync_stack import PREFIX, SyncStack, sync_stack
 
@@ -113,17 +113,14 @@ def reports(stack: SyncStack) -> list[dict[str, Any]]:
 def test_hostile_orders_fail_alone_once_reported_parked_and_memory_stays_flat(
     stack: SyncStack,
 ) -> None:
-    kinds = sorted(ORDER_MUTATIONS)
     made = stack.market.generate_orders(
-        GOOD + len(kinds), items_per_order=[1, 3], seed=5, max_quantity=3, number_prefix="H-"
+        GOOD, items_per_order=[1, 3], seed=5, max_quantity=3, number_prefix="H-"
     )
-    ids = order_ids(made)
-    bad: dict[str, str] = {}  # number -> kind
-    for kind, order_id in zip(kinds, ids[GOOD:], strict=True):
-        served = stack.market.order(order_id)["served"]
-        plant(stack.market, "order", order_id, hostile_order(served, kind))
-        bad[served["number"]] = kind
-    good = {stack.market.order(i)["served"]["number"]: i for i in ids[:GOOD]}
+    good = {stack.market.order(i)["served"]["number"]: i for i in order_ids(made)}
+    bad: dict[str, tuple[str, str]] = {}  # number -> (kind, order id)
+    for kind in sorted(ORDER_KINDS):
+        planted = plant_order(stack.market, kind)
+        bad[planted["number"]] = (kind, planted["order_id"])
 
     run(stack, "ping", RssWatch(stack.worker))  # both pool children warm
     with RssWatch(stack.worker) as watch:
@@ -143,22 +140,15 @@ def test_hostile_orders_fail_alone_once_reported_parked_and_memory_stays_flat(
         assert stack.market.order(order_id)["raw"]["acknowledged"], number
     codes = [r["error_code"] for r in reports(stack)]
     by_code = {r["error_code"]: r["error_desc"] for r in reports(stack)}
-    for number, kind in bad.items():
-        order_id = ids[GOOD + kinds.index(kind)]
+    for number, (kind, order_id) in bad.items():
         assert not stack.market.order(order_id)["raw"]["acknowledged"], kind
         code = f"Channel-GetOrders_{number}"
         assert codes.count(code) == 1, (kind, codes.count(code))
         assert "acknowledged" in by_code[code], kind
-    assert (
-        "ORDER_MAX_LINE_QUANTITY"
-        in by_code[f"Channel-GetOrders_{_number(bad, 'quantity_over_limit')}"]
-    )
+    (over,) = [n for n, (kind, _) in bad.items() if kind == "quantity_over_limit"]
+    assert "ORDER_MAX_LINE_QUANTITY" in by_code[f"Channel-GetOrders_{over}"]
     parked = stack.run("list_parked_orders")["parked"]
     assert set(parked) == set(bad)
-
-
-def _number(bad: dict[str, str], kind: str) -> str:
-    return next(number for number, each in bad.items() if each == kind)
 
 
 def test_an_unreadable_event_or_claim_fails_alone(stack: SyncStack) -> None:
@@ -180,10 +170,10 @@ def test_an_unreadable_event_or_claim_fails_alone(stack: SyncStack) -> None:
         i: stack.market.create_claim(i, lines[i][1], type="cancel", quantity=1)["id"] for i in ids
     }
     broken_cancel, broken_update = cancels[ids[1]], updates[ids[1]]
-    plant(stack.market, "event", broken_cancel, {"lines": "<html>oops</html>"})
-    plant(stack.market, "event", broken_update, {"line_id": lines[ids[1]][1], "status": "lost"})
-    plant(stack.market, "claim", claims[ids[1]], {"quantity": "many"})
-    plant(stack.market, "claim", claims[ids[2]], {"reason_code": "r" * 10_000})
+    plant_row(stack.market, "event", broken_cancel, {"lines": "<html>oops</html>"})
+    plant_row(stack.market, "event", broken_update, {"line_id": lines[ids[1]][1], "status": "x"})
+    plant_row(stack.market, "claim", claims[ids[1]], {"quantity": "many"})
+    plant_row(stack.market, "claim", claims[ids[2]], {"reason_code": "r" * 10_000})
     broken = {broken_cancel, broken_update, claims[ids[1]], claims[ids[2]]}
 
     cancelled = stack.run("fetch_and_create_cancel")
