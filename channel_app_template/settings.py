@@ -21,6 +21,13 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channel_app_template.core.order_bounds import (
+    DEFAULT_MAX_LINE_QUANTITY,
+    DEFAULT_MAX_UNITS,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_UNITS,
+)
+
 __all__ = [
     "BasicCredential",
     "Role",
@@ -119,6 +126,11 @@ class Settings(BaseSettings):
     batch_stale_after: float = Field(default=6 * 3600.0, ge=1.0, le=7 * 24 * 3600.0)
     task_lock_ttl: float = Field(default=60.0, ge=5, le=3600.0)
     order_max_attempts: int = Field(default=5, ge=1, le=100)
+    # What one marketplace order may cost (Omnitron stores one item per unit).
+    order_max_line_quantity: int = Field(
+        default=DEFAULT_MAX_LINE_QUANTITY, ge=1, le=MAX_LINE_QUANTITY
+    )
+    order_max_units: int = Field(default=DEFAULT_MAX_UNITS, ge=1, le=MAX_ORDER_UNITS)
     flow_time_budget: float = Field(default=3600.0, ge=1, le=86_400, allow_inf_nan=False)
     flow_stall_timeout: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
     modified_date_tolerance: float = Field(default=600.0, ge=0, le=86_400, allow_inf_nan=False)
