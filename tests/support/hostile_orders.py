@@ -34,6 +34,7 @@ ORDER_KINDS: dict[str, dict[str, Any]] = {
     "unknown_currency": {"kind": "bad_currency"},  # XXXX
     "duplicate_line": {"kind": "duplicate_sku"},  # the same product on a second line
     "huge_texts": {"kind": "long_title", "order": {"customer": HUGE_CUSTOMER}},
+    "unparsable_price": {"kind": "bad_price"},  # "12,50 TL" stored as the unit price
 }
 """Each a nonsense value the issue lists, as a body for the simulator's plant route."""
 
