@@ -10,7 +10,6 @@ lock was stuck.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -22,16 +21,18 @@ from tests.support.hostile_data import (
     BAD_DATES,
     MB,
     NO_PK,
-    SCHEDULE,
     FlowRun,
     HostileStack,
     RssWatch,
     describe_skips,
-    flow_runs,
     hostile_stack,
-    plant_orders,
+    market_skus,
+    omnitron_orders,
+    product_actions,
+    run_scenario,
     stuck_skips,
-    wait_for,
+    unacknowledged,
+    wind_down,
 )
 
 GOOD_PRODUCTS = 200
@@ -48,14 +49,6 @@ def omnitron_rows(stack: HostileStack, path: str) -> list[dict[str, Any]]:
     return rows
 
 
-def product_actions(stack: HostileStack) -> dict[int, list[dict[str, Any]]]:
-    rows = stack.omnitron.inspect("integration_actions/?model=product&limit=100000")["results"]
-    found: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        found.setdefault(row["object_id"], []).append(row)
-    return found
-
-
 def product_reports(stack: HostileStack) -> Counter[int]:
     kind = stack.omnitron.client().ok("GET", "/content_types/?model=product")["results"][0]["id"]
     return Counter(
@@ -63,10 +56,6 @@ def product_reports(stack: HostileStack) -> Counter[int]:
         for r in omnitron_rows(stack, "/channel/1/error_reports/")
         if r["action_content_type"] == kind
     )
-
-
-def market_skus(stack: HostileStack) -> set[str]:
-    return {p.sku for p in stack.market.client().iter_products()}
 
 
 def sent_skus(stack: HostileStack) -> Counter[str]:
@@ -78,16 +67,6 @@ def sent_skus(stack: HostileStack) -> Counter[str]:
         items = payload.get("items") if isinstance(payload, dict) else payload
         sent.update(str(i.get("sku")) for i in items or [] if isinstance(i, dict) and "title" in i)
     return sent
-
-
-def unacknowledged(stack: HostileStack) -> set[str]:
-    status, body, _ = stack.market.call("GET", "/api/v1/orders?acknowledged=false&limit=1000")
-    assert status == 200, body
-    return {o["number"] for o in body["items"]}
-
-
-def omnitron_orders(stack: HostileStack) -> Counter[str]:
-    return Counter(o["number"] for o in omnitron_rows(stack, "/channel/1/orders/"))
 
 
 # --- The scenario ------------------------------------------------------------------------
@@ -106,49 +85,12 @@ def test_hostile_data_fails_alone_once_memory_stays_flat_and_no_run_waits_on_a_s
 ) -> None:
     good_skus = {f"SKU-{pk:07d}" for pk in stack.good_products}
     watch = RssWatch(stack.worker).start()
-    stack.start_beat()
-    started = time.monotonic()
-
-    def products_synced() -> bool:
-        actions = product_actions(stack)
-        return all(
-            [a["status"] for a in actions.get(pk, [])] == ["success"] for pk in stack.good_products
-        ) and good_skus <= market_skus(stack)
-
-    wait_for("the good products synced", products_synced, stack, watch, timeout=DEADLINE)
-    good_orders, bad_orders = plant_orders(stack.market, GOOD_ORDERS)
-
-    def orders_settled() -> bool:
-        if set(good_orders) - set(omnitron_orders(stack)):
-            return False
-        if set(good_orders) & unacknowledged(stack):
-            return False
-        parked = stack.parked_orders()
-        return parked is not None and set(bad_orders) <= parked
-
-    wait_for("the orders handled", orders_settled, stack, watch, timeout=DEADLINE)
-    converged = time.monotonic() - started
-    # Every scheduled flow then runs in full at least once more: nothing is sent, created,
-    # acknowledged or reported a second time by the runs that follow.
-    settled_at = time.time()
-
-    def one_more_run_of_each() -> bool:
-        done = {
-            r.name
-            for r in flow_runs(stack.log)
-            if r.sent_by_beat and r.state == "SUCCESS" and not r.skipped
-            and (r.started or 0) > settled_at
-        }  # fmt: skip
-        return set(SCHEDULE) <= done
-
-    wait_for("one more run of every flow", one_more_run_of_each, stack, watch, timeout=DEADLINE)
-    stack.stop_beat()
-    wait_for("the worker idle", lambda: not stack.log.in_flight(), stack, watch, timeout=DEADLINE)
-    watch.stop()
-    runs = flow_runs(stack.log)
+    outcome = run_scenario(stack, watch, GOOD_ORDERS, deadline=DEADLINE)
+    good_orders, bad_orders = outcome.good_orders, outcome.bad_orders
+    runs = wind_down(stack, watch, deadline=DEADLINE)
     print(
         f"\nworker RSS {watch.baseline / MB:.0f} MB, peak +{watch.growth / MB:.1f} MB; "
-        f"converged in {converged:.0f}s; {len(runs)} flow runs, "
+        f"converged in {outcome.converged_seconds:.0f}s; {len(runs)} flow runs, "
         f"{sum(r.skipped for r in runs)} skipped, {sum(r.state == 'REVOKED' for r in runs)} expired"
     )
     for line in describe_skips(runs):
@@ -184,14 +126,15 @@ def test_hostile_data_fails_alone_once_memory_stays_flat_and_no_run_waits_on_a_s
 
     # Orders: the good ones created once, mapped and acknowledged; the bad ones reported
     # once, parked, never acknowledged, never created.
-    created = omnitron_orders(stack)
+    orders = omnitron_orders(stack)
+    created = Counter(o["number"] for o in orders)
     assert {n: c for n, c in created.items() if n in good_orders} == dict.fromkeys(good_orders, 1)
     assert not set(created) & set(bad_orders)
     mapped = {
         a["object_id"]: a["remote_id"]
         for a in stack.omnitron.inspect("integration_actions/?model=order&limit=100000")["results"]
     }
-    for order in omnitron_rows(stack, "/channel/1/orders/"):
+    for order in orders:
         if order["number"] in good_orders:
             assert mapped.get(order["pk"]) == good_orders[order["number"]], order["number"]
     pending = unacknowledged(stack)
@@ -199,7 +142,8 @@ def test_hostile_data_fails_alone_once_memory_stays_flat_and_no_run_waits_on_a_s
     assert pending >= set(bad_orders)  # kept by the marketplace: nothing dropped
     codes = Counter(r["error_code"] for r in omnitron_rows(stack, "/channel/1/error_reports/"))
     for number, kind in bad_orders.items():
-        assert codes[f"Channel-GetOrders_{number}"] == 1, (kind, codes[number])
+        reported = codes[f"Channel-GetOrders_{number}"]
+        assert reported == 1, (kind, reported)
     assert not [n for n in good_orders if codes[f"Channel-GetOrders_{n}"]]
     assert stack.parked_orders() == set(bad_orders)
 

@@ -55,12 +55,21 @@ __all__ = [
     "STALL_SECONDS",
     "FlowRun",
     "HostileStack",
+    "Outcome",
     "RssWatch",
     "TaskLog",
     "describe_skips",
     "flow_runs",
     "hostile_stack",
+    "market_skus",
+    "omnitron_orders",
+    "plant_orders",
+    "product_actions",
+    "run_scenario",
     "stuck_skips",
+    "unacknowledged",
+    "wait_for",
+    "wind_down",
 ]
 
 MB = 1024 * 1024
@@ -76,7 +85,7 @@ SCHEDULE: dict[str, float] = {
     "check_products": 3,
     "fetch_orders": 3,
     "update_orders": 7,  # shares fetch_orders' lock: overlaps are expected, and legitimate
-    "check_orders": 7,
+    "check_orders": 11,
 }
 """What beat sends, in seconds; every other flow of the default schedule is switched off."""
 
@@ -481,6 +490,107 @@ def hostile_stack(products: int = 200) -> Iterator[HostileStack]:
             worker.stop()
             log.stop()
             celery.close()
+
+
+# --- Reading the simulators --------------------------------------------------------------
+
+
+def product_actions(stack: HostileStack) -> dict[int, list[dict[str, Any]]]:
+    """Omnitron's product integration actions of the channel, by product pk."""
+    rows = stack.omnitron.inspect("integration_actions/?model=product&limit=100000")["results"]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["object_id"], []).append(row)
+    return found
+
+
+def market_skus(stack: HostileStack) -> set[str]:
+    return {p.sku for p in stack.market.client().iter_products()}
+
+
+def unacknowledged(stack: HostileStack) -> set[str]:
+    """Numbers of the orders the marketplace still lists as new."""
+    numbers: set[str] = set()
+    cursor = ""
+    while True:
+        path = f"/api/v1/orders?acknowledged=false&limit=1000{cursor}"
+        status, body, _ = stack.market.call("GET", path)
+        assert status == 200, body
+        numbers |= {o["number"] for o in body["items"]}
+        if not body.get("next_cursor"):
+            return numbers
+        cursor = f"&cursor={body['next_cursor']}"
+
+
+def omnitron_orders(stack: HostileStack) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = stack.omnitron.client().all_pages("/channel/1/orders/", limit=500)
+    return rows
+
+
+# --- The scenario ------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What was planted, and how long each phase took."""
+
+    good_orders: dict[str, str]  # number -> marketplace order id
+    bad_orders: dict[str, str]  # number -> kind
+    products_seconds: float  # beat started -> every good product synced
+    orders_seconds: float  # orders planted -> every one created and acknowledged, or parked
+
+    @property
+    def converged_seconds(self) -> float:
+        return self.products_seconds + self.orders_seconds
+
+
+def run_scenario(stack: HostileStack, watch: RssWatch, orders: int, *, deadline: float) -> Outcome:
+    """Beat on; the good products synced; then ``orders`` good orders and one of each
+    bad kind planted, until the good ones are in Omnitron and acknowledged and the bad
+    ones parked. ``deadline``: seconds each phase may take."""
+    stack.start_beat()
+    good_skus = {f"SKU-{pk:07d}" for pk in stack.good_products}
+
+    def products_synced() -> bool:
+        actions = product_actions(stack)
+        return all(
+            [a["status"] for a in actions.get(pk, [])] == ["success"] for pk in stack.good_products
+        ) and good_skus <= market_skus(stack)
+
+    products = wait_for("the good products synced", products_synced, stack, watch, timeout=deadline)
+    good_orders, bad_orders = plant_orders(stack.market, orders)
+
+    def orders_settled() -> bool:
+        if set(good_orders) - {o["number"] for o in omnitron_orders(stack)}:
+            return False
+        if set(good_orders) & unacknowledged(stack):
+            return False
+        parked = stack.parked_orders()
+        return parked is not None and set(bad_orders) <= parked
+
+    settled = wait_for("the orders handled", orders_settled, stack, watch, timeout=deadline)
+    return Outcome(good_orders, bad_orders, products, settled)
+
+
+def wind_down(stack: HostileStack, watch: RssWatch, *, deadline: float) -> list[FlowRun]:
+    """Every scheduled flow runs in full once more (so a re-send, re-create or re-report
+    would show), then beat stops and the worker finishes what it has; the flow runs."""
+    settled_at = time.time()
+
+    def one_more_run_of_each() -> bool:
+        done = {
+            r.name
+            for r in flow_runs(stack.log)
+            if r.sent_by_beat and r.state == "SUCCESS" and not r.skipped
+            and (r.started or 0) > settled_at
+        }  # fmt: skip
+        return set(SCHEDULE) <= done
+
+    wait_for("one more run of every flow", one_more_run_of_each, stack, watch, timeout=deadline)
+    stack.stop_beat()
+    wait_for("the worker idle", lambda: not stack.log.in_flight(), stack, watch, timeout=deadline)
+    watch.stop()
+    return flow_runs(stack.log)
 
 
 # --- Planting the orders and waiting for the end ------------------------------------------
