@@ -21,6 +21,7 @@ Three recorders watch the run:
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import itertools
 import json
@@ -39,7 +40,7 @@ from celery import Celery
 from celery.events.receiver import EventReceiver
 from celery.exceptions import TimeoutError as CeleryTimeout
 
-from channel_app_template.core.runner import JOBS
+from channel_app_template.core.runner import JOBS, Job
 from channel_app_template.schedule import DEFAULT_SCHEDULE, PREFIX
 from tests.support.bad_rows import plant_product
 from tests.support.hostile_orders import ORDER_KINDS, plant_order
@@ -262,6 +263,17 @@ class FlowRun:
         return max((b - a for a, b in itertools.pairwise(beats)), default=0.0)
 
 
+def _lock_of(job: Job, event: dict[str, Any]) -> str:
+    """The lock a run takes; events carry keyword arguments as their repr."""
+    if job.lock_for is None:
+        return job.lock_name
+    try:
+        kwargs = ast.literal_eval(str(event.get("kwargs") or "{}"))
+        return job.lock_for(kwargs if isinstance(kwargs, dict) else {})
+    except (ValueError, SyntaxError):
+        return job.lock_name
+
+
 def flow_runs(log: TaskLog) -> list[FlowRun]:
     """Every run of a flow task the worker received, with its summary from the result
     backend (where Flower, ``status`` and ``trigger --wait`` read it)."""
@@ -277,8 +289,7 @@ def flow_runs(log: TaskLog) -> list[FlowRun]:
             short = name.removeprefix(PREFIX)
             job = JOBS.get(short)
             if job is not None:
-                lock = job.lock_for(event.get("kwargs") or {}) if job.lock_for else job.lock_name
-                runs[uuid] = FlowRun(uuid, short, lock, sent_by_beat=False)
+                runs[uuid] = FlowRun(uuid, short, _lock_of(job, event), sent_by_beat=False)
         run = runs.get(uuid)
         if run is None:
             continue
@@ -623,9 +634,11 @@ def wait_for(
     started = time.monotonic()
     while not done():
         if watch.killed:
+            stuck = stuck_skips(flow_runs(stack.log))
             raise AssertionError(
                 f"waiting for {what}: the worker grew past {watch.kill_above // MB} MB "
-                "and was stopped"
+                f"and was stopped; {len(stuck)} runs were skipped behind a stuck one"
+                + "".join(f"\n  {problem}" for problem in stuck[:5])
             )
         broken = [
             f"{r.name} {r.state}: {r.error or r.stopped}"
