@@ -83,7 +83,7 @@ def stack() -> Iterator[HostileStack]:
 def test_hostile_data_fails_alone_once_memory_stays_flat_and_no_run_waits_on_a_stuck_one(
     stack: HostileStack,
 ) -> None:
-    good_skus = {f"SKU-{pk:07d}" for pk in stack.good_products}
+    good_skus = set(stack.good_products.values())
     watch = RssWatch(stack.worker).start()
     outcome = run_scenario(stack, watch, GOOD_ORDERS, deadline=DEADLINE)
     good_orders, bad_orders = outcome.good_orders, outcome.bad_orders

@@ -50,8 +50,10 @@ from tests.support.processes import REPO_ROOT, Service, redis_server, start
 from tests.support.stack import clean_environ
 
 __all__ = [
+    "BAD_DATES",
     "BAD_PRODUCTS",
     "MB",
+    "NO_PK",
     "SCHEDULE",
     "STALL_SECONDS",
     "FlowRun",
@@ -200,7 +202,8 @@ class TaskLog:
     def stop(self) -> None:
         if self._receiver is not None:
             self._receiver.should_stop = True
-        self._thread.join(10)
+        if self._thread.is_alive():
+            self._thread.join(10)
 
     def summary(self, uuid: str) -> dict[str, Any]:
         """A finished task's result from the result backend (read once: it is final)."""
@@ -410,7 +413,7 @@ class HostileStack:
     log: TaskLog
     env: dict[str, str]
     workdir: Path
-    good_products: list[int]  # pks
+    good_products: dict[int, str]  # pk -> sku
     bad_products: dict[str, int]  # shape -> pk
     beat: Service | None = None
 
@@ -459,9 +462,12 @@ def hostile_stack(products: int = 200) -> Iterator[HostileStack]:
         broker = f"redis://127.0.0.1:{redis.port}/0"
         conf = {"remote_id_attribute": "sku", "api_url": market.url, "api_key": market.api_key}
         sim.channel_conf(conf, merge=True)
-        bad = {shape: products + 1 + i for i, shape in enumerate(BAD_PRODUCTS)}
+        seeded = sim.client().all_pages("/channel/1/products/", limit=500)
+        skus = {row["pk"]: row["sku"] for row in sorted(seeded, key=lambda row: row["pk"])}
+        bad = dict(zip(BAD_PRODUCTS, list(skus)[products:], strict=True))
         for shape, pk in bad.items():
             plant_product(sim, pk, **BAD_PRODUCTS[shape])
+        good = {pk: sku for pk, sku in skus.items() if pk not in bad.values()}
         env = clean_environ()
         env.update(
             {
@@ -483,12 +489,15 @@ def hostile_stack(products: int = 200) -> Iterator[HostileStack]:
         celery.conf.update(
             task_serializer="json", result_serializer="json", accept_content=["json"]
         )
-        log = TaskLog(celery).start()
-        worker = start_procfile_process("worker", env, workdir)
-        stack = HostileStack(
-            sim, market, worker, celery, log, env, workdir, list(range(1, products + 1)), bad
-        )
-        try:
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(celery.close)
+            log = TaskLog(celery)
+            cleanup.callback(log.stop)
+            log.start()  # before the worker: events are not kept for late listeners
+            worker = start_procfile_process("worker", env, workdir)
+            cleanup.callback(worker.stop)
+            stack = HostileStack(sim, market, worker, celery, log, env, workdir, good, bad)
+            cleanup.callback(stack.stop_beat)
             stack.run("ping", timeout=120)
             for task in (
                 "create_or_update_category_tree_and_nodes",
@@ -496,11 +505,6 @@ def hostile_stack(products: int = 200) -> Iterator[HostileStack]:
             ):
                 stack.run(task)
             yield stack
-        finally:
-            stack.stop_beat()
-            worker.stop()
-            log.stop()
-            celery.close()
 
 
 # --- Reading the simulators --------------------------------------------------------------
@@ -560,7 +564,7 @@ def run_scenario(stack: HostileStack, watch: RssWatch, orders: int, *, deadline:
     bad kind planted, until the good ones are in Omnitron and acknowledged and the bad
     ones parked. ``deadline``: seconds each phase may take."""
     stack.start_beat()
-    good_skus = {f"SKU-{pk:07d}" for pk in stack.good_products}
+    good_skus = set(stack.good_products.values())
 
     def products_synced() -> bool:
         actions = product_actions(stack)
