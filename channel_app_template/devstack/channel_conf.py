@@ -155,5 +155,12 @@ def started_marketplace(choice: ChannelChoice) -> Iterator[Any]:
     if choice.kind != "hook" or choice.hook is None:
         yield None
         return
-    with choice.hook() as market:
+    with contextlib.ExitStack() as stack:
+        try:
+            market = stack.enter_context(choice.hook())
+        except Exception as error:
+            reason = traceback.format_exception_only(error)[-1].strip()
+            raise RuntimeError(
+                f"{choice.module}.conformance_marketplace() failed: {reason}"
+            ) from error
         yield market

@@ -203,7 +203,7 @@ class Supervisor:
 
     @contextlib.contextmanager
     def signals(self) -> Iterator[None]:
-        """SIGINT/SIGTERM set ``stopping``; a second one while stopping kills at once."""
+        """SIGINT/SIGTERM/SIGHUP set ``stopping``; a second one while stopping kills at once."""
         previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
 
         def handle(signum: int, frame: FrameType | None) -> None:
@@ -215,6 +215,9 @@ class Supervisor:
             self.stopping.set()
 
         for sig in STOP_SIGNALS:
+            # Under nohup SIGHUP is ignored on purpose: a closed terminal must not stop us then.
+            if sig is signal.SIGHUP and previous[sig] is signal.SIG_IGN:
+                continue
             signal.signal(sig, handle)
         try:
             yield

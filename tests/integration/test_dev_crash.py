@@ -75,7 +75,7 @@ def test_a_killed_dev_leaves_nothing_running_and_the_next_start_just_works(
         wait_until(lambda: "stubborn | ready" in first.output(), 60, first, "stubborn")
         first_tree = first.tree()
         seen += first_tree
-        assert len(first_tree) >= 10, [p.cmdline() for p in first_tree]
+        assert len(first_tree) >= 5, [p.cmdline() for p in first_tree]
         # The worst case: dev and its reaper die at once, nothing is cleaned up.
         reaper = reaper_of(first)
         if reaper is not None:

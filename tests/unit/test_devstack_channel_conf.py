@@ -110,6 +110,22 @@ def test_the_choice_in_order(modules: Path) -> None:
         choose_channel("plain_shop", given, False)
 
 
+def test_a_failing_hook_stops_dev_saying_whose_hook(modules: Path) -> None:
+    (modules / "failing_shop.py").write_text(
+        CHANNEL + "\n\ndef conformance_marketplace():\n"
+        "    raise RuntimeError('sandbox account expired')\n"
+    )
+    try:
+        choice = choose_channel("failing_shop", None, True)
+        with pytest.raises(RuntimeError) as raised, started_marketplace(choice):
+            pass
+        assert str(raised.value) == (
+            "failing_shop.conformance_marketplace() failed: RuntimeError: sandbox account expired"
+        )
+    finally:
+        sys.modules.pop("failing_shop", None)
+
+
 def test_the_hook_runs_for_the_life_of_dev(modules: Path) -> None:
     choice = choose_channel("hooked_shop", None, True)
     events = importlib.import_module("hooked_shop").events

@@ -170,3 +170,26 @@ def test_waiting_for_a_port_ends_when_the_process_dies_first() -> None:
     assert time.monotonic() - started < DEADLINE  # not the wait's own timeout
     assert supervisor.failed == ("broken", 5)
     assert supervisor.exit_code() == 5
+
+
+def test_a_closed_terminal_stops_everything_unless_under_nohup() -> None:
+    found = signal.getsignal(signal.SIGHUP)
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        supervisor, stream = make()
+        with supervisor.signals():
+            supervisor.start(ProcessSpec("family", python(FAMILY)))
+            pids = family_pids(stream)
+            os.kill(os.getpid(), signal.SIGHUP)
+            supervisor.wait()
+            supervisor.stop()
+        assert "SIGHUP received: stopping" in stream.getvalue()
+        assert supervisor.exit_code() == 0
+        assert gone(pids)
+        # nohup ignores SIGHUP so the stack outlives its terminal: keep it that way.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        detached, _ = make()
+        with detached.signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, found)
