@@ -148,6 +148,7 @@ class DevPlan:
     procfile: tuple[ProcfileProcess, ...] = ()
     procfile_path: Path = Path("Procfile")
     channel: ChannelChoice = field(default_factory=lambda: ChannelChoice("yours", ""))
+    cwd: Path = field(default_factory=Path.cwd)  # where the Procfile's lines run
 
     @property
     def web_url(self) -> str:
@@ -299,6 +300,7 @@ def plan(
         procfile,
         procfile_path,
         channel,
+        cwd,
     )
 
 
@@ -344,9 +346,8 @@ def infrastructure(dev: DevPlan) -> list[tuple[ProcessSpec, int]]:
 def app_processes(dev: DevPlan) -> list[tuple[ProcessSpec, int | None]]:
     """Every line of the Procfile, run as written, with the port ``dev`` waits for."""
     ports = {"web": dev.web_port, "flower": dev.flower_port}
-    cwd = Path.cwd()
     return [
-        (ProcessSpec(p.name, shell_command(p), dev.env, cwd), ports.get(p.name))
+        (ProcessSpec(p.name, shell_command(p), dev.env, dev.cwd), ports.get(p.name))
         for p in dev.procfile
     ]
 

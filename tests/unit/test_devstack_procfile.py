@@ -91,6 +91,7 @@ def test_dev_runs_each_line_through_sh_as_written(project: Path) -> None:
     lines = read_procfile(project / "Procfile")
     assert [spec.command for spec, _ in specs] == [shell_command(p) for p in lines]
     assert [spec.command[:2] for spec, _ in specs] == [["/bin/sh", "-c"]] * len(lines)
+    assert {spec.cwd for spec, _ in specs} == {project}  # where the Procfile is
     assert dict((spec.name, port) for spec, port in specs) == {
         "web": dev.web_port,
         "worker": None,
