@@ -27,6 +27,7 @@ import pytest
 from celery import Celery
 from honcho.environ import parse_procfile
 
+from channel_app_template.kit.simulators import omnitron_simulator
 from tests.support.dev_stack import (
     channel_app_dev,
     clean_env,
@@ -73,15 +74,16 @@ def module_errors(text: str, prefix: str = "") -> set[str]:
 
 
 def honcho_worker_error(project: Path) -> tuple[set[str], str]:
-    """The Procfile's worker line under ``honcho start``, given one task needing the channel."""
-    with redis_server() as redis:
+    """The Procfile's worker line under ``honcho start``, given one task needing the channel
+    (and an Omnitron to talk to, as under ``dev``)."""
+    with redis_server() as redis, omnitron_simulator(seed_products=5) as omnitron:
         url = f"redis://127.0.0.1:{redis.port}/0"
         env = clean_env(f"{BIN}:/usr/bin:/bin")
         env.update(
             {
                 "BROKER_URL": url,
                 "CHANNEL_MODULE": "channels.bazaar.integration",
-                "OMNITRON_URL": "http://127.0.0.1:9",
+                "OMNITRON_URL": omnitron.url,
                 "OMNITRON_USERNAME": "sandbox",
                 "OMNITRON_PASSWORD": "sandbox",
                 "OMNITRON_CHANNEL_ID": "1",
