@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     omnitron_connect_timeout: float = Field(default=5.0, gt=0)
     omnitron_read_timeout: float = Field(default=30.0, gt=0)
 
+    # Every HTTP peer (Omnitron, the marketplace): bounds on one request, answer and list.
+    http_request_deadline: float = Field(default=120.0, gt=0, le=3600, allow_inf_nan=False)
+    http_max_response_bytes: int = Field(default=16 * 2**20, ge=1024, le=2**30)
+    http_max_pages: int = Field(default=50_000, ge=1, le=1_000_000)
+
     # The sync engine.
     beat_schedule: str | None = None
     batch_stale_after: float = Field(default=6 * 3600.0, gt=0)

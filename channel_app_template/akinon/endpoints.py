@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from channel_app_template.akinon.http import OmnitronHttp
-from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
+from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, ListFetch, Paginated
 from channel_app_template.core.errors import RunError
 
 T = TypeVar("T", bound=BaseModel)
@@ -70,9 +70,10 @@ class EndpointGroup:
         page_size: int = DEFAULT_PAGE_SIZE,
         headers: Mapping[str, str] | None = None,
     ) -> Paginated[T]:
-        def fetch(page_params: Mapping[str, Any]) -> Any:
-            return self.http.get(path, _clean(page_params), headers=headers)
+        def get(list_path: str, page_params: Mapping[str, Any]) -> Any:
+            return self.http.get(list_path, _clean(page_params), headers=headers)
 
+        fetch = ListFetch(get, path, self.http.limits.max_pages)
         return Paginated(fetch, model, _clean(params or {}), page_size=page_size)
 
     def by_ids(
