@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, ListFetch, Paginated
 from channel_app_template.core.errors import RunError
+from channel_app_template.core.http import expect_object
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -99,18 +100,18 @@ class EndpointGroup:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> T:
-        return self._model(model, self.http.get(path, _clean(params or {}), headers=headers))
+        data = self.http.get(path, _clean(params or {}), headers=headers)
+        return self._model(model, data, "GET", path)
 
     def create(self, path: str, model: type[T], body: object) -> T:
         """POST: never repeated after an ambiguous failure (see :mod:`.http`)."""
-        return self._model(model, self.http.post(path, body))
+        return self._model(model, self.http.post(path, body), "POST", path)
 
     def update(self, path: str, model: type[T], changes: object) -> T:
         """PATCH with absolute field values: safe to repeat."""
-        return self._model(model, self.http.patch(path, changes))
+        return self._model(model, self.http.patch(path, changes), "PATCH", path)
 
     @staticmethod
-    def _model(model: type[T], data: Any) -> T:
-        if not isinstance(data, dict):
-            raise RunError(f"expected one {model.__name__} object, got {type(data).__name__}")
+    def _model(model: type[T], data: Any, method: str, path: str) -> T:
+        expect_object(data, peer="Omnitron", method=method, path=path)
         return validate(model, data)

@@ -10,7 +10,8 @@ The walk is the framework's one paging helper
 (:func:`~channel_app_template.core.paging.walk_pages`): it stops on an empty page, refuses
 a page longer than ``limit`` or one served twice (a server ignoring ``page`` repeats its
 first ``pk``), never reads past the ``count`` announced (plus slack) nor more than
-``HTTP_MAX_PAGES`` pages, and raises :class:`~channel_app_template.core.paging.PagingError` naming Omnitron and the path.
+``HTTP_MAX_PAGES`` pages, and raises :class:`~channel_app_template.core.paging.PagingError`
+naming Omnitron and the path.
 """
 
 from __future__ import annotations

@@ -1022,6 +1022,8 @@ class HttpClient:
         identity: Callable[[Any], Any] | None = None,
         max_rows: int | None = None,
         headers: Mapping[str, str] | None = None,
+        rows_optional: bool = False,
+        on_envelope: Callable[[dict[str, Any]], None] | None = None,
     ) -> Iterator[Page]:
         """The pages of one list, under the rules of :mod:`core.paging`.
 
@@ -1029,7 +1031,9 @@ class HttpClient:
         ``cursor`` (``cursor`` and ``next_cursor``) or ``page`` (``page`` numbers from 1;
         ``next_key`` is then only read as "there is more"). The default keys follow the
         style; override ``next_key``/``token_param`` for other names. ``identity(row)``
-        gives a row's id to spot a page served twice.
+        gives a row's id to spot a page served twice. ``rows_optional`` reads a missing
+        ``rows`` key as an empty page; ``on_envelope`` sees every decoded page, empty ones
+        too (for the fields around the rows).
         """
         token_param = token_param or {"offset": "offset", "cursor": "cursor", "page": "page"}[style]
         next_key = (
@@ -1041,7 +1045,16 @@ class HttpClient:
         def fetch(token: PageToken | None) -> Page:
             if token is not None:
                 query[token_param] = token
-            body = self.request("GET", path, params=query, headers=headers)
+            body = expect_object(
+                self.request("GET", path, params=query, headers=headers),
+                peer=self.peer,
+                method="GET",
+                path=path,
+            )
+            if on_envelope is not None:
+                on_envelope(body)
+            if rows_optional and body.get(rows) is None:
+                return Page([], None, None, body)
             found = expect_list(body, rows, peer=self.peer, method="GET", path=path)
             following: Any = body.get(next_key)
             if style == "page":

@@ -660,7 +660,7 @@ class MarketplaceClient:
         """
         path = f"/batches/{quote(batch_id, safe='')}"
         params: dict[str, Any] = {"item_status": item_status} if item_status else {}
-        envelope: Mapping[str, Any] | None = None
+        envelopes: list[dict[str, Any]] = []
         items: list[Any] = []
         for page in self.http.iter_pages(
             path,
@@ -670,11 +670,11 @@ class MarketplaceClient:
             count_key="total_items",
             identity=_row_id("index"),
             max_rows=MAX_ITEMS_PER_REQUEST,
+            rows_optional=True,  # no items while the batch is processing
+            on_envelope=lambda body: None if envelopes else envelopes.append(body),
         ):
-            envelope = envelope or page.envelope
             items += page.rows
-        if envelope is None:  # no items yet (processing) or none of this status
-            envelope = self.http.get_object(path, {**params, "limit": PAGE_SIZE, "offset": 0})
+        envelope = envelopes[0]
         return self._parse(Batch, {**envelope, "items": items}, path)
 
     def wait_for_batch(
