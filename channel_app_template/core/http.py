@@ -239,7 +239,7 @@ class Answer:
 
     status_code: int
     headers: httpx.Headers
-    content: bytes
+    content: bytes | bytearray  # the read buffer itself: a big page is not copied again
 
     @property
     def text(self) -> str:
@@ -528,13 +528,13 @@ class RetryingSender:
                 if not repeatable:  # the write was answered: it may well have been applied
                     raise self._ambiguous(method, path, type(error).__name__) from error
                 raise
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+                raise ConfigurationError(
+                    f"bad {self.peer} URL for {method} {path}", method=method, path=path
+                ) from error
             except httpx.TransportError as error:
                 failure = error
                 what = type(error).__name__
-                if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
-                    raise ConfigurationError(
-                        f"bad {self.peer} URL for {method} {path}", method=method, path=path
-                    ) from error
                 if _tls_failure(error):
                     raise ConfigurationError(
                         f"TLS with {self.peer} failed for {method} {path}",
@@ -637,7 +637,7 @@ class RetryingSender:
 
     def _read_body(
         self, response: httpx.Response, deadline: float, method: str, path: str
-    ) -> bytes:
+    ) -> bytearray:
         cap = self.limits.max_response_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
@@ -661,7 +661,7 @@ class RetryingSender:
                 method=method,
                 path=path,
             ) from error
-        return bytes(body)
+        return body
 
     def _check_deadline(
         self, deadline: float, method: str, path: str, error: BaseException
