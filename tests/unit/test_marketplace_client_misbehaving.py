@@ -128,7 +128,12 @@ def test_a_repeated_cursor_is_refused(fake: FakeOmnitron) -> None:
 
 def test_empty_pages_with_a_cursor_end_the_list(fake: FakeOmnitron) -> None:
     cursor = iter(range(10**6))
-    fake.responder = lambda seen: Reply(200, {"items": [], "next_cursor": str(next(cursor))})
+
+    def responder(seen: Seen) -> Reply:
+        number = next(cursor)
+        return Reply(200, {"items": [], "next_cursor": str(number) if number < GUARD else None})
+
+    fake.responder = responder
     assert list(client(fake).iter_orders()) == []
     assert len(fake.seen) == 1
 
