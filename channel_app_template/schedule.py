@@ -52,6 +52,7 @@ MANUAL_ONLY = (
     "update_images",
     "list_parked_orders",
     "retry_parked_orders",
+    "resend_failed",
 )
 TASK_NAMES = frozenset(DEFAULT_SCHEDULE) | frozenset(MANUAL_ONLY)
 

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     batch_stale_after: float = Field(default=6 * 3600.0, gt=0)
     task_lock_ttl: float = Field(default=60.0, ge=5)
     order_max_attempts: int = Field(default=5, ge=1)
+    flow_time_budget: float = Field(default=3600.0, ge=1, le=86_400, allow_inf_nan=False)
+    flow_stall_timeout: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
+    modified_date_tolerance: float = Field(default=600.0, ge=0, le=86_400, allow_inf_nan=False)
+    resend_max_attempts: int = Field(default=5, ge=1, le=100)
+    resend_backoff: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
 
     # Redis: Celery broker and result backend.
     broker_url: SecretStr | None = None

@@ -137,11 +137,11 @@ def walk_pages(
         if identity is not None:
             first = _stable_id(identity(rows[0]))
             if first is not None:
-                if first in first_ids:
+                if first in first_ids:  # the id itself stays out of the message: it is data
                     raise fail(
                         "page_repeated",
-                        f"page {pages} starts with row {first!r} again; the peer ignores "
-                        "the page it was asked for",
+                        f"page {pages} starts with a row an earlier page started with; the "
+                        "peer ignores the page it was asked for",
                     )
                 first_ids.add(first)
         if bound is not None and rows_seen + len(rows) > bound:

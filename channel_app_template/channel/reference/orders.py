@@ -46,11 +46,9 @@ from channel_app_template.core.dto import (
     CancellationRequestDto,
     CancelOrderDto,
     ChannelCancellationRequestDto,
-    ChannelConfSchemaField,
     ChannelCreateOrderDto,
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
-    ConfDataType,
     CustomerDto,
     FailedReasonType,
     MalformedOrderDto,
@@ -61,7 +59,7 @@ from channel_app_template.core.dto import (
 )
 from channel_app_template.core.errors import NotFoundError, RunError
 
-__all__ = ["ORDER_CONF_FIELDS", "ReferenceOrderCommands", "ReferenceOrderConfig"]
+__all__ = ["ReferenceOrderCommands", "ReferenceOrderConfig"]
 
 MAX_RAW = 10_000  # characters of a malformed payload kept for the error report
 CANCELLED_CODES = frozenset({"100"})  # Omnitron order-item status "canceled"
@@ -100,19 +98,24 @@ DEFAULT_REASON_MAPPING = {
 class ReferenceOrderConfig(ChannelConfig):
     """The order keys of the reference integration's ``channel.conf``."""
 
-    order_page_size: int = Field(default=100, ge=1, le=1000)
+    order_page_size: int = Field(
+        default=100, ge=1, le=1000, title="Orders, events and claims read per request"
+    )
     """Orders, events and claims read per request (memory holds one page)."""
     order_status_mapping: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_ORDER_STATUS_MAPPING)
+        default_factory=lambda: dict(DEFAULT_ORDER_STATUS_MAPPING),
+        title="Omnitron item status -> marketplace status: {code: picking|shipped|delivered}",
     )
     """Omnitron order-item status code -> marketplace line status (picking, shipped,
     delivered). Codes not listed (200-400, 50...) send no status; ``100`` cancels units."""
     item_status_mapping: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_ITEM_STATUS_MAPPING)
+        default_factory=lambda: dict(DEFAULT_ITEM_STATUS_MAPPING),
+        title="Marketplace line status -> Omnitron item status code",
     )
     """Marketplace line status (from ``line_update`` events) -> Omnitron item status code."""
     claim_decision_mapping: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_CLAIM_DECISION_MAPPING)
+        default_factory=lambda: dict(DEFAULT_CLAIM_DECISION_MAPPING),
+        title="Cancellation request status -> approve|reject on the marketplace",
     )
     """Omnitron cancellation-request status -> ``approve`` or ``reject`` on the marketplace;
     other statuses (waiting...) are not decisions and send nothing."""
@@ -126,31 +129,6 @@ class ReferenceOrderConfig(ChannelConfig):
         if isinstance(data, dict) and "reason_mapping" not in data:
             return {**data, "reason_mapping": dict(DEFAULT_REASON_MAPPING)}
         return data
-
-
-ORDER_CONF_FIELDS = (
-    ChannelConfSchemaField(
-        key="order_status_mapping",
-        label="Omnitron item status -> marketplace status: {code: picking|shipped|delivered}",
-        data_type=ConfDataType.JSON,
-    ),
-    ChannelConfSchemaField(
-        key="item_status_mapping",
-        label="Marketplace line status -> Omnitron item status code",
-        data_type=ConfDataType.JSON,
-    ),
-    ChannelConfSchemaField(
-        key="claim_decision_mapping",
-        label="Cancellation request status -> approve|reject on the marketplace",
-        data_type=ConfDataType.JSON,
-    ),
-    ChannelConfSchemaField(
-        key="order_page_size",
-        label="Orders, events and claims read per request (1-1000)",
-        data_type=ConfDataType.INTEGER,
-    ),
-)
-"""The order keys for the channel settings form (``reason_mapping`` is the engine's)."""
 
 
 class ReferenceOrderCommands:
