@@ -97,3 +97,14 @@ def test_an_unconfigured_client_loads_and_fails_only_when_used(module: ModuleTyp
     client.close()  # nothing was opened
     with pytest.raises(ConfigurationError, match="Bazaar marketplace: api_url is not configured"):
         client.ping()
+
+
+def test_the_deployment_limits_can_be_passed(module: ModuleType) -> None:
+    from channel_app_template.core.http import Limits
+
+    client = module.BazaarClient(
+        "http://bazaar.test", SecretStr("k"), 7.0, limits=Limits(max_pages=9), deadline=11.0
+    )
+    assert client.http.limits.max_pages == 9
+    assert client.http.timeouts.total == 11.0 and client.http.timeouts.read == 7.0
+    client.close()
