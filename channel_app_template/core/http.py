@@ -49,6 +49,8 @@ import math
 import random
 import ssl
 import time
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal
@@ -414,7 +416,18 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def _transport(pool_size: int) -> httpx.HTTPTransport:
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``/``HTTP_PROXY``/
+    ``ALL_PROXY``, unless ``NO_PROXY`` excludes its host), as ``requests`` chose one."""
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
+def _transport(pool_size: int, proxy: str | None = None) -> httpx.HTTPTransport:
     """httpx's transport on a connection pool that uses :class:`_DeadlineBackend`.
 
     httpx has no public argument for httpcore's network backend, so the pool it builds is
@@ -422,8 +435,13 @@ def _transport(pool_size: int) -> httpx.HTTPTransport:
     ``tests/unit/test_http_transport.py`` fails if a new httpx stops honouring that.
     """
     transport = httpx.HTTPTransport(retries=0)
+    via = None
+    if proxy:
+        parsed = httpx.Proxy(proxy)
+        via = httpcore.Proxy(str(parsed.url), auth=parsed.raw_auth)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(),
+        proxy=via,
         max_connections=pool_size,
         max_keepalive_connections=pool_size,
         keepalive_expiry=5.0,
@@ -813,7 +831,8 @@ class HttpClient:
     ``classify(answer, peer=, method=, path=, repeatable=, payload=)`` maps a final error
     answer to an exception (default: :func:`default_classify`); ``error_payload`` decodes
     an error body for it; ``on_answer`` sees every answer (e.g. to read rate-limit
-    headers). ``transport`` replaces the network (``httpx.MockTransport`` in tests; the
+    headers). A proxy named by the environment (``HTTPS_PROXY``, ``NO_PROXY``...) is used
+    as ``requests`` would. ``transport`` replaces the network (``httpx.MockTransport`` in tests; the
     deadline is then enforced only between body chunks).
 
     One instance per worker thread or task; close it (or use ``with``) when done.
@@ -854,7 +873,7 @@ class HttpClient:
         self._on_answer = on_answer
         self.client = httpx.Client(
             headers={"Accept": "application/json", **(headers or {})},
-            transport=transport or _transport(self.limits.pool_size),
+            transport=transport or _transport(self.limits.pool_size, env_proxy(self.base_url)),
             follow_redirects=False,
             trust_env=False,
         )

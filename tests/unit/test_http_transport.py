@@ -269,3 +269,21 @@ def test_limits_and_timeouts_are_bounded() -> None:
         RetryPolicy(max_elapsed=-1)
     with pytest.raises(ConfigurationError, match="Bazaar"):
         HttpClient("ftp://x", peer="Bazaar")
+
+
+def test_a_proxy_from_the_environment_is_used_unless_no_proxy_says_otherwise(
+    fake: FakeOmnitron, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with ``requests``: ``HTTP_PROXY`` carries the call (the fake plays the proxy, so
+    it receives the absolute URL), ``NO_PROXY`` exempts a host."""
+    fake.responder = lambda seen: Reply(200, {"via": "proxy"})
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", fake.url.rstrip("/"))
+    upstream = "http://upstream.invalid/api/"
+    assert HttpClient(upstream, peer=PEER).get_json("x") == {"via": "proxy"}
+    assert fake.seen[-1].path == "/api/x"
+    monkeypatch.setenv("NO_PROXY", "upstream.invalid")
+    with pytest.raises(RetryLater):  # straight to a host that does not resolve
+        HttpClient(upstream, peer=PEER, retry=RetryPolicy(max_attempts=1)).get_json("x")
+    assert len(fake.seen) == 1
