@@ -96,9 +96,13 @@ __all__ = [
     "RetryingSender",
     "Timeouts",
     "UnexpectedAnswer",
+    "default_classify",
     "encode_json",
+    "env_proxy",
+    "error_payload",
     "expect_list",
     "expect_object",
+    "nothing_was_sent",
     "parse_retry_after",
 ]
 
