@@ -32,10 +32,10 @@ bare httpx; through the reference marketplace client, 800-990 us a call against 
 on the requests-based sender it replaces. The catalog engine makes about one request per
 product, so this is paid per product. httpx also has the Auth/transport split the redesign
 takes as its model, and httpcore's network-backend interface is where the per-attempt
-deadline is enforced on every read and write (:class:`_DeadlineBackend`). The retry loop stays our own code: it needs
-an injectable clock and sleep for deterministic tests, a 401 repeat that is not counted as a
-retry, and a ``Retry-After`` ceiling that raises; tenacity and stamina would each need all
-three bolted on around them.
+deadline is enforced on every read and write (:class:`_DeadlineBackend`). The retry loop
+stays our own code: it needs an injectable clock and sleep for deterministic tests, a 401
+repeat that is not counted as a retry, and a ``Retry-After`` ceiling that raises; tenacity
+and stamina would each need all three bolted on around them.
 """
 
 from __future__ import annotations
