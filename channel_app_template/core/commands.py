@@ -40,6 +40,7 @@ from channel_app_template.core.dto import (
     ChannelUpdateOrderItemDto,
     DeletedItem,
     ImageItem,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     OrderUpdateItem,
@@ -169,19 +170,21 @@ class _OrderCommands:
     def check_orders(self, remote_batch_id: str) -> list[OrderBatchRequestResponseDto] | None:
         raise self._unsupported("check_orders")
 
-    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto]:
+    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto | MalformedEventDto]:
+        """Line changes not acknowledged yet. An event you cannot read is a
+        :class:`MalformedEventDto` (keyed by its event id), not an exception."""
         raise self._unsupported("get_updated_order_items")
 
     def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
         raise self._unsupported("acknowledge_order_item_updates")
 
-    def get_cancelled_orders(self) -> Iterable[CancelOrderDto]:
+    def get_cancelled_orders(self) -> Iterable[CancelOrderDto | MalformedEventDto]:
         raise self._unsupported("get_cancelled_orders")
 
     def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
         raise self._unsupported("acknowledge_cancelled_orders")
 
-    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto]:
+    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto | MalformedEventDto]:
         raise self._unsupported("get_cancellation_requests")
 
     def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:

@@ -100,14 +100,18 @@ def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
 
 def _ingest(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
     identifier = runtime.channel.config.setting("CUSTOMER_IDENTIFIER_FIELD") or "email"
-    options = OrderOptions(customer_identifier=str(identifier))
-    ingestion = OrderIngestion(runtime.omnitron, runtime.channel, runtime.ledger("orders"), options)
+    options = OrderOptions.from_settings(runtime.settings, str(identifier))
+    ingestion = OrderIngestion(
+        runtime.omnitron, runtime.channel, runtime.ledger("orders"), options, runtime.budget
+    )
     return ingestion.run().as_dict()
 
 
 def _events(method: str, ledger: str) -> Flow:
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
-        events = OrderEvents(runtime.omnitron, runtime.channel, runtime.ledger(ledger))
+        events = OrderEvents(
+            runtime.omnitron, runtime.channel, runtime.ledger(ledger), budget=runtime.budget
+        )
         summary: EventSummary = getattr(events, method)()
         return summary.as_dict()
 

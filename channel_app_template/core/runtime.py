@@ -21,6 +21,7 @@ from channel_app_template.core.journal import BatchJournal
 from channel_app_template.core.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
 from channel_app_template.core.registry import load_channel, load_class
+from channel_app_template.redaction import config_secrets, register_secrets
 from channel_app_template.settings import Settings
 
 logger = logging.getLogger("channel_app_template.flows")
@@ -111,6 +112,7 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     channel: ChannelIntegration | None = None
     try:
         config = channel_config(channel_cls, dict(omnitron.channel.conf))
+        register_secrets(config_secrets(config) + config_secrets(omnitron.channel.conf))
         context = IntegrationContext(
             channel_id=settings.omnitron_channel_id or 0,
             catalog_id=settings.omnitron_catalog_id or 0,
