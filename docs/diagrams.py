@@ -326,7 +326,7 @@ RIGHT_EDGE = 890.0
 
 def order_ingestion() -> str:
     """``fetch_orders`` from the marketplace into Omnitron, and where a crash is repaired."""
-    svg = Svg(910, 950, "Order ingestion: fetch_orders, step by step")
+    svg = Svg(910, 1003, "Order ingestion: fetch_orders, step by step")
     svg.text(
         20,
         32,
@@ -336,7 +336,7 @@ def order_ingestion() -> str:
         bold=True,
         halo=False,
     )
-    top, lifeline_end = 52.0, 760.0
+    top, lifeline_end = 52.0, 813.0
     for x, name, sub in (
         (MARKET, "marketplace", "your integration"),
         (WORKER, "fetch_orders", "Celery worker"),
@@ -350,18 +350,36 @@ def order_ingestion() -> str:
 
     y = 136.0
     step = 36.0
+    number = 0
 
-    def call(to: float, label: str, *, back: bool = False, color: str = INK) -> float:
-        nonlocal y
+    def call(
+        to: float,
+        label: str,
+        *,
+        back: bool = False,
+        color: str = INK,
+        step_no: bool = True,
+        more: Sequence[str] = (),
+    ) -> tuple[float, int]:
+        """An arrow between the worker and ``to``; numbered unless it is an answer."""
+        nonlocal y, number
+        if step_no:
+            number += 1
+            label = f"{number}  {label}"
         start, end = (to, WORKER) if back else (WORKER, to)
-        svg.arrow([(start, y), (end, y)], color=color, dash="6 4" if back else None)
-        if to == REDIS:  # a short arrow: its label may run on to the right
-            svg.text(WORKER + 10, y - 7, label, anchor="start", color=color)
+        if to == WORKER:  # the worker's own work: a small loop on its lifeline
+            svg.arrow([(WORKER, y - 8), (WORKER + 30, y - 8), (WORKER + 30, y + 6),
+                       (WORKER + 2, y + 6)], color=color)  # fmt: skip
+            svg.text(WORKER + 40, y + 3, [label, *more], anchor="start", color=color)
         else:
-            svg.text((start + end) / 2, y - 7, label, color=color)
+            svg.arrow([(start, y), (end, y)], color=color, dash="6 4" if back else None)
+            if to == REDIS:  # a short arrow: its label may run on to the right
+                svg.text(WORKER + 10, y - 7, label, anchor="start", color=color)
+            else:
+                svg.text((start + end) / 2, y - 7, label, color=color)
         here = y
-        y += step
-        return here
+        y += step + 17 * len(more)
+        return here, number
 
     def frame(top: float, label: str, color: str, dash: str | None = None) -> None:
         svg.rect(
@@ -381,61 +399,48 @@ def order_ingestion() -> str:
         svg.circle(WORKER + side, at, 10, fill=RED)
         svg.text(WORKER + side, at + 4.5, letter, size=12, color="#ffffff", bold=True, halo=False)
 
-    call(OMNITRON, "1  fail the mapping batch a crashed run left in commit")
-    call(MARKET, "2  get_orders(): a page")
-    call(MARKET, "orders; parked ones are skipped", back=True, color=MUTED)
-    call(OMNITRON, "3  look the page's orders up by number (one request)")
-    call(OMNITRON, "4  product pks from the product mappings")
+    _, repair = call(OMNITRON, "fail the mapping batch a crashed run left in commit")
+    call(MARKET, "get_orders(): a page")
+    call(MARKET, "orders; parked ones are skipped", back=True, color=MUTED, step_no=False)
+    _, look_up = call(OMNITRON, "look the page's orders up by number (one request)")
+    call(
+        WORKER,
+        "units within ORDER_MAX_LINE_QUANTITY and",
+        more=["ORDER_MAX_UNITS, or the order failed (below)"],
+    )
+    call(OMNITRON, "product pks from the product mappings")
 
     loop_top = y - 14
     y += 34
-    locked = call(REDIS, "5  lock the number (it expires)")
-    call(OMNITRON, "6  look it up again, inside the lock")
-    call(OMNITRON, "7  cargo, customer, addresses (locations)")
-    created = call(OMNITRON, "8  POST create_orders/ (sent once)")
-    call(REDIS, "9  unlock")
+    locked, _ = call(REDIS, "lock the number (it expires)")
+    _, again = call(OMNITRON, "look it up again, inside the lock")
+    call(OMNITRON, "cargo, customer, addresses (locations)")
+    created, create = call(OMNITRON, "POST create_orders/ (sent once)")
+    call(REDIS, "unlock")
     frame(loop_top, "each order not found, OMNITRON_CONCURRENCY at a time", MUTED)
 
     y += 8
-    mapped = call(OMNITRON, "10  mappings: one batch, commit, done")
-    call(REDIS, "11  forget their failed attempts")
-    acked = call(MARKET, "12  acknowledge_orders()")
+    mapped, mapping = call(OMNITRON, "mappings: one batch, commit, done")
+    call(REDIS, "forget their failed attempts")
+    acked, ack = call(MARKET, "acknowledge_orders()")
 
     fail_top = y - 14
     y += 34
-    call(OMNITRON, "error report (Marketplace Logs)", color=RED)
-    call(REDIS, "attempts + 1: parked at ORDER_MAX_ATTEMPTS", color=RED)
+    call(OMNITRON, "error report (Marketplace Logs)", color=RED, step_no=False)
+    call(REDIS, "attempts + 1: parked at ORDER_MAX_ATTEMPTS", color=RED, step_no=False)
     frame(fail_top, "an order that failed: not acknowledged, tried again next run", RED, "5 3")
 
     notes = [
-        (
-            locked,
-            "A",
-            -22,
-            "killed while holding the lock: it expires; later runs start over at 3.",
-        ),
-        (
-            created,
-            "B",
-            -22,
-            "no answer to 8: look the number up; not there: postponed, and the "
-            "next run looks first (3, 6).",
-        ),
-        (
-            mapped,
-            "C",
-            -22,
-            "crash after 8 or inside 10: 3 finds the order, 10 records what it "
-            "lacks; 1 fails a batch left in commit.",
-        ),
-        (
-            acked,
-            "D",
-            22,
-            "crash before 12: the marketplace lists the order again; 3 finds it, "
-            "12 acknowledges it.",
-        ),
-    ]
+        (locked, "A", -22, f"killed while holding the lock: it expires; later runs start over "
+                           f"at {look_up}."),
+        (created, "B", -22, f"no answer to {create}: look the number up; not there: postponed, "
+                            f"and the next run looks first ({look_up}, {again})."),
+        (mapped, "C", -22, f"crash after {create} or inside {mapping}: {look_up} finds the "
+                           f"order, {mapping} records what it lacks; {repair} fails a batch "
+                           "left in commit."),
+        (acked, "D", 22, f"crash before {ack}: the marketplace lists the order again; "
+                         f"{look_up} finds it, {ack} acknowledges it."),
+    ]  # fmt: skip
     y = lifeline_end + 34
     svg.text(
         20,
