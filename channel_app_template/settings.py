@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     omnitron_connect_timeout: float = Field(default=5.0, ge=MIN_TIMEOUT, le=MAX_CONNECT_TIMEOUT)
     omnitron_read_timeout: float = Field(default=30.0, ge=MIN_TIMEOUT, le=600.0)
 
+    # Every HTTP peer (Omnitron, the marketplace): bounds on one request, answer and list.
+    http_request_deadline: float = Field(default=120.0, gt=0, le=3600, allow_inf_nan=False)
+    http_max_response_bytes: int = Field(default=16 * 2**20, ge=1024, le=2**30)
+    http_max_pages: int = Field(default=50_000, ge=1, le=1_000_000)
+
     # The sync engine.
     beat_schedule: str | None = Field(default=None, max_length=65_536)
     batch_stale_after: float = Field(default=6 * 3600.0, ge=1.0, le=7 * 24 * 3600.0)
