@@ -8,6 +8,7 @@ import re
 import struct
 import sys
 import tomllib
+import typing
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
@@ -48,7 +49,7 @@ def test_ci_runs_the_test_command_the_readme_gives() -> None:
 def test_every_setting_is_in_the_configuration_table() -> None:
     from channel_app_template.settings import Settings
 
-    table = set(first_column(section("Configuration")))
+    table = set(first_column("Configuration"))
     missing = [name.upper() for name in Settings.model_fields if name.upper() not in table]
     assert not missing, f"settings not in README.rst's Configuration table: {missing}"
     # A variable that is no setting must still be read by something: the Procfile, a tool.
@@ -70,13 +71,13 @@ def test_console_script_exists() -> None:
     assert project["scripts"]["channel-app"] == "channel_app_template.cli:main"
 
 
-# --- Helpers: README's top-level sections and its simple tables ----------------------------
+# --- Helpers: README's sections and tables, read the way docutils reads them ------------
 
 HEADING = re.compile(r"^(\S[^\n]*)\n(=+)\n", re.MULTILINE)
 
 
 def section(title: str) -> str:
-    """The body of the top-level section ``title`` (up to the next top-level heading)."""
+    """The source of the top-level section ``title`` (up to the next top-level heading)."""
     headings = [(m.group(1), m.start(), m.end()) for m in HEADING.finditer(README)]
     for index, (name, _, end) in enumerate(headings):
         if name == title:
@@ -85,18 +86,36 @@ def section(title: str) -> str:
     raise AssertionError(f"README.rst has no section {title!r}")
 
 
-def between(begin: str, end: str) -> str:
-    start = README.index(f".. {begin}\n")
-    return README[start : README.index(f".. {end}\n", start)]
+@functools.cache
+def doctree() -> docutils.nodes.document:
+    return docutils.core.publish_doctree(README, settings_overrides={"report_level": 5})
 
 
-def first_column(text: str) -> list[str]:
-    """The ````literal```` names in the first column of the first simple table in ``text``."""
-    borders = [m for m in re.finditer(r"^=+( +=+)+$", text, re.MULTILINE)]
-    assert len(borders) >= 3, "no simple table found"
-    width = len(borders[0].group(0).split(" ")[0])
-    rows = text[borders[1].end() : borders[-1].start()]
-    return [name for line in rows.splitlines() for name in re.findall(r"``([^`]+)``", line[:width])]
+def section_node(title: str) -> docutils.nodes.section:
+    found = [
+        node
+        for node in doctree().findall(docutils.nodes.section)
+        if node.next_node(docutils.nodes.title).astext() == title
+    ]
+    assert len(found) == 1, f"README.rst needs one section {title!r}"
+    return found[0]
+
+
+def literals(node: docutils.nodes.Node) -> list[str]:
+    return [literal.astext() for literal in node.findall(docutils.nodes.literal)]
+
+
+def first_column(title: str) -> list[str]:
+    """The ````literal```` names in the first column of the one table of section ``title``
+    (simple, grid or list-table alike)."""
+    tables = list(section_node(title).findall(docutils.nodes.table))
+    assert len(tables) == 1, f"section {title!r} needs exactly one table"
+    body = tables[0].next_node(docutils.nodes.tbody)
+    assert body is not None
+    names = []
+    for row in body.findall(docutils.nodes.row):
+        names += literals(row.next_node(docutils.nodes.entry))
+    return names
 
 
 # --- Variables of Akinon's channel app template --------------------------------------------
@@ -119,7 +138,7 @@ INCUMBENT_SECTION = "Coming from Akinon's channel app template"
 
 
 def ignored_variables() -> list[str]:
-    return first_column(between("begin-ignored-variables", "end-ignored-variables"))
+    return first_column(INCUMBENT_SECTION)
 
 
 def reads(name: str) -> bool:
@@ -156,9 +175,11 @@ def test_every_incumbent_variable_is_read_or_listed_as_ignored() -> None:
 
 def test_incumbent_variables_the_app_reads_are_named_and_in_the_configuration_table() -> None:
     read = sorted(name for name in INCUMBENT_VARIABLES if reads(name))
-    intro = section(INCUMBENT_SECTION).split(".. begin-ignored-variables")[0]
-    assert sorted(re.findall(r"``([A-Z0-9_]+)``", intro)) == read, intro
-    table = set(first_column(section("Configuration")))
+    node = section_node(INCUMBENT_SECTION)
+    intro = [p for p in node.children if isinstance(p, docutils.nodes.paragraph)]
+    named = sorted(n for p in intro for n in literals(p) if re.fullmatch(r"[A-Z0-9_]+", n))
+    assert named == read, named
+    table = set(first_column("Configuration"))
     assert set(read) <= table, set(read) - table
 
 
@@ -184,8 +205,7 @@ def diagrams() -> ModuleType:
 
 
 def readme_images() -> list[docutils.nodes.image]:
-    doctree = docutils.core.publish_doctree(README, settings_overrides={"report_level": 5})
-    return list(doctree.findall(docutils.nodes.image))
+    return list(doctree().findall(docutils.nodes.image))
 
 
 def parse_svg(path: Path) -> ET.Element:
@@ -258,3 +278,80 @@ def test_settings_named_in_the_diagrams_exist() -> None:
     assert named, "the diagrams name no setting"
     unknown = sorted(token for token in named if token.lower() not in Settings.model_fields)
     assert not unknown, f"the diagrams name settings that do not exist: {unknown}"
+
+
+# --- Mapping an order ------------------------------------------------------------------------
+
+MAPPING_SECTION = "Mapping an order"
+
+
+def order_dto_prefixes() -> dict[type, str]:
+    """How the mapping table names the fields of each DTO inside an order."""
+    from channel_app_template.core import dto
+
+    return {
+        dto.ChannelCreateOrderDto: "",
+        dto.ChannelOrderDto: "order",
+        dto.CustomerDto: "customer",
+        dto.AddressDto: "address",
+        dto.OrderItemDto: "order_item",
+    }
+
+
+def nested_models(annotation: object) -> list[type]:
+    """The pydantic models inside a field's type (``list[X]``, ``X | None``...)."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in nested_models(arg)]
+
+
+def order_dto_fields() -> set[str]:
+    """Every field of ``ChannelCreateOrderDto`` and of the DTOs inside it, as the table
+    names them."""
+    prefixes = order_dto_prefixes()
+    fields: set[str] = set()
+    todo, seen = [next(iter(prefixes))], set()
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        assert model in prefixes, (
+            f"{model.__name__} is new inside an order: name it in order_dto_prefixes and "
+            "give its fields rows in README's order mapping table"
+        )
+        for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+            fields.add(f"{prefixes[model]}.{name}".lstrip("."))
+            todo += nested_models(info.annotation)
+    return fields
+
+
+def mapping_table_fields() -> list[str]:
+    """The ````literal```` names in the first column of the order mapping table."""
+    rows = list(section_node(MAPPING_SECTION).findall(docutils.nodes.row))[1:]  # no header
+    assert rows, "the order mapping table has no rows"
+    unnamed = [r.astext()[:60] for r in rows if not literals(r.next_node(docutils.nodes.entry))]
+    assert not unnamed, f"rows of the order mapping table that name no field: {unnamed}"
+    return first_column(MAPPING_SECTION)
+
+
+def test_order_mapping_table_has_every_order_dto_field_and_nothing_else() -> None:
+    listed = mapping_table_fields()
+    assert len(listed) == len(set(listed)), sorted(n for n in listed if listed.count(n) > 1)
+    fields = order_dto_fields()
+    missing = sorted(fields - set(listed))
+    assert not missing, f"order DTO fields missing from README's order mapping: {missing}"
+    extra = sorted(set(listed) - fields)
+    assert not extra, f"README's order mapping names fields the DTOs do not have: {extra}"
+
+
+def test_order_mapping_names_only_real_settings() -> None:
+    from channel_app_template.settings import Settings
+
+    text = section(MAPPING_SECTION)
+    named = set(re.findall(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", text))
+    channel_conf = {"CUSTOMER_IDENTIFIER_FIELD"}  # a channel.conf key, not an env setting
+    unknown = sorted(n for n in named - channel_conf if n.lower() not in Settings.model_fields)
+    assert not unknown, f"the order mapping names settings that do not exist: {unknown}"
