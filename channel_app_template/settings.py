@@ -108,13 +108,29 @@ class Settings(BaseSettings):
     flower_address: str = "0.0.0.0"
     flower_port: int = Field(default=8008, gt=0, lt=65536)
     acc_project_app_uuid: str | None = None
-    proxy_connect_timeout: float = Field(default=5.0, gt=0)
-    proxy_read_timeout: float = Field(default=60.0, gt=0)
-    proxy_pool_timeout: float = Field(default=5.0, gt=0)
-    proxy_max_connections: int = Field(default=100, gt=0)
-    proxy_max_body_bytes: int = Field(default=65_536, gt=0)
+    proxy_connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    proxy_read_timeout: float = Field(default=60.0, gt=0, le=3600)
+    proxy_pool_timeout: float = Field(default=5.0, gt=0, le=60)
+    proxy_max_connections: int = Field(default=100, gt=0, le=10_000)
+    proxy_max_body_bytes: int = Field(default=65_536, gt=0, le=1 << 30)
     proxy_trust_forwarded_headers: bool = False
-    health_timeout: float = Field(default=2.0, gt=0)
+    health_timeout: float = Field(default=2.0, gt=0, le=60)
+    # The web process: its clients (api/server.py), logins (api/login.py), the waits it
+    # lets through to Flower (api/waits.py) and its /health probe (api/health.py).
+    web_header_timeout: float = Field(default=10.0, gt=0, le=300)
+    web_body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    web_keep_alive_timeout: float = Field(default=5.0, gt=0, le=300)
+    web_max_connections: int = Field(default=1000, ge=1, le=100_000)
+    web_max_header_bytes: int = Field(default=65_536, ge=1024, le=1_048_576)
+    login_max_failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    login_max_failures_per_user: int = Field(default=100, ge=1, le=100_000)
+    login_failure_window: float = Field(default=60.0, ge=1, le=86_400)
+    login_trusted_for: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
+    proxy_max_wait: float = Field(default=30.0, gt=0, le=600)
+    proxy_waits_per_user: int = Field(default=4, ge=1, le=1000)
+    proxy_max_waits: int = Field(default=64, ge=1, le=10_000)
+    proxy_flower_waits: int = Field(default=1, ge=1, le=4)
+    health_interval: float = Field(default=10.0, ge=0.5, le=3600)
 
     @field_validator("omnitron_module", "channel_module")
     @classmethod
