@@ -9,16 +9,25 @@ from typing import Any
 from fastapi import FastAPI
 
 from channel_app_template.api.auth import BasicAuthenticator, basic_authorization
-from channel_app_template.api.health import HealthChecks, health_router
+from channel_app_template.api.health import HealthChecks, HealthMonitor, health_router
+from channel_app_template.api.login import LoginGate, LoginLimits, LoginThrottle
 from channel_app_template.api.proxy import FlowerProxy, ProxyConfig, Receive, Scope, Send
 from channel_app_template.settings import Settings
 
 
-def proxy_config(settings: Settings) -> ProxyConfig:
+def login_gate(settings: Settings) -> LoginGate:
+    return LoginGate(
+        BasicAuthenticator(settings.flower_credentials, settings.flower_readonly_credentials),
+        LoginThrottle(LoginLimits.from_settings(settings)),
+        trust_forwarded_headers=settings.proxy_trust_forwarded_headers,
+    )
+
+
+def proxy_config(settings: Settings, gate: LoginGate) -> ProxyConfig:
     full = settings.flower_credentials
     return ProxyConfig(
         upstream=settings.flower_upstream,
-        authenticator=BasicAuthenticator(full, settings.flower_readonly_credentials),
+        gate=gate,
         # Flower knows only the first full-access user; read-only users never hold
         # credentials that would work on Flower directly.
         upstream_authorization=basic_authorization(full[0]),
@@ -47,16 +56,27 @@ class WebApp:
         await self.api(scope, receive, send)
 
 
+def health_monitor(settings: Settings, proxy: FlowerProxy) -> HealthMonitor:
+    checks = HealthChecks(settings, lambda: proxy.session)
+    # Two missed rounds, plus the longest a round can take, before "ok" goes stale.
+    stale_after = 2 * settings.health_interval + settings.health_timeout + 5.0
+    return HealthMonitor(checks, settings.health_interval, stale_after)
+
+
 def create_app(settings: Settings) -> WebApp:
     """The web process's ASGI app for ``settings`` (already validated for ``Role.WEB``)."""
-    proxy = FlowerProxy(proxy_config(settings))
+    gate = login_gate(settings)
+    proxy = FlowerProxy(proxy_config(settings, gate))
+    monitor = health_monitor(settings, proxy)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await proxy.start()
+        monitor.start()  # the first probe runs now, not at the first /health call
         try:
             yield {}
         finally:
+            await monitor.stop()
             await proxy.close()
 
     api = FastAPI(
@@ -66,5 +86,5 @@ def create_app(settings: Settings) -> WebApp:
         redoc_url=None,
         openapi_url=None,
     )
-    api.include_router(health_router(HealthChecks(settings, lambda: proxy.session)))
+    api.include_router(health_router(monitor, gate))
     return WebApp(api, proxy)

@@ -23,7 +23,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import aiohttp
 from yarl import URL
 
-from channel_app_template.api.auth import CHALLENGE, Access, BasicAuthenticator
+from channel_app_template.api.auth import CHALLENGE, Access
+from channel_app_template.api.login import LoginGate, Verdict
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -77,7 +78,7 @@ class ProxyConfig:
     """What the proxy needs to know; built from settings in :mod:`channel_app_template.api.app`."""
 
     upstream: str
-    authenticator: BasicAuthenticator
+    gate: LoginGate
     upstream_authorization: bytes
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
@@ -138,11 +139,10 @@ class FlowerProxy:
         query: bytes = scope.get("query_string", b"")
         headers: list[tuple[bytes, bytes]] = scope["headers"]
 
-        caller = self.config.authenticator.authenticate(_header(headers, b"authorization"))
+        admission = self.config.gate.admit(scope, _header(headers, b"authorization"))
+        caller = admission.caller
         if caller is None:
-            await _respond(
-                send, 401, b"Authentication required.\n", [(b"www-authenticate", CHALLENGE)]
-            )
+            await refuse_login(send, admission.verdict, admission.retry_after)
             return
         if raw_path == PREFIX:
             location = b"/flower/" + (b"?" + query if query else b"")
@@ -459,6 +459,21 @@ def _path_problem(raw_path: bytes, query: bytes) -> str | None:
 
 def _is_read(method: str, raw_path: bytes) -> bool:
     return method in SAFE_METHODS or (method == "POST" and raw_path in READ_ONLY_POSTS)
+
+
+async def refuse_login(send: Send, verdict: Verdict, retry_after: int = 0) -> None:
+    """401 with a challenge, or 429 while the client is locked out."""
+    if verdict is Verdict.THROTTLED:
+        await _respond(
+            send,
+            429,
+            b"Too many failed logins; try again later.\n",
+            [(b"retry-after", str(retry_after).encode())],
+        )
+    else:
+        await _respond(
+            send, 401, b"Authentication required.\n", [(b"www-authenticate", CHALLENGE)]
+        )
 
 
 async def _respond(
