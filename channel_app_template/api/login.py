@@ -77,9 +77,7 @@ class LoginThrottle:
     while the oldest of a full window is younger than ``window`` seconds.
     """
 
-    def __init__(
-        self, limits: LoginLimits, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limits: LoginLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self._clock = clock
         self._by_address: OrderedDict[str, deque[float]] = OrderedDict()

@@ -471,9 +471,7 @@ async def refuse_login(send: Send, verdict: Verdict, retry_after: int = 0) -> No
             [(b"retry-after", str(retry_after).encode())],
         )
     else:
-        await _respond(
-            send, 401, b"Authentication required.\n", [(b"www-authenticate", CHALLENGE)]
-        )
+        await _respond(send, 401, b"Authentication required.\n", [(b"www-authenticate", CHALLENGE)])
 
 
 async def _respond(
