@@ -12,6 +12,7 @@ from channel_app_template.api.auth import BasicAuthenticator, basic_authorizatio
 from channel_app_template.api.health import HealthChecks, HealthMonitor, health_router
 from channel_app_template.api.login import LoginGate, LoginLimits, LoginThrottle
 from channel_app_template.api.proxy import FlowerProxy, ProxyConfig, Receive, Scope, Send
+from channel_app_template.api.waits import WaitLimits
 from channel_app_template.settings import Settings
 
 
@@ -37,11 +38,17 @@ def proxy_config(settings: Settings, gate: LoginGate) -> ProxyConfig:
         max_connections=settings.proxy_max_connections,
         max_body_bytes=settings.proxy_max_body_bytes,
         trust_forwarded_headers=settings.proxy_trust_forwarded_headers,
+        waits=WaitLimits.from_settings(settings),
     )
 
 
 class WebApp:
-    """Sends ``/flower`` and ``/flower/...`` to the proxy and everything else to FastAPI."""
+    """Sends ``/flower``, ``/flower/...`` and ``/api/...`` to the proxy, the rest to FastAPI.
+
+    ``/api/...`` is Flower's task API at the root, as the incumbent app served it (its
+    Flower ran without a prefix), so trigger scripts written for it work unchanged:
+    the same authentication, rules and limits as ``/flower/api/...``, no redirect.
+    """
 
     def __init__(self, api: FastAPI, proxy: FlowerProxy) -> None:
         self.api = api
@@ -50,7 +57,7 @@ class WebApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if path == "/flower" or path.startswith("/flower/"):
+            if path.startswith(("/flower/", "/api/")) or path == "/flower":
                 await self.proxy(scope, receive, send)
                 return
         await self.api(scope, receive, send)
@@ -86,5 +93,5 @@ def create_app(settings: Settings) -> WebApp:
         redoc_url=None,
         openapi_url=None,
     )
-    api.include_router(health_router(monitor, gate))
+    api.include_router(health_router(monitor, gate, proxy.waits))
     return WebApp(api, proxy)

@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from channel_app_template.api import server
 from channel_app_template.api.auth import CHALLENGE
 from channel_app_template.api.login import LoginGate, Verdict
+from channel_app_template.api.waits import WaitLimiter
 from channel_app_template.celery_config import create_celery_app
 from channel_app_template.settings import Settings
 
@@ -211,7 +212,9 @@ class HealthMonitor:
             await asyncio.sleep(self.interval)
 
 
-def _details(monitor: HealthMonitor, gate: LoginGate, status: str) -> dict[str, Any]:
+def _details(
+    monitor: HealthMonitor, gate: LoginGate, waits: WaitLimiter, status: str
+) -> dict[str, Any]:
     body: dict[str, Any] = {"status": status}
     last = monitor.last
     if last is None:
@@ -227,11 +230,12 @@ def _details(monitor: HealthMonitor, gate: LoginGate, status: str) -> dict[str, 
         body["checks"] = last.checks
         body["warnings"] = last.warnings
     body["logins"] = gate.throttle.summary()
+    body["waits"] = waits.summary()
     body["connections"] = server.stats.as_dict()
     return body
 
 
-def health_router(monitor: HealthMonitor, gate: LoginGate) -> APIRouter:
+def health_router(monitor: HealthMonitor, gate: LoginGate, waits: WaitLimiter) -> APIRouter:
     router = APIRouter()
 
     @router.get("/healthz", include_in_schema=False)
@@ -255,6 +259,8 @@ def health_router(monitor: HealthMonitor, gate: LoginGate) -> APIRouter:
         if admission.verdict is Verdict.DENIED:
             headers["WWW-Authenticate"] = CHALLENGE.decode()
             return JSONResponse({"error": "authentication failed"}, 401, headers=headers)
-        return JSONResponse(_details(monitor, gate, status), status_code=code, headers=headers)
+        return JSONResponse(
+            _details(monitor, gate, waits, status), status_code=code, headers=headers
+        )
 
     return router
