@@ -3,13 +3,13 @@
 Without a limit, Basic authentication lets anyone guess thousands of passwords a second.
 The rules, and why:
 
-* **Per client address** (``LOGIN_MAX_FAILURES_PER_ADDRESS`` failures within
+* **Per client address** (``LOGIN_FAILURES_PER_ADDRESS`` failures within
   ``LOGIN_FAILURE_WINDOW`` seconds): past it, every attempt from that address gets 429
   with ``Retry-After``, even a right password (otherwise the 429/200 difference would
   still confirm a guess). This is the limit that stops a single attacker, and it only
   ever locks the attacker's own address. IPv6 addresses count per ``/64``, the block one
   machine usually owns.
-* **Per user name** (``LOGIN_MAX_FAILURES_PER_USER`` within the same window), for
+* **Per user name** (``LOGIN_FAILURES_PER_USER`` within the same window), for
   guessing spread over many addresses. It is short (it ends when the window's oldest
   failure ages out) and it does not apply to an address that logged in successfully as
   that user within ``LOGIN_TRUSTED_FOR`` seconds, so an attacker cannot lock the
@@ -63,8 +63,8 @@ class LoginLimits:
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginLimits:
         return cls(
-            max_failures_per_address=settings.login_max_failures_per_address,
-            max_failures_per_user=settings.login_max_failures_per_user,
+            max_failures_per_address=settings.login_failures_per_address,
+            max_failures_per_user=settings.login_failures_per_user,
             window=settings.login_failure_window,
             trusted_for=settings.login_trusted_for,
         )

@@ -156,8 +156,8 @@ def guessable_web(stack: Stack, workdir: Path) -> Iterator[Service]:
     own tests in test_login_throttle.py)."""
     env = {
         **stack.env,
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": "10000",
-        "LOGIN_MAX_FAILURES_PER_USER": "100000",
+        "LOGIN_FAILURES_PER_ADDRESS": "10000",
+        "LOGIN_FAILURES_PER_USER": "100000",
     }
     service = start_web(env, workdir)
     yield service
