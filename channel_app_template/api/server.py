@@ -152,14 +152,18 @@ class BoundedHttpProtocol(_BaseProtocol):
         if self._phase is _Phase.IDLE:
             self._phase = _Phase.HEADERS
             self._header_bytes = 0
-            self._arm(self.limits.header_timeout)
         if self._phase is _Phase.HEADERS:
             self._header_bytes += len(data)
         super().data_received(data)
         self._follow()
-        if self._phase is _Phase.HEADERS and self._header_bytes > self.limits.max_header_bytes:
-            stats.oversized_headers += 1
-            self._close_with(_HEADERS_TOO_LARGE)
+        if self._phase is _Phase.HEADERS:
+            if self._header_bytes > self.limits.max_header_bytes:
+                stats.oversized_headers += 1
+                self._close_with(_HEADERS_TOO_LARGE)
+            elif self._deadline is None:
+                # Armed only for a request still incomplete after its first bytes: the
+                # usual request arrives whole and costs no timer at all.
+                self._arm(self.limits.header_timeout)
 
     def on_response_complete(self) -> None:
         known = self.cycle
@@ -185,7 +189,7 @@ class BoundedHttpProtocol(_BaseProtocol):
             self._header_bytes = 0
             if cycle.more_body:
                 self._phase = _Phase.BODY
-                self._arm(self.limits.body_timeout)
+                self._arm(self.limits.body_timeout)  # a new deadline, from the headers' end
             else:
                 self._phase = _Phase.APP
                 self._cancel()
