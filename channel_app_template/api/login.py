@@ -26,6 +26,7 @@ counters appear in ``/health``'s details.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import logging
 import math
@@ -224,6 +225,13 @@ def client_address(scope: MutableMapping[str, Any], trust_forwarded_headers: boo
     if not raw:
         client = scope.get("client")
         raw = client[0] if client else "unknown"
+    return _address_key(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_key(raw: str) -> str:
+    """IPv4 as is, IPv6 as its /64; cached, since parsing costs more than the rest of a
+    request's authentication and the same few clients call again and again."""
     try:
         ip = ipaddress.ip_address(raw)
     except ValueError:
