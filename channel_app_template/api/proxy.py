@@ -210,11 +210,12 @@ class FlowerProxy:
         if kind is None:
             await self._forward(scope, receive, send, path, query, headers, aliased)
             return
-        if kind is WaitKind.FLOWER and await self._inspects_an_unavailable_worker(
-            send, path, query
-        ):
-            return
         try:
+            # Checked before taking a wait: a 404 costs nobody anything.
+            if kind is WaitKind.FLOWER and await self._inspects_an_unavailable_worker(
+                send, path, query
+            ):
+                return
             async with self.waits.hold(caller.username, kind):
                 if kind is WaitKind.FLOWER:
                     await self._forward(scope, receive, send, path, query, headers, aliased)
