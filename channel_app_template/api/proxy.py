@@ -38,12 +38,26 @@ from channel_app_template.api.waits import (
     WaitKind,
     WaitLimiter,
     WaitLimits,
+    apply_answer,
     classify,
     inspected_worker,
+    is_ready,
     query_values,
     requested_timeout,
+    task_id_of,
     without_parameter,
 )
+
+__all__ = [
+    "AnswerTooLarge",
+    "FlowerProxy",
+    "ProxyConfig",
+    "Receive",
+    "Scope",
+    "Send",
+    "refuse_login",
+    "running",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -322,7 +336,7 @@ class FlowerProxy:
             status, raw_headers, answer = await self._fetch(
                 "POST", publish, query, publish_headers, body
             )
-            task_id = _task_id(answer) if status == 200 else None
+            task_id = task_id_of(answer) if status == 200 else None
             if task_id is None:  # Flower's own refusal (404 unknown task, 400...) as is
                 await _send_whole(send, status, self._response_headers(raw_headers), answer)
                 return
@@ -330,7 +344,7 @@ class FlowerProxy:
             polled = await self._poll(result_path, b"", poll_headers, wait, stream_big=False)
             assert not isinstance(polled, aiohttp.ClientResponse)
             status, raw_headers, answer = polled
-            reply = _apply_answer(task_id, answer) if status == 200 else None
+            reply = apply_answer(task_id, answer) if status == 200 else None
             if reply is None:
                 await _send_whole(send, status, self._response_headers(raw_headers), answer)
             else:
@@ -364,7 +378,7 @@ class FlowerProxy:
                 response.release()
             answer = (response.status, response.raw_headers, body)
             remaining = deadline - loop.time()
-            if response.status != 200 or remaining <= 0 or _is_ready(body):
+            if response.status != 200 or remaining <= 0 or is_ready(body):
                 return answer
             await asyncio.sleep(min(delay, remaining))
             delay = min(delay * 2, MAX_POLL_DELAY)
@@ -785,39 +799,6 @@ def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
 def _host_only(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The client's headers a poll of our own carries: only the public Host."""
     return [(name, value) for name, value in headers if name == b"host"]
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _is_ready(body: bytes) -> bool:
-    """Flower's result API includes ``result`` exactly when the task is ready."""
-    data = _json_object(body)
-    return data is not None and "result" in data
-
-
-def _task_id(body: bytes) -> str | None:
-    data = _json_object(body)
-    task_id = data.get("task-id") if data else None
-    return task_id if isinstance(task_id, str) and task_id else None
-
-
-def _apply_answer(task_id: str, result_body: bytes) -> bytes | None:
-    """What Flower's ``apply`` answers, built from its result API's answer."""
-    data = _json_object(result_body)
-    if data is None or "state" not in data:
-        return None
-    answer: dict[str, Any] = {"task-id": task_id}
-    for key in ("result", "traceback"):
-        if key in data:
-            answer[key] = data[key]
-    answer["state"] = data["state"]
-    return json.dumps(answer).replace("</", "<\\/").encode()
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -33,11 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import json
 import math
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from channel_app_template.settings import Settings
@@ -49,11 +51,14 @@ __all__ = [
     "WaitKind",
     "WaitLimiter",
     "WaitLimits",
+    "apply_answer",
     "classify",
     "inspected_worker",
+    "is_ready",
     "poll_delays",
     "query_values",
     "requested_timeout",
+    "task_id_of",
     "without_parameter",
 ]
 
@@ -163,6 +168,39 @@ def inspected_worker(path: bytes, query: bytes) -> str | None:
         names = query_values(query, "workername")
         return names[-1].strip() if names else ""
     return None
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def is_ready(body: bytes) -> bool:
+    """Flower's result API includes ``result`` exactly when the task is ready."""
+    data = _json_object(body)
+    return data is not None and "result" in data
+
+
+def task_id_of(body: bytes) -> str | None:
+    data = _json_object(body)
+    task_id = data.get("task-id") if data else None
+    return task_id if isinstance(task_id, str) and task_id else None
+
+
+def apply_answer(task_id: str, result_body: bytes) -> bytes | None:
+    """What Flower's ``apply`` answers, built from its result API's answer."""
+    data = _json_object(result_body)
+    if data is None or "state" not in data:
+        return None
+    answer: dict[str, Any] = {"task-id": task_id}
+    for key in ("result", "traceback"):
+        if key in data:
+            answer[key] = data[key]
+    answer["state"] = data["state"]
+    return json.dumps(answer).replace("</", "<\\/").encode()
 
 
 @dataclass(frozen=True)

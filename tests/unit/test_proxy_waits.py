@@ -7,7 +7,6 @@ import math
 
 import pytest
 
-from channel_app_template.api.proxy import _apply_answer
 from channel_app_template.api.waits import (
     BadWait,
     Busy,
@@ -15,6 +14,7 @@ from channel_app_template.api.waits import (
     WaitKind,
     WaitLimiter,
     WaitLimits,
+    apply_answer,
     classify,
     inspected_worker,
     poll_delays,
@@ -110,14 +110,14 @@ def test_inspected_worker() -> None:
     assert inspected_worker(b"/flower/api/worker/pool/grow/w1", b"") is None
 
 
-def test_apply_answer_has_applys_shape() -> None:
+def testapply_answer_has_applys_shape() -> None:
     done = b'{"task-id": "t1", "state": "FAILURE", "result": "E()", "traceback": "tb"}'
-    assert _apply_answer("t1", done) == (
+    assert apply_answer("t1", done) == (
         b'{"task-id": "t1", "result": "E()", "traceback": "tb", "state": "FAILURE"}'
     )
     running = b'{"task-id": "t1", "state": "STARTED"}'
-    assert _apply_answer("t1", running) == b'{"task-id": "t1", "state": "STARTED"}'
-    assert _apply_answer("t1", b"not json") is None
+    assert apply_answer("t1", running) == b'{"task-id": "t1", "state": "STARTED"}'
+    assert apply_answer("t1", b"not json") is None
 
 
 def test_each_user_has_their_own_limit() -> None:
