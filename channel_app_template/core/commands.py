@@ -5,7 +5,8 @@ A marketplace integration is one subclass. It must implement one method,
 ``channel_app``: ``send_inserted_products``, ``check_products``, ...) is an optional
 hook. A command the subclass does not override is *unsupported*: the task that needs it
 reports so and does nothing, instead of crashing. Declare the ones you will never
-support in ``unsupported`` with a reason, so operators see why.
+support in ``unsupported`` with a reason, so operators see why. The exception is
+``get_channel_conf_schema``: by default it is derived from ``config_model``.
 
 Commands receive typed :mod:`~channel_app_template.core.dto` objects and return typed
 results. A ``send_*`` command returns one result row per item (synchronous channels) or
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from channel_app_template.core.conf_schema import conf_schema_fields
 from channel_app_template.core.dto import (
     AttributeDto,
     BatchRequestResponseDto,
@@ -38,6 +40,7 @@ from channel_app_template.core.dto import (
     ChannelUpdateOrderItemDto,
     DeletedItem,
     ImageItem,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     OrderUpdateItem,
@@ -85,6 +88,9 @@ ORDER_COMMANDS = (
     "update_cancellation_request",
 )
 COMMANDS = SETUP_COMMANDS + CATALOG_COMMANDS + ORDER_COMMANDS
+DERIVED_COMMANDS = frozenset({"get_channel_conf_schema"})
+"""Commands the base class implements (from the config model): supported unless declared
+in ``unsupported``, whether or not a subclass overrides them."""
 
 
 class UnsupportedCommand(ChannelAppError):
@@ -101,10 +107,11 @@ class UnsupportedCommand(ChannelAppError):
 class ChannelConfig(BaseModel):
     """The channel's settings from Omnitron's ``channel.conf``; subclass to add your own.
 
-    Unknown keys are kept, so settings Omnitron adds never break an integration.
+    Unknown keys are kept, so settings Omnitron adds never break an integration. A field's
+    docstring is its description, which labels it in the merchant's settings form.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
 
     remote_id_attribute: str = "sku"
     """Where the matching key lives: ``sku`` or a ``__`` path such as ``attributes__barcode``."""
@@ -163,19 +170,21 @@ class _OrderCommands:
     def check_orders(self, remote_batch_id: str) -> list[OrderBatchRequestResponseDto] | None:
         raise self._unsupported("check_orders")
 
-    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto]:
+    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto | MalformedEventDto]:
+        """Line changes not acknowledged yet. An event you cannot read is a
+        :class:`MalformedEventDto` (keyed by its event id), not an exception."""
         raise self._unsupported("get_updated_order_items")
 
     def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
         raise self._unsupported("acknowledge_order_item_updates")
 
-    def get_cancelled_orders(self) -> Iterable[CancelOrderDto]:
+    def get_cancelled_orders(self) -> Iterable[CancelOrderDto | MalformedEventDto]:
         raise self._unsupported("get_cancelled_orders")
 
     def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
         raise self._unsupported("acknowledge_cancelled_orders")
 
-    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto]:
+    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto | MalformedEventDto]:
         raise self._unsupported("get_cancellation_requests")
 
     def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:
@@ -220,6 +229,8 @@ class ChannelIntegration(_OrderCommands, ABC):
             raise ValueError(f"unknown command {command!r}")
         if command in cls.unsupported:
             return False
+        if command in DERIVED_COMMANDS:
+            return True
         return getattr(cls, command) is not getattr(ChannelIntegration, command)
 
     @classmethod
@@ -232,8 +243,12 @@ class ChannelIntegration(_OrderCommands, ABC):
     # --- Setup ----------------------------------------------------------------------
 
     def get_channel_conf_schema(self) -> Sequence[ChannelConfSchemaField]:
-        """The settings form fields Omnitron should show for this channel."""
-        raise self._unsupported("get_channel_conf_schema")
+        """The settings form fields Omnitron should show for this channel: by default one
+        per field of ``config_model`` (see :mod:`~channel_app_template.core.conf_schema`;
+        the base class's keys are the engine's own form fields). Override to change it."""
+        if "get_channel_conf_schema" in self.unsupported:
+            raise self._unsupported("get_channel_conf_schema")
+        return conf_schema_fields(self.config_model, skip=ChannelConfig.model_fields)
 
     def get_category_tree_and_nodes(self) -> CategoryTreeDto:
         """The marketplace's whole category tree."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -13,8 +14,9 @@ def register(subparsers: Any) -> None:
     new = subparsers.add_parser(
         "new-channel",
         help="scaffold a marketplace integration (config, commands, client, test)",
-        description="Write a channel package whose commands are all declared unsupported "
-        "until you implement them; it passes the conformance suite as generated.",
+        description="Write a channel package (channels/NAME/, its tests in "
+        "channels/NAME/tests/) whose commands are all declared unsupported until you "
+        "implement them; then say how to install it so the worker and beat find it.",
     )
     new.add_argument("name", help="the marketplace's name, e.g. acme (letters, digits, _)")
     new.add_argument("--dir", default=".", help="project directory to write into (default .)")
@@ -42,6 +44,14 @@ def register(subparsers: Any) -> None:
         "(default: the module's conformance_marketplace(), if any)",
     )
     check.add_argument(
+        "--yes",
+        action="store_true",
+        help="let the run write to the --conf marketplace what it announces "
+        "(products, stocks, prices, images, order acknowledgements); same as "
+        "CHANNEL_APP_CONFORMANCE_YES=1. Without it a run that would write stops and "
+        "shows what it would have written",
+    )
+    check.add_argument(
         "--no-pytest",
         action="store_true",
         help="print the plain report instead of running pytest",
@@ -67,10 +77,7 @@ def _new_channel(args: argparse.Namespace) -> int:
         return 2
     for path in written.files:
         print(f"wrote {path}")
-    print(
-        f"\nCHANNEL_MODULE={written.module}\n"
-        f"check it: channel-app conformance {written.module}  (from {args.dir})"
-    )
+    print(f"\nCHANNEL_MODULE={written.module}\n\n{written.next_steps(args.dir)}")
     return 0
 
 
@@ -82,39 +89,36 @@ def _conformance(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"conformance: bad --conf: {error}", file=sys.stderr)
         return 2
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # channel packages usually live in the project
-    if args.no_pytest:
-        report = run_conformance(args.module, conf)
-        print(report.format())
-        return 0 if report.ok else 1
-    try:
-        import pytest
-    except ImportError:
+    if not args.no_pytest and importlib.util.find_spec("pytest") is None:
         print("pytest is not installed; showing the plain report", file=sys.stderr)
-        report = run_conformance(args.module, conf)
+        args.no_pytest = True
+    if args.no_pytest:
+        report = run_conformance(args.module, conf, confirm=args.yes)
         print(report.format())
         return 0 if report.ok else 1
+    import pytest
+
     from channel_app_template.kit import suite
 
+    # The module is imported as every process imports it: from what is installed, never
+    # from the working directory (a scaffold that is not installed fails here too).
     os.environ[suite.MODULE_VARIABLE] = args.module
+    os.environ.pop(suite.CONF_VARIABLE, None)
     if args.conf:
         os.environ[suite.CONF_VARIABLE] = args.conf
-    else:
-        os.environ.pop(suite.CONF_VARIABLE, None)
-    pythonpath = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), pythonpath) if p)
-    extra = list(args.pytest_args)
+    if args.yes:
+        os.environ[suite.YES_VARIABLE] = "1"
     code = pytest.main(
         [
             str(Path(suite.__file__)),
             "-p",
             "no:cacheprovider",
+            "--import-mode=importlib",
             "-rfs",
             "-q",
             "--rootdir",
             os.getcwd(),
-            *extra,
+            *args.pytest_args,
         ]
     )
     return int(code)

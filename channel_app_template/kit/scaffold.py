@@ -3,12 +3,16 @@
 The templates (``kit/templates/*.tmpl``) are read with :mod:`importlib.resources`, so they
 work from a source checkout, an editable install and a wheel (once they are package
 data). They use :class:`string.Template` placeholders: ``${name}`` (``acme``), ``${title}``
-(``Acme``), ``${package}`` (``channels.acme``) and ``${module}``
-(``channels.acme.integration``).
+(``Acme``), ``${package}`` (``channels.acme``), ``${package_dir}`` (``channels/acme``) and
+``${module}`` (``channels.acme.integration``).
+
+The channel is written under ``channels/`` (the package the project installs, so the
+worker and beat import it by name wherever they run), its tests with it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 import re
 import string
@@ -23,8 +27,11 @@ LAYOUT = (
     ("package_init.py.tmpl", "{package_dir}/__init__.py"),
     ("integration.py.tmpl", "{package_dir}/integration.py"),
     ("client.py.tmpl", "{package_dir}/client.py"),
-    ("test_channel.py.tmpl", "tests/test_{name}.py"),
+    ("test_channel.py.tmpl", "{package_dir}/tests/test_{name}.py"),
 )
+
+
+__all__ = ["Scaffold", "ScaffoldError", "not_installed_hint", "render", "scaffold", "template"]
 
 
 class ScaffoldError(Exception):
@@ -36,6 +43,29 @@ class Scaffold:
     module: str
     package: str
     files: list[Path] = field(default_factory=list)
+
+    def next_steps(self, directory: str = ".") -> str:
+        """What to do after ``new-channel``: install, set ``CHANNEL_MODULE``, check it."""
+        top = self.package.split(".")[0]
+        outside = (
+            ""
+            if top == "channels"
+            else f"   ({top}/ is not channels/: make pyproject.toml package {top!r} too)\n"
+        )
+        return (
+            f"Next, in {directory}:\n"
+            "1. Install the project, so that every process (worker, beat, web, conformance)\n"
+            "   imports the channel by name, from any working directory:\n"
+            '       pip install -e ".[dev]"\n'
+            f"{outside}"
+            "   (once: an editable install sees new files; the dev extra has what the checks\n"
+            "   use; on ACC, build.sh installs the project)\n"
+            f"2. Set CHANNEL_MODULE={self.module} in the environment of every\n"
+            "   process (.env locally, the application's environment on ACC).\n"
+            "3. Check it against a test marketplace (see the generated test's docstring):\n"
+            f"       pytest {self.package.replace('.', '/')}/tests\n"
+            f"       channel-app conformance {self.module} --conf @test-marketplace.json"
+        )
 
 
 def template(name: str) -> str:
@@ -66,11 +96,12 @@ def render(name: str, package: str | None = None) -> dict[str, str]:
         "name": name,
         "title": title_of(name),
         "package": package,
+        "package_dir": "/".join(parts),
         "module": f"{package}.integration",
     }
     out: dict[str, str] = {}
     for source, target in LAYOUT:
-        path = target.format(package_dir="/".join(parts), name=name)
+        path = target.format(package_dir=values["package_dir"], name=name)
         out[path] = string.Template(template(source)).substitute(values)
     for depth in range(1, len(parts)):  # parent packages need an __init__.py too
         parent = "/".join(parts[:depth])
@@ -104,3 +135,24 @@ def scaffold(
         target.write_text(text, encoding="utf-8")
         result.files.append(target)
     return result
+
+
+def not_installed_hint(module: str) -> str:
+    """What to do when ``module`` cannot be imported but its source is in the working
+    directory (scaffolded, not installed: the worker and beat would not find it either);
+    empty otherwise."""
+    try:
+        if importlib.util.find_spec(module) is not None:
+            return ""
+    except (ImportError, ValueError):
+        pass
+    parts = module.split(".")
+    local = Path(*parts)
+    found = local if local.is_dir() else local.with_suffix(".py")
+    if not found.exists():
+        return ""
+    return (
+        f"\n./{found.as_posix()} is here, but Python cannot import {module}: install the "
+        "project so every process (worker, beat, conformance) finds it: `pip install -e .` "
+        f"here (on ACC, build.sh installs it), with pyproject.toml packaging {parts[0]!r}"
+    )

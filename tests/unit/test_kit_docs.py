@@ -25,7 +25,7 @@ from channel_app_template.kit.scaffold import render, template
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN = ".. begin-scaffold-example"
 END = ".. end-scaffold-example"
-SHELL_STARTS = ("channel-app ", "pytest ", "CHANNEL_")
+SHELL_STARTS = ("channel-app ", "pytest ", "pip ", "CHANNEL_")
 
 
 def section_of(text: str, where: str) -> str:

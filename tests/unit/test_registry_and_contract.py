@@ -90,11 +90,11 @@ class Partial(ChannelIntegration):
         return []
 
 
-def test_supported_commands_are_the_overridden_ones() -> None:
-    assert Partial.supported_commands() == ["send_inserted_products"]
+def test_supported_commands_are_the_overridden_ones_and_the_derived_schema() -> None:
+    assert Partial.supported_commands() == ["get_channel_conf_schema", "send_inserted_products"]
     info = describe(Partial)
     assert info["unsupported"]["send_deleted_products"] == "the marketplace has no delete API"
-    assert set(info["unsupported"]) == set(COMMANDS) - {"send_inserted_products"}
+    assert set(info["unsupported"]) == set(COMMANDS) - set(Partial.supported_commands())
     with pytest.raises(ValueError, match="unknown command"):
         Partial.supports("send_everything")
 

@@ -29,11 +29,11 @@ LIMITS = {
     "proxy_flower_waits": ["0", "5"],
     "health_interval": ["0.1", "3601", "nan"],
     "health_timeout": ["0", "61"],
-    "proxy_connect_timeout": ["0", "61"],
+    "proxy_connect_timeout": ["0", "121"],
     "proxy_read_timeout": ["0", "3601", "inf"],
-    "proxy_pool_timeout": ["0", "61"],
+    "proxy_pool_timeout": ["0", "121"],
     "proxy_max_connections": ["0", "10001"],
-    "proxy_max_body_bytes": ["0", str((1 << 30) + 1)],
+    "proxy_max_body_bytes": ["0", str(16 * 1024 * 1024 + 1)],
 }
 
 

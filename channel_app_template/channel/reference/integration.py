@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import urljoin
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
@@ -32,7 +32,6 @@ from channel_app_template.channel.reference.marketplace_client import (
     StockUpdate,
 )
 from channel_app_template.channel.reference.orders import (
-    ORDER_CONF_FIELDS,
     ReferenceOrderCommands,
     ReferenceOrderConfig,
 )
@@ -47,8 +46,6 @@ from channel_app_template.core.dto import (
     CategoryDto,
     CategoryNodeDto,
     CategoryTreeDto,
-    ChannelConfSchemaField,
-    ConfDataType,
     DeletedItem,
     FailedReasonType,
     ImageItem,
@@ -65,15 +62,19 @@ PRODUCT_FIELDS = frozenset({"brand", "barcode"})  # product fields here, not att
 
 
 class ReferenceConfig(ReferenceOrderConfig):
-    """``channel.conf`` keys this integration reads (see :meth:`get_channel_conf_schema`);
-    the order keys (status mappings, ``reason_mapping``...) come from
+    """``channel.conf`` keys this integration reads; the merchant's settings form is derived
+    from them. The order keys (status mappings, ``reason_mapping``...) come from
     :class:`ReferenceOrderConfig`."""
 
-    api_url: str = "http://127.0.0.1:8020"
-    api_key: SecretStr = SecretStr("sandbox-key")
-    media_url: str = "https://cdn.example.com/"
+    api_url: str = Field(
+        "http://127.0.0.1:8020", title="Marketplace API URL", json_schema_extra={"format": "uri"}
+    )
+    api_key: SecretStr = Field(SecretStr("sandbox-key"), title="API key")
+    media_url: str = Field(
+        "https://cdn.example.com/", title="Image base URL", json_schema_extra={"format": "uri"}
+    )
     """Prefix for Omnitron's relative image paths; the marketplace wants absolute URLs."""
-    default_brand: str = "Generic"
+    default_brand: str = Field("Generic", title="Brand when a product has none")
 
 
 class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
@@ -96,22 +97,6 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
         self.client.category_tree()
 
     # --- Setup ------------------------------------------------------------------------
-
-    def get_channel_conf_schema(self) -> list[ChannelConfSchemaField]:
-        return [
-            ChannelConfSchemaField(
-                key="api_url",
-                label="Marketplace API URL",
-                data_type=ConfDataType.URL,
-                required=True,
-            ),
-            ChannelConfSchemaField(key="api_key", label="API key", required=True),
-            ChannelConfSchemaField(
-                key="media_url", label="Image base URL", data_type=ConfDataType.URL
-            ),
-            ChannelConfSchemaField(key="default_brand", label="Brand when a product has none"),
-            *ORDER_CONF_FIELDS,
-        ]
 
     def get_category_tree_and_nodes(self) -> CategoryTreeDto:
         def node(category: CategoryNode) -> CategoryNodeDto:

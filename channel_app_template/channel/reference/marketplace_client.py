@@ -112,6 +112,7 @@ __all__ = [
     "StockUpdate",
     "Timeouts",
     "UnreadableOrder",
+    "UnreadableRow",
 ]
 
 logger = logging.getLogger(__name__)
@@ -402,6 +403,14 @@ class UnreadableOrder(_Model):
 
     id: str
     number: str | None
+    error: str
+    raw: Any = None
+
+
+class UnreadableRow(_Model):
+    """A listed event or claim whose payload does not fit its model; ``raw`` is as sent."""
+
+    id: str
     error: str
     raw: Any = None
 
@@ -745,13 +754,14 @@ class MarketplaceClient:
         *,
         acknowledged: bool | None = False,
         page_size: int = 100,
-    ) -> Iterator[OrderEvent]:
-        """Marketplace-side changes, oldest first (default: unacknowledged ones)."""
+    ) -> Iterator[OrderEvent | UnreadableRow]:
+        """Marketplace-side changes, oldest first (default: unacknowledged ones); an event
+        that does not parse is an :class:`UnreadableRow`, never an exception."""
         params: dict[str, Any] = {"acknowledged": _ack_param(acknowledged)}
         if event_type:
             params["type"] = event_type
         for raw in self._pages("/order-events", params, page_size):
-            yield self._parse(OrderEvent, raw, "/order-events")
+            yield _read_row(OrderEvent, raw)
 
     def acknowledge_order_events(self, event_ids: Sequence[str]) -> OrderBulkResult:
         """Mark events as applied (idempotent; chunks of 1000)."""
@@ -759,13 +769,14 @@ class MarketplaceClient:
 
     def iter_claims(
         self, *, acknowledged: bool | None = False, status: str | None = None, page_size: int = 100
-    ) -> Iterator[Claim]:
-        """Buyers' cancellation and return requests, oldest first."""
+    ) -> Iterator[Claim | UnreadableRow]:
+        """Buyers' cancellation and return requests, oldest first; a claim that does not
+        parse is an :class:`UnreadableRow`, never an exception."""
         params: dict[str, Any] = {"acknowledged": _ack_param(acknowledged)}
         if status:
             params["status"] = status
         for raw in self._pages("/claims", params, page_size):
-            yield self._parse(Claim, raw, "/claims")
+            yield _read_row(Claim, raw)
 
     def get_claim(self, claim_id: str) -> Claim | None:
         try:
@@ -957,13 +968,27 @@ def _read_order(raw: Any) -> MarketOrder | UnreadableOrder:
     except ValidationError as error:
         ident = raw.get("id") if isinstance(raw, dict) else None
         number = raw.get("number") if isinstance(raw, dict) else None
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(order)'}: {e['msg']}"
-            for e in error.errors()[:10]
-        )
         return UnreadableOrder(
             id=ident if isinstance(ident, str) else "",
             number=number if isinstance(number, str) and number else None,
-            error=problems,
+            error=_problems(error),
             raw=raw,
         )
+
+
+def _read_row(model: type[M], raw: Any) -> M | UnreadableRow:
+    """The typed row, or its id (when it has a string one) and the error."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        return UnreadableRow(
+            id=ident if isinstance(ident, str) else "", error=_problems(error), raw=raw
+        )
+
+
+def _problems(error: ValidationError) -> str:
+    """Where and what, never the values (they may be personal data)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(item)'}: {e['msg']}" for e in error.errors()[:10]
+    )
