@@ -9,12 +9,13 @@ authentication, and any other use needs only the broker.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 from celery import signals
 
-from channel_app_template.celery_config import create_celery_app
+from channel_app_template.celery_config import create_celery_app, name_this_worker
 from channel_app_template.logs import redact_handlers
 from channel_app_template.observability import init_sentry
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
@@ -34,6 +35,7 @@ def _load_for_this_process() -> Settings:
 
 settings = _load_for_this_process()
 app = create_celery_app(settings)
+name_this_worker(sys.argv, os.environ, os.getpid())
 
 
 @signals.after_setup_logger.connect
