@@ -80,6 +80,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_transport_options": {"visibility_timeout": 6 * 3600},
         "result_backend_transport_options": {"visibility_timeout": 6 * 3600},
         "broker_connection_retry_on_startup": True,
+        # Reconnect for as long as the broker is away (celery's default gives up after 100
+        # attempts, about 50 minutes at its 30 s cap, and the worker then exits).
+        "broker_connection_max_retries": None,
         "worker_max_tasks_per_child": 200,
         "worker_max_memory_per_child": 512_000,  # KiB: recycle a child that grew past 500 MB
         "result_expires": 24 * 3600,
