@@ -38,6 +38,7 @@ def probe(bin_dir: Path, cwd: Path) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow  # build.sh downloads every locked wheel: about a minute
 def test_build_sh_installs_the_integrators_channels(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "app")
     write_channel(project)  # committed before the ACC build, as a real channel is

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from celery import Celery
 
 from tests.support.processes import REPO_ROOT, free_port, redis_server, wait_for_port
 from tests.support.stack import ADMIN, clean_environ
@@ -98,8 +99,6 @@ def test_honcho_start_runs_all_four_processes() -> None:
 
 def test_two_workers_from_the_procfile_line_have_distinct_node_names() -> None:
     """``honcho start -c worker=2 worker``: the literal line, twice on one host."""
-    from celery import Celery
-
     workdir = Path(tempfile.mkdtemp(prefix="cat-two-workers-"))
     with redis_server() as redis:
         broker = f"redis://127.0.0.1:{redis.port}/0"
