@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ import pytest
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.schedule import DEFAULT_SCHEDULE
-from tests.support.deploy import copy_project, fresh_venv, run, venv_env
+from tests.support.deploy import copy_project, fresh_venv, run, stop_group, venv_env
 from tests.support.omnitron import omnitron_simulator
 from tests.support.processes import redis_server
 
@@ -318,10 +317,4 @@ def test_scaffolded_channel_deployed_like_acc_syncs_products_and_orders() -> Non
             assert sorted(a["remote_id"] for a in actions) == sorted(market.products.values())
             assert market.product_posts >= 1
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(honcho.pid, signal.SIGINT)
-            try:
-                honcho.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(honcho.pid, signal.SIGKILL)
-                honcho.wait(5)
+            stop_group(honcho)

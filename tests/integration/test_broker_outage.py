@@ -36,6 +36,7 @@ from celery import Celery
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.schedule import DEFAULT_SCHEDULE, PREFIX
+from tests.support.deploy import stop_group
 from tests.support.marketplace import marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 from tests.support.processes import REPO_ROOT, Service, redis_server, start
@@ -110,14 +111,7 @@ class Honcho:
         return found
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        stop_group(self.process)
         self.log.close()
 
 

@@ -16,6 +16,7 @@ import psutil
 import pytest
 from celery import Celery
 
+from tests.support.deploy import stop_group
 from tests.support.processes import REPO_ROOT, free_port, redis_server, wait_for_port
 from tests.support.stack import ADMIN, clean_environ
 
@@ -145,8 +146,7 @@ def test_two_workers_from_the_procfile_line_have_distinct_node_names() -> None:
                 if "worker" in c.cmdline()
             ]
         finally:
-            os.killpg(honcho.pid, signal.SIGINT)
-            honcho.wait(30)
+            stop_group(honcho)
             log.close()
             celery.close()
         # Started from the literal line: no -n on it, two worker main processes.

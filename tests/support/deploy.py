@@ -3,15 +3,17 @@ project, a fresh virtualenv, ``build.sh``. Nothing here touches the working tree
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import venv
 from pathlib import Path
 
 from tests.support.processes import REPO_ROOT
 
-__all__ = ["copy_project", "fresh_venv", "run", "venv_env"]
+__all__ = ["copy_project", "fresh_venv", "run", "stop_group", "venv_env"]
 
 SKIP = {".git", ".venv", ".ci-venv", ".ci-build-venv", "var", "build", "dist"}
 
@@ -71,3 +73,16 @@ def run(
         f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     )
     return result
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Stop a process started with ``start_new_session=True`` (honcho, say) as Ctrl-C
+    would, then kill whatever of its group is still there: a worker stuck in a warm
+    shutdown must not outlive the test."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
