@@ -1,6 +1,6 @@
 """``channel-app dev`` for real: the newcomer path, from a clean virtualenv to a dashboard.
 
-A fresh ``python -m venv`` gets ``pip install <repo>``; ``channel-app dev`` then runs in an
+A fresh ``python -m venv`` gets ``pip install "<repo>[local]"``; ``channel-app dev`` then runs in an
 empty directory with no setting of ours in its environment. It must embed its own broker
 (never the machine's Redis on 6379), start both simulators, sync the demo catalog to the
 marketplace and the demo orders to Omnitron, show it all in Flower through the web proxy
@@ -153,11 +153,11 @@ def remote_ports(processes: list[psutil.Process]) -> set[int]:
 
 @pytest.fixture(scope="module")
 def newcomer_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``python -m venv`` + ``pip install <repo>``: nothing else, no system Redis needed."""
+    """``python -m venv`` + ``pip install "<repo>[local]"``: nothing else, no system Redis."""
     venv = tmp_path_factory.mktemp("newcomer") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     installed = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(REPO_ROOT)],
+        [str(venv / "bin" / "pip"), "install", "--quiet", f"{REPO_ROOT}[local]"],
         capture_output=True,
         text=True,
         timeout=600,
