@@ -1,6 +1,8 @@
-"""Benchmark the Omnitron simulator: seed 100,000 products, then measure list requests/s.
+"""Benchmark the Omnitron simulator: seed 100,000 products, measure list requests/s, then
+stream a ``huge_body`` fault answer and print its rate and the simulator's memory.
 
     /work/venv/bin/python bench/bench_omnitron_simulator.py [--products 100000] [--seconds 5]
+        [--huge-mb 200]
 
 Seeding runs in-process (the same code as ``--seed-products``); the simulator then runs as a
 real ``channel-app sandbox omnitron`` process on a free loopback port and several client
@@ -24,6 +26,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import psutil
 
 from channel_app_template.sandbox.omnitron.seed import seed_catalog
 from channel_app_template.sandbox.omnitron.store import Store
@@ -98,11 +102,40 @@ def run_load(
     return counts["ok"], counts["err"], latencies
 
 
+def huge_body(port: int, token: str, pid: int, megabytes: int) -> None:
+    """A ``huge_body`` fault of ``megabytes`` MB, read to the end: MB/s and simulator RSS."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    rule = {"pattern": "/api/v1/products/$", "action": "huge_body", "size_bytes": megabytes * 10**6}
+    conn.request("POST", "/_sandbox/faults/rules/", json.dumps(rule))
+    conn.getresponse().read()
+    server = psutil.Process(pid)
+    server = (server.children(recursive=True) or [server])[0]
+    rss_before = server.memory_info().rss
+    peak = rss_before
+    started = time.perf_counter()
+    conn.request("GET", "/api/v1/products/?limit=100", headers={"Authorization": f"Token {token}"})
+    response = conn.getresponse()
+    received = 0
+    while chunk := response.read(1 << 20):
+        received += len(chunk)
+        peak = max(peak, server.memory_info().rss)
+    elapsed = time.perf_counter() - started
+    conn.request("DELETE", "/_sandbox/faults/")
+    conn.getresponse().read()
+    conn.close()
+    print(
+        f"\nhuge_body {received / 1e6:.0f} MB streamed in {elapsed:.1f}s "
+        f"({received / 1e6 / elapsed:.0f} MB/s); simulator RSS {rss_before / 1e6:.0f} MB, "
+        f"peak {peak / 1e6:.0f} MB (+{(peak - rss_before) / 1e6:.1f} MB)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--huge-mb", type=int, default=200, help="0 skips the huge_body run")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-omnitron-"))
@@ -177,6 +210,8 @@ def main() -> int:
                     f"{name:<42}{clients:>8}{ok + err:>10}{err:>8}"
                     f"{(ok + err) / elapsed:>9.0f}{p50:>9.1f}{p95:>9.1f}"
                 )
+        if args.huge_mb > 0:
+            huge_body(port, token, process.pid, args.huge_mb)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

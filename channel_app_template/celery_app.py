@@ -2,22 +2,33 @@
 
 ``celery -A channel_app_template.celery_app worker|beat|flower`` imports this module.
 Settings are validated on import for the process named on the command line: the worker
-needs Omnitron access before it consumes anything, Flower refuses to start without
-authentication, and any other use needs only the broker.
+needs Omnitron access before it consumes anything, the worker and beat need integration
+modules that import, Flower refuses to start without authentication, and any other use
+needs only the broker. Every problem is listed at once and the process exits with 2.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 from celery import signals
 
-from channel_app_template.celery_config import create_celery_app
-from channel_app_template.logs import redact_handlers
-from channel_app_template.observability import init_sentry
+from channel_app_template.celery_config import create_celery_app, name_this_worker
+from channel_app_template.core.registry import integration_problems
+from channel_app_template.logs import (
+    adopt_handlers,
+    capture_warnings,
+    configure_logging,
+    json_notice,
+)
+from channel_app_template.observability import init_sentry, register_settings_secrets
+from channel_app_template.safe_task import SafeTask
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
+
+__all__ = ["app", "role_from_argv", "settings"]
 
 
 def role_from_argv(argv: list[str]) -> Role:
@@ -28,19 +39,64 @@ def role_from_argv(argv: list[str]) -> Role:
     return Role.CELERY
 
 
-def _load_for_this_process() -> Settings:
-    return load_settings_or_exit(role_from_argv(sys.argv))
+def _load_for_this_process() -> tuple[Role, Settings]:
+    role = role_from_argv(sys.argv)
+    checks = [integration_problems] if role in (Role.WORKER, Role.BEAT) else []
+    return role, load_settings_or_exit(role, checks)
 
 
-settings = _load_for_this_process()
+role, settings = _load_for_this_process()
+register_settings_secrets(settings)
 app = create_celery_app(settings)
+name_this_worker(sys.argv, os.environ, os.getpid())
+# Before any task is declared: every task, ours and a project's own, redacts what it emits.
+app.task_cls = SafeTask
+if role is Role.FLOWER:
+    # Flower (through tornado) adds a root handler only when there is none: ours comes first.
+    configure_logging(settings)
+
+
+def _banners_as_log_records(celery: Any) -> None:
+    """With ``LOG_FORMAT=json`` the worker's and beat's start-up banners, which Celery
+    prints, become one log record each, so every line of output is a JSON object."""
+    banner_logger = logging.getLogger("channel_app_template.start")
+
+    class Worker(celery.subclass_with_self("celery.apps.worker:Worker")):  # type: ignore[misc]
+        def emit_banner(self) -> None:
+            info = self.startup_info(artlines=False) + (self.extra_info() or "")
+            banner_logger.info("worker %s starting\n%s", self.hostname, info.strip())
+
+    class Beat(celery.subclass_with_self("celery.apps.beat:Beat")):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "quiet": True})
+
+        def start_scheduler(self) -> None:
+            self.setup_logging()
+            banner_logger.info("beat starting (schedule file %s)", self.schedule)
+            super().start_scheduler()
+
+    celery.Worker, celery.Beat = Worker, Beat
+
+
+if settings.log_format == "json":
+    _banners_as_log_records(app)
+    capture_warnings(settings)
+    import celery.apps.worker
+
+    # Shutdown notices ("worker: Warm shutdown") are printed from signal handlers.
+    celery.apps.worker.safe_say = json_notice
 
 
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect
-def _redact_logs(logger: logging.Logger, **_: Any) -> None:
-    redact_handlers(logger, settings)
-    redact_handlers(logging.getLogger(), settings)
+def _format_logs(logger: logging.Logger, **_: Any) -> None:
+    """Celery made its handlers (stderr or --logfile); they get our format and redaction."""
+    adopt_handlers(logger, settings)
+    from celery.utils.log import get_multiprocessing_logger
+
+    multiprocessing_logger = get_multiprocessing_logger()
+    if multiprocessing_logger is not None:
+        adopt_handlers(multiprocessing_logger, settings)
 
 
 @signals.celeryd_init.connect

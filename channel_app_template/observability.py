@@ -2,61 +2,88 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from channel_app_template.redaction import (
+    MIN_SECRET_LENGTH,
+    REDACTED,
+    REDACTOR,
+    SENSITIVE_KEYS,
+    Redactor,
+    register_secrets,
+    url_secrets,
+)
 from channel_app_template.settings import Settings
 
-SENSITIVE_KEYS = re.compile(
-    r"pass|secret|token|authorization|cookie|api[-_]?key|dsn|credential|session",
-    re.IGNORECASE,
-)
-REDACTED = "[redacted]"
+__all__ = [
+    "REDACTED",
+    "SENSITIVE_KEYS",
+    "init_sentry",
+    "register_settings_secrets",
+    "scrub",
+    "secret_values",
+]
 
 
 def secret_values(settings: Settings) -> list[str]:
-    """Every secret the settings hold, and the parts (passwords) that could leak alone."""
+    """Every secret the settings hold, and the parts (passwords) that could leak alone.
+
+    A secret that is a URL (``BROKER_URL``...) contributes its password, not the whole URL:
+    the rest (host, port, database) is what every log line about a connection shows.
+    """
     values: list[str] = []
-    for value in settings.model_dump().values():
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
         if isinstance(value, SecretStr) and value.get_secret_value():
-            values.append(value.get_secret_value())
+            text = value.get_secret_value()
+            values += url_secrets(text) if _is_url(text) else [text]
     for credential in settings.flower_credentials + settings.flower_readonly_credentials:
         values.append(credential.password.get_secret_value())
-    return [v for v in values if len(v) >= 4]
+    if settings.sentry_dsn is not None:  # the DSN's key is what lets anyone post events
+        values += _dsn_key(settings.sentry_dsn.get_secret_value())
+    return [v for v in values if len(v) >= MIN_SECRET_LENGTH]
+
+
+def _is_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return bool(parts.scheme and (parts.netloc or parts.path.startswith("/")))
+
+
+def _dsn_key(dsn: str) -> list[str]:
+    try:
+        parts = urlsplit(dsn)
+        return [part for part in (parts.username, parts.password) if part]
+    except ValueError:
+        return []
+
+
+def register_settings_secrets(settings: Settings) -> None:
+    """Put the settings' secrets into the process-wide redaction set."""
+    register_secrets(secret_values(settings))
 
 
 def scrub(value: Any, secrets: Sequence[str]) -> Any:
-    """Return ``value`` with sensitive keys and any known secret string redacted."""
-    if isinstance(value, dict):
-        return {
-            key: REDACTED
-            if isinstance(key, str) and SENSITIVE_KEYS.search(key)
-            else scrub(item, secrets)
-            for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return type(value)(scrub(item, secrets) for item in value)
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    return value
+    """Return ``value`` with sensitive keys and the given secret strings redacted."""
+    return Redactor(secrets).scrub(value)
 
 
 def init_sentry(settings: Settings, integrations: Iterable[Any]) -> bool:
     """Start Sentry when ``SENTRY_DSN`` is set; return whether it was started."""
+    register_settings_secrets(settings)
     if settings.sentry_dsn is None or not settings.sentry_dsn.get_secret_value():
         return False
     import sentry_sdk
 
-    secrets = secret_values(settings)
-
     def before_send(event: Any, hint: Any) -> Any:
-        return scrub(event, secrets)
+        # The live set: secrets of the channel's config registered after start-up count too.
+        return REDACTOR.scrub(event)
 
     sentry_sdk.init(
         dsn=settings.sentry_dsn.get_secret_value(),

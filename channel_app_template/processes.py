@@ -13,6 +13,8 @@ from typing import Any
 
 from channel_app_template.settings import Role, SettingsError, load_settings
 
+__all__ = ["check_config", "flower_command", "register", "run_flower"]
+
 DEFAULT_CELERY_APP = "channel_app_template.celery_app"
 
 
@@ -51,10 +53,13 @@ def run_flower(args: argparse.Namespace) -> int:
 
 def check_config(args: argparse.Namespace) -> int:
     roles = [Role(args.role)] if args.role else [Role.WEB, Role.WORKER, Role.BEAT, Role.FLOWER]
+    from channel_app_template.core.registry import integration_problems
+
     failed = False
     for role in roles:
+        checks = [integration_problems] if role in (Role.WORKER, Role.BEAT) else []
         try:
-            load_settings(role)
+            load_settings(role, checks)
         except SettingsError as error:
             print(error, file=sys.stderr)
             failed = True

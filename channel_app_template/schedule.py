@@ -6,13 +6,16 @@ scheduled); check flows run often because they are cheap when nothing is pending
 Every entry expires after its own interval, so a busy worker never works through a
 backlog of stale runs, and each flow's lock keeps two runs from overlapping.
 
-``BEAT_SCHEDULE`` is a JSON object ``{"task name": value}``: a number of seconds, a
-crontab string (``"15 3 * * *"``), or ``null`` to switch the task off.
+``BEAT_SCHEDULE`` is a JSON object ``{"task name": value}``: a number of seconds from
+:data:`MIN_INTERVAL` to :data:`MAX_INTERVAL`, a crontab string (``"15 3 * * *"``), or
+``null`` to switch the task off. ``NaN``/``Infinity`` and numbers too large for a float are
+refused like any other bad value: beat would otherwise crash or flood the broker.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from celery.schedules import crontab
@@ -44,6 +47,9 @@ DEFAULT_SCHEDULE: dict[str, Interval] = {
     "update_cancellation_requests": 300,
 }
 DAY = 24 * 3600
+MIN_INTERVAL = 1.0  # a faster schedule only queues runs that skip on the flow's lock
+MAX_INTERVAL = 31.0 * DAY  # longer: use a crontab string
+MAX_CRONTAB_LENGTH = 100
 MANUAL_ONLY = (
     "ping",
     "update_products",
@@ -52,30 +58,51 @@ MANUAL_ONLY = (
     "update_images",
     "list_parked_orders",
     "retry_parked_orders",
+    "resend_failed",
 )
 TASK_NAMES = frozenset(DEFAULT_SCHEDULE) | frozenset(MANUAL_ONLY)
+
+
+__all__ = [
+    "DEFAULT_SCHEDULE",
+    "MANUAL_ONLY",
+    "MAX_INTERVAL",
+    "MIN_INTERVAL",
+    "PREFIX",
+    "TASK_NAMES",
+    "ScheduleError",
+    "beat_schedule",
+    "parse_overrides",
+]
 
 
 class ScheduleError(ValueError):
     """``BEAT_SCHEDULE`` is not usable; the message names every bad entry."""
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number of seconds")
+
+
 def parse_overrides(raw: str | None, known: frozenset[str] = TASK_NAMES) -> dict[str, Interval]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise ScheduleError(f"BEAT_SCHEDULE: not JSON ({error.msg})") from None
+    except ValueError as error:
+        raise ScheduleError(f"BEAT_SCHEDULE: {error}") from None
     if not isinstance(data, dict):
         raise ScheduleError("BEAT_SCHEDULE: must be a JSON object of task name -> schedule")
     problems = []
     for name, value in data.items():
         if name not in known:
-            problems.append(f"BEAT_SCHEDULE: unknown task {name!r}")
+            problems.append(f"BEAT_SCHEDULE: unknown task {name[:80]!r}")
         elif value is not None and not _valid(value):
             problems.append(
-                f"BEAT_SCHEDULE: {name} must be seconds (> 0), a crontab string or null"
+                f"BEAT_SCHEDULE: {name} must be seconds ({MIN_INTERVAL:g} to {MAX_INTERVAL:.0f}), "
+                "a crontab string or null"
             )
     if problems:
         raise ScheduleError("; ".join(problems))
@@ -86,8 +113,14 @@ def _valid(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int | float):
-        return value > 0
+        try:
+            seconds = float(value)  # a huge JSON integer overflows here
+        except OverflowError:
+            return False
+        return math.isfinite(seconds) and MIN_INTERVAL <= seconds <= MAX_INTERVAL
     if isinstance(value, str):
+        if len(value) > MAX_CRONTAB_LENGTH:
+            return False
         try:
             _crontab(value)
         except ValueError:

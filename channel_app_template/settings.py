@@ -13,18 +13,49 @@ import enum
 import ipaddress
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Literal, NoReturn
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channel_app_template.core.order_bounds import (
+    DEFAULT_MAX_LINE_QUANTITY,
+    DEFAULT_MAX_UNITS,
+    MAX_LINE_QUANTITY,
+    MAX_ORDER_UNITS,
+)
+
+__all__ = [
+    "BasicCredential",
+    "Role",
+    "Settings",
+    "SettingsError",
+    "exit_with",
+    "load_settings",
+    "load_settings_or_exit",
+    "read_settings",
+    "redacted_url",
+]
+
 DOTTED_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+USER_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,150}$")
 MIN_FLOWER_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+MAX_CREDENTIALS = 32
+MAX_REDIS_DB = 255
+MAX_ID = 2**31 - 1
 LOCAL_FLOWER_URL = "http://127.0.0.1:5555"
 REDIS_SCHEMES = ("redis", "rediss", "redis+socket")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# One process-wide cap on every free-text setting; each field may set a tighter one.
+MAX_TEXT_LENGTH = 4096
+# Bounds shared by several fields, in seconds.
+MIN_TIMEOUT, MAX_CONNECT_TIMEOUT, MAX_READ_TIMEOUT = 0.1, 120.0, 3600.0
 
 
 class Role(enum.StrEnum):
@@ -57,7 +88,12 @@ class BasicCredential:
 
 
 class Settings(BaseSettings):
-    """The whole configuration. Build it with :func:`load_settings`, not directly."""
+    """The whole configuration. Build it with :func:`load_settings`, not directly.
+
+    Every number has a floor and a ceiling (a test checks that fields added later do
+    too), no float may be infinite or NaN (``allow_inf_nan``), every text has a length
+    cap, and every URL, host and DSN is parsed whole by the validators below.
+    """
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -66,55 +102,102 @@ class Settings(BaseSettings):
         frozen=True,
         case_sensitive=False,
         hide_input_in_errors=True,
+        allow_inf_nan=False,
+        str_max_length=MAX_TEXT_LENGTH,
     )
 
     # Omnitron: where the merchant's catalog and orders live.
     omnitron_url: str | None = None
     main_app_url: str | None = None
-    omnitron_username: str | None = None
-    omnitron_password: SecretStr | None = None
-    omnitron_channel_id: int | None = Field(default=None, gt=0)
-    omnitron_catalog_id: int | None = Field(default=None, gt=0)
-    omnitron_module: str = "channel_app_template.akinon.integration"
-    channel_module: str = "channel_app_template.channel.reference.integration"
+    omnitron_username: str | None = Field(default=None, max_length=150)
+    omnitron_password: SecretStr | None = Field(default=None, max_length=MAX_PASSWORD_LENGTH)
+    omnitron_channel_id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    omnitron_catalog_id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    omnitron_module: str = Field(default="channel_app_template.akinon.integration", max_length=200)
+    channel_module: str = Field(
+        default="channel_app_template.channel.reference.integration", max_length=200
+    )
     omnitron_concurrency: int = Field(default=8, ge=1, le=64)
-    omnitron_connect_timeout: float = Field(default=5.0, gt=0)
-    omnitron_read_timeout: float = Field(default=30.0, gt=0)
+    omnitron_connect_timeout: float = Field(default=5.0, ge=MIN_TIMEOUT, le=MAX_CONNECT_TIMEOUT)
+    omnitron_read_timeout: float = Field(default=30.0, ge=MIN_TIMEOUT, le=600.0)
+
+    # Every HTTP peer (Omnitron, the marketplace): bounds on one request, answer and list.
+    http_request_deadline: float = Field(default=120.0, gt=0, le=3600, allow_inf_nan=False)
+    http_max_response_bytes: int = Field(default=16 * 2**20, ge=1024, le=2**30)
+    http_max_pages: int = Field(default=50_000, ge=1, le=1_000_000)
 
     # The sync engine.
-    beat_schedule: str | None = None
-    batch_stale_after: float = Field(default=6 * 3600.0, gt=0)
-    task_lock_ttl: float = Field(default=60.0, ge=5)
-    order_max_attempts: int = Field(default=5, ge=1)
+    beat_schedule: str | None = Field(default=None, max_length=65_536)
+    batch_stale_after: float = Field(default=6 * 3600.0, ge=1.0, le=7 * 24 * 3600.0)
+    task_lock_ttl: float = Field(default=60.0, ge=5, le=3600.0)
+    order_max_attempts: int = Field(default=5, ge=1, le=100)
+    # What one marketplace order may cost (Omnitron stores one item per unit).
+    order_max_line_quantity: int = Field(
+        default=DEFAULT_MAX_LINE_QUANTITY, ge=1, le=MAX_LINE_QUANTITY
+    )
+    order_max_units: int = Field(default=DEFAULT_MAX_UNITS, ge=1, le=MAX_ORDER_UNITS)
+    flow_time_budget: float = Field(default=3600.0, ge=1, le=86_400, allow_inf_nan=False)
+    flow_stall_timeout: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
+    modified_date_tolerance: float = Field(default=600.0, ge=0, le=86_400, allow_inf_nan=False)
+    resend_max_attempts: int = Field(default=5, ge=1, le=100)
+    resend_backoff: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
 
     # Redis: Celery broker and result backend.
     broker_url: SecretStr | None = None
-    broker_host: str = "127.0.0.1"
+    broker_host: str = Field(default="127.0.0.1", max_length=253)
     broker_port: int = Field(default=6379, gt=0, lt=65536)
-    broker_database_index: int = Field(default=0, ge=0)
+    broker_database_index: int = Field(default=0, ge=0, le=MAX_REDIS_DB)
     # Redis: locks and the Omnitron token cache.
     cache_url: SecretStr | None = None
-    cache_host: str | None = None
+    cache_host: str | None = Field(default=None, max_length=253)
     cache_port: int = Field(default=6379, gt=0, lt=65536)
-    cache_database_index: int = Field(default=0, ge=0)
+    cache_database_index: int = Field(default=0, ge=0, le=MAX_REDIS_DB)
 
     sentry_dsn: SecretStr | None = None
-    sentry_environment: str | None = None
+    sentry_environment: str | None = Field(default=None, max_length=64)
+
+    # Logs (every process).
+    log_format: Literal["text", "json"] = "text"
+    log_level_third_party: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
 
     # Flower and the web process's /flower/* proxy.
     flower_url: str | None = None
     flower_basic_auth: SecretStr | None = None
     flower_readonly_auth: SecretStr | None = None
-    flower_address: str = "0.0.0.0"
+    flower_address: str = Field(default="0.0.0.0", max_length=253)
     flower_port: int = Field(default=8008, gt=0, lt=65536)
-    acc_project_app_uuid: str | None = None
-    proxy_connect_timeout: float = Field(default=5.0, gt=0)
-    proxy_read_timeout: float = Field(default=60.0, gt=0)
-    proxy_pool_timeout: float = Field(default=5.0, gt=0)
-    proxy_max_connections: int = Field(default=100, gt=0)
-    proxy_max_body_bytes: int = Field(default=65_536, gt=0)
+    acc_project_app_uuid: str | None = Field(default=None, max_length=63)
+    web_port: int = Field(default=8008, gt=0, lt=65536)
+    proxy_connect_timeout: float = Field(default=5.0, ge=MIN_TIMEOUT, le=MAX_CONNECT_TIMEOUT)
+    proxy_read_timeout: float = Field(default=60.0, ge=MIN_TIMEOUT, le=MAX_READ_TIMEOUT)
+    proxy_pool_timeout: float = Field(default=5.0, ge=MIN_TIMEOUT, le=MAX_CONNECT_TIMEOUT)
+    proxy_max_connections: int = Field(default=100, ge=1, le=10_000)
+    proxy_max_body_bytes: int = Field(default=65_536, ge=1, le=16 * 1024 * 1024)
     proxy_trust_forwarded_headers: bool = False
-    health_timeout: float = Field(default=2.0, gt=0)
+    health_timeout: float = Field(default=2.0, ge=MIN_TIMEOUT, le=60.0)
+    # The web process: its clients (api/server.py), logins (api/login.py), the waits it
+    # lets through to Flower (api/waits.py) and its /health probe (api/health.py).
+    web_header_timeout: float = Field(default=10.0, ge=MIN_TIMEOUT, le=300.0)
+    web_body_timeout: float = Field(default=30.0, ge=MIN_TIMEOUT, le=MAX_READ_TIMEOUT)
+    web_keep_alive_timeout: float = Field(default=5.0, ge=MIN_TIMEOUT, le=300.0)
+    web_max_connections: int = Field(default=1000, ge=1, le=100_000)
+    web_max_header_bytes: int = Field(default=65_536, ge=1024, le=1_048_576)
+    login_failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    login_failures_per_user: int = Field(default=100, ge=1, le=100_000)
+    login_failure_window: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    login_trusted_for: float = Field(default=86_400.0, ge=0.0, le=30 * 86_400.0)
+    proxy_max_wait: float = Field(default=30.0, ge=MIN_TIMEOUT, le=600.0)
+    proxy_waits_per_user: int = Field(default=4, ge=1, le=1000)
+    proxy_max_waits: int = Field(default=64, ge=1, le=10_000)
+    proxy_flower_waits: int = Field(default=1, ge=1, le=4)
+    health_interval: float = Field(default=10.0, ge=0.5, le=3600.0)
+
+    # The operator CLI (channel-app trigger/status): how to reach the web process.
+    channel_app_url: str | None = None
+    channel_app_user: str | None = Field(default=None, max_length=150)
+    channel_app_password: SecretStr | None = Field(default=None, max_length=MAX_PASSWORD_LENGTH)
+
+    # Field checks: each parses its value whole and never repeats it in the message ------
 
     @field_validator("omnitron_module", "channel_module")
     @classmethod
@@ -122,6 +205,103 @@ class Settings(BaseSettings):
         if not DOTTED_PATH.match(value):
             raise ValueError("must be a dotted Python module path, e.g. mypackage.channel")
         return value
+
+    @field_validator("omnitron_url")
+    @classmethod
+    def _omnitron_url(cls, value: str | None) -> str | None:
+        return _valid_http_url(value, require_https=True)
+
+    @field_validator("main_app_url")
+    @classmethod
+    def _main_app_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host = value.strip().rstrip("/")
+        _valid_http_url(host if "://" in host else f"https://{host}", require_https=True)
+        return value
+
+    @field_validator("flower_url")
+    @classmethod
+    def _flower_url(cls, value: str | None) -> str | None:
+        return _valid_http_url(value, require_https=False)
+
+    @field_validator("channel_app_url")
+    @classmethod
+    def _channel_app_url(cls, value: str | None) -> str | None:
+        return _valid_http_url(value, require_https=True)
+
+    @field_validator("broker_url", "cache_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _valid_redis_url(value.get_secret_value())
+        return value
+
+    @field_validator("broker_host", "cache_host")
+    @classmethod
+    def _redis_host(cls, value: str | None) -> str | None:
+        if value is not None and not _valid_host(value):
+            raise ValueError("must be a host name or an IP address")
+        return value
+
+    @field_validator("flower_address")
+    @classmethod
+    def _bind_address(cls, value: str) -> str:
+        if not _valid_host(value):
+            raise ValueError("must be an IP address or a host name to listen on")
+        return value
+
+    @field_validator("acc_project_app_uuid")
+    @classmethod
+    def _dns_label(cls, value: str | None) -> str | None:
+        if value is not None and not DNS_LABEL.match(value):
+            raise ValueError("must be one DNS label: lower-case letters, digits and '-'")
+        return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _sentry_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            _valid_sentry_dsn(value.get_secret_value())
+        return value
+
+    @field_validator("sentry_environment")
+    @classmethod
+    def _sentry_environment(cls, value: str | None) -> str | None:
+        if value is not None and (not value or any(c.isspace() or c == "/" for c in value)):
+            raise ValueError("must be 1-64 characters without spaces or '/' (Sentry's rule)")
+        return value
+
+    @field_validator("flower_basic_auth", "flower_readonly_auth")
+    @classmethod
+    def _credential_list(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            problems = _credential_problems(value)
+            if problems:
+                raise ValueError("\n".join(problems))
+        return value
+
+    @field_validator("beat_schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        from channel_app_template.schedule import ScheduleError, parse_overrides
+
+        try:
+            parse_overrides(value)
+        except ScheduleError as error:
+            lines = str(error).split("; ")
+            raise ValueError("\n".join(x.removeprefix("BEAT_SCHEDULE: ") for x in lines)) from None
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level_third_party", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     # Derived values -------------------------------------------------------------------
 
@@ -181,23 +361,42 @@ def _parse_credentials(raw: SecretStr | None) -> list[BasicCredential]:
     return credentials
 
 
-# Checks that span fields or depend on the role ------------------------------------------
+# Parsers behind the field checks. Their messages never contain any part of the value: a
+# value typed in the wrong place (a password as a user name, a key in a URL) is a secret.
 
 
-def _check_credentials(name: str, raw: SecretStr | None) -> list[str]:
-    if raw is None:
-        return []
+def _credential_problems(raw: SecretStr) -> list[str]:
+    items = raw.get_secret_value().split(",")
+    if len(items) > MAX_CREDENTIALS:
+        return [f"at most {MAX_CREDENTIALS} user:password entries"]
     problems = []
-    for position, item in enumerate(raw.get_secret_value().split(","), start=1):
+    for position, item in enumerate(items, start=1):
         username, separator, password = item.strip().partition(":")
         if not separator or not username:
-            problems.append(f"{name}: entry {position} must look like user:password")
-        elif len(password) < MIN_FLOWER_PASSWORD_LENGTH:
+            problems.append(f"entry {position} must look like user:password")
+        elif not USER_NAME.match(username):
             problems.append(
-                f"{name}: the password of user {username!r} must have at least "
-                f"{MIN_FLOWER_PASSWORD_LENGTH} characters"
+                f"entry {position}: the user name (before the first ':') may have 1-150 "
+                "letters, digits and . _ @ + - only; is the entry the wrong way round?"
+            )
+        elif not MIN_FLOWER_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+            problems.append(
+                f"entry {position}: the password must have at least "
+                f"{MIN_FLOWER_PASSWORD_LENGTH} characters (and at most {MAX_PASSWORD_LENGTH})"
             )
     return problems
+
+
+def _valid_host(host: str) -> bool:
+    if not host or len(host) > 253:
+        return False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        labels = host.rstrip(".").split(".")
+        # An all-digit last label is an IPv4 address or nothing (RFC 3696, section 2).
+        return all(HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+    return True
 
 
 def _is_loopback(host: str) -> bool:
@@ -209,34 +408,73 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _check_http_url(name: str, value: str, *, require_https: bool) -> list[str]:
+def _url_parts(value: str) -> tuple[str, str, int | None, str]:
+    """(scheme, host, port, path) or ValueError with a message that shows none of them."""
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("is not a valid URL (is the port a number from 1 to 65535?)") from None
+    if port == 0:
+        raise ValueError("the port must be a number from 1 to 65535")
+    return parts.scheme, parts.hostname or "", port, parts.path
+
+
+def _valid_http_url(value: str | None, *, require_https: bool) -> str | None:
+    if value is None:
+        return None
+    scheme, host, _, _ = _url_parts(value)
+    if scheme not in ("http", "https") or not host:
+        raise ValueError("must be an http(s) URL with a host, e.g. https://app.example.com")
+    if not _valid_host(host):
+        raise ValueError("the host is not a valid host name or IP address")
+    if require_https and scheme != "https" and not _is_loopback(host):
+        raise ValueError("must use https (plain http is accepted only for localhost)")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [f"{name}: must be an http(s) URL with a host, e.g. https://omnitron.example.com"]
-    if require_https and parts.scheme != "https" and not _is_loopback(parts.hostname):
-        return [f"{name}: must use https (plain http is accepted only for localhost)"]
     if parts.username or parts.password:
-        return [f"{name}: must not carry credentials; use the dedicated settings"]
-    return []
+        raise ValueError("must not carry credentials; use the dedicated settings")
+    return value
 
 
-def _check_redis_url(name: str, raw: SecretStr | None) -> list[str]:
-    if raw is None:
-        return []
-    scheme = urlsplit(raw.get_secret_value()).scheme
+def _valid_redis_url(value: str) -> None:
+    schemes = ", ".join(s + "://" for s in REDIS_SCHEMES)
+    scheme, host, _, path = _url_parts(value)
     if scheme not in REDIS_SCHEMES:
-        return [f"{name}: must be a Redis URL ({', '.join(s + '://' for s in REDIS_SCHEMES)})"]
-    return []
+        raise ValueError(f"must be a Redis URL ({schemes})")
+    if scheme == "redis+socket":
+        if not path.startswith("/"):
+            raise ValueError("a redis+socket:// URL needs the socket's absolute path")
+        return
+    if not host or not _valid_host(host):
+        raise ValueError("needs a valid host name or IP address, e.g. redis://host:6379/0")
+    database = path.strip("/")
+    if database and not (database.isdigit() and int(database) <= MAX_REDIS_DB):
+        raise ValueError(f"the database (the path) must be a number from 0 to {MAX_REDIS_DB}")
+
+
+def _valid_sentry_dsn(value: str) -> None:
+    """Sentry's DSN shape: ``http(s)://<public key>[:<secret>]@<host>[:port]/[path/]<project>``."""
+    problem = "is not a Sentry DSN (https://<key>@<host>/<project id>, from Sentry's settings)"
+    try:
+        scheme, host, _, path = _url_parts(value)
+        key = urlsplit(value).username
+    except ValueError as error:
+        raise ValueError(f"{problem}: it {error}") from None
+    project = path.rstrip("/").rsplit("/", 1)[-1]
+    if scheme not in ("http", "https") or not key or not _valid_host(host):
+        raise ValueError(problem)
+    if not project.isdigit():
+        raise ValueError(problem)
+
+
+# Checks that depend on the role ---------------------------------------------------------
 
 
 def _check_omnitron(settings: Settings) -> list[str]:
     problems = []
-    if settings.omnitron_url:
-        problems += _check_http_url("OMNITRON_URL", settings.omnitron_url, require_https=True)
-    elif settings.main_app_url:
-        base = settings.omnitron_base_url or ""
-        problems += _check_http_url("MAIN_APP_URL", base, require_https=True)
-    else:
+    if not settings.omnitron_url and not settings.main_app_url:
         problems.append("OMNITRON_URL (or MAIN_APP_URL): required, Omnitron's address")
     for name, value in (
         ("OMNITRON_USERNAME", settings.omnitron_username),
@@ -255,40 +493,23 @@ def _check_flower_auth(settings: Settings) -> list[str]:
             "FLOWER_BASIC_AUTH: required, as user:password[,user2:password2]; "
             "Flower and its proxy never run without authentication"
         ]
-    problems = _check_credentials("FLOWER_BASIC_AUTH", settings.flower_basic_auth)
-    problems += _check_credentials("FLOWER_READONLY_AUTH", settings.flower_readonly_auth)
-    if not problems:
-        full = {c.username for c in settings.flower_credentials}
-        shared = full & {c.username for c in settings.flower_readonly_credentials}
-        if shared:
+    full = {c.username: n for n, c in enumerate(settings.flower_credentials, start=1)}
+    problems = []
+    for position, credential in enumerate(settings.flower_readonly_credentials, start=1):
+        if credential.username in full:
             problems.append(
-                "FLOWER_READONLY_AUTH: these users also have full access in "
-                f"FLOWER_BASIC_AUTH: {', '.join(sorted(shared))}"
+                f"FLOWER_READONLY_AUTH: entry {position} is a user who also has full access "
+                f"(entry {full[credential.username]} of FLOWER_BASIC_AUTH)"
             )
     return problems
 
 
-def _check_schedule(raw: str | None) -> list[str]:
-    from channel_app_template.schedule import ScheduleError, parse_overrides
-
-    try:
-        parse_overrides(raw)
-    except ScheduleError as error:
-        return str(error).split("; ")
-    return []
-
-
 def _role_problems(settings: Settings, role: Role) -> list[str]:
-    problems = _check_redis_url("BROKER_URL", settings.broker_url)
-    problems += _check_redis_url("CACHE_URL", settings.cache_url)
+    problems: list[str] = []
     if role is Role.WORKER:
         problems += _check_omnitron(settings)
-    if role is not Role.WEB:  # every Celery process builds the schedule
-        problems += _check_schedule(settings.beat_schedule)
     if role in (Role.WEB, Role.FLOWER):
         problems += _check_flower_auth(settings)
-    if role is Role.WEB and settings.flower_url:
-        problems += _check_http_url("FLOWER_URL", settings.flower_url, require_https=False)
     return problems
 
 
@@ -297,36 +518,51 @@ def _describe(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors(include_input=False, include_url=False):
         field = ".".join(str(part) for part in item["loc"]).upper() or "settings"
-        lines.append(f"{field}: {item['msg']}")
+        # A field check may find several problems: one line each.
+        for message in item["msg"].removeprefix("Value error, ").split("\n"):
+            lines.append(f"{field}: {message}")
     return lines
 
 
-def load_settings(role: Role, **overrides: object) -> Settings:
-    """Read and validate the settings ``role`` needs; raise :class:`SettingsError` if bad.
+Check = Callable[[Settings], list[str]]
 
-    ``overrides`` take precedence over the environment (tests and the CLI use them).
+
+def read_settings(**overrides: object) -> tuple[Settings, list[str]]:
+    """The settings with each unparsable field at its default, and one line per such field.
+
+    For tools that must go on with what is usable (``channel-app check``, ``trigger``) and
+    for listing every problem at once.
     """
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides), []  # type: ignore[arg-type]
     except ValidationError as error:
-        # Check the rest too, with the broken values at their defaults, so the message
-        # lists every problem at once rather than one per attempt.
         broken = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
         defaults = {name: Settings.model_fields[name].default for name in broken}
-        rest = Settings(**{**overrides, **defaults})
-        named = {name.upper() for name in broken}
-        others = [p for p in _role_problems(rest, role) if p.split(":")[0].split()[0] not in named]
-        raise SettingsError(_describe(error) + others, role) from None
-    problems = _role_problems(settings, role)
+        return Settings(**{**overrides, **defaults}), _describe(error)
+
+
+def load_settings(role: Role, checks: Sequence[Check] = (), **overrides: object) -> Settings:
+    """Read and validate the settings ``role`` needs; raise :class:`SettingsError` if bad.
+
+    ``checks`` are further checks for this role (e.g. that ``CHANNEL_MODULE`` imports);
+    they run even when fields are broken, on the rest, so every problem is listed at once.
+    ``overrides`` take precedence over the environment (tests and the CLI use them).
+    """
+    settings, problems = read_settings(**overrides)
+    named = {line.split(":")[0] for line in problems}
+    others = _role_problems(settings, role)
+    for check in checks:
+        others += check(settings)
+    problems += [p for p in others if p.split(":")[0].split()[0] not in named]
     if problems:
         raise SettingsError(problems, role)
     return settings
 
 
-def load_settings_or_exit(role: Role) -> Settings:
+def load_settings_or_exit(role: Role, checks: Sequence[Check] = ()) -> Settings:
     """For process entry points: print the problems and exit 2 instead of a traceback."""
     try:
-        return load_settings(role)
+        return load_settings(role, checks)
     except SettingsError as error:
         exit_with(error)
 
@@ -339,10 +575,14 @@ def exit_with(error: SettingsError) -> NoReturn:
 
 def redacted_url(url: str) -> str:
     """A URL safe to print: any password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        parts = urlsplit(url)
+        password, port = parts.password, parts.port
+    except ValueError:
+        return "<unparsable URL>"
+    if password is None:
         return url
     user = quote(parts.username or "", safe="")
     host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return parts._replace(netloc=f"{user}:***@{host}{port}").geturl()
+    shown_port = f":{port}" if port else ""
+    return parts._replace(netloc=f"{user}:***@{host}{shown_port}").geturl()

@@ -15,7 +15,7 @@ from typing import Any
 from celery import Task
 
 from channel_app_template.celery_app import app, settings
-from channel_app_template.core.runner import parked, run_job
+from channel_app_template.core.runner import parked, run_job, time_limits
 
 PREFIX = "channel_app_template.app.tasks."
 
@@ -38,12 +38,13 @@ def ping() -> dict[str, Any]:
 
 
 def _flow_task(name: str) -> Task:
-    def run(self: Task) -> dict[str, Any]:
-        return run_job(name, settings, _progress(self))
+    def run(self: Task, **params: Any) -> dict[str, Any]:
+        return run_job(name, settings, _progress(self), **params)
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = f"Flow {name!r} (see channel_app_template.core.runner.JOBS)."
-    task: Task = app.task(name=PREFIX + name, bind=True)(run)
+    soft, hard = time_limits(settings.flow_time_budget)
+    task: Task = app.task(name=PREFIX + name, bind=True, soft_time_limit=soft, time_limit=hard)(run)
     return task
 
 
@@ -73,6 +74,7 @@ fetch_and_update_order_items = _flow_task("fetch_and_update_order_items")
 fetch_and_create_cancel = _flow_task("fetch_and_create_cancel")
 fetch_and_create_cancellation_requests = _flow_task("fetch_and_create_cancellation_requests")
 update_cancellation_requests = _flow_task("update_cancellation_requests")
+resend_failed = _flow_task("resend_failed")
 
 
 @app.task(name=PREFIX + "list_parked_orders")

@@ -9,8 +9,16 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from channel_app_template.akinon.http import OmnitronHttp
-from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
-from channel_app_template.core.errors import RunError
+from channel_app_template.akinon.pagination import (
+    DEFAULT_PAGE_SIZE,
+    ListFetch,
+    Paginated,
+    Unreadable,
+    UnreadableHook,
+    read_row,
+)
+from channel_app_template.core.errors import ItemError, RunError
+from channel_app_template.core.http import expect_object
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -50,11 +58,16 @@ def validate(model: type[T], data: Any) -> T:
 
 
 class EndpointGroup:
-    """Base of :class:`CatalogApi` and :class:`OrdersApi`: one channel, one HTTP client."""
+    """Base of :class:`CatalogApi` and :class:`OrdersApi`: one channel, one HTTP client.
+
+    ``on_unreadable`` receives the rows of every list read through this group that do not
+    fit their model (see :class:`~.pagination.Paginated`); unset, they are logged.
+    """
 
     def __init__(self, http: OmnitronHttp, channel_id: int) -> None:
         self.http = http
         self.channel_id = channel_id
+        self.on_unreadable: UnreadableHook | None = None
 
     def channel_path(self, resource: str, *parts: object) -> str:
         """``channel/{id}/{resource}/[part/...]`` with Omnitron's trailing slash."""
@@ -70,10 +83,17 @@ class EndpointGroup:
         page_size: int = DEFAULT_PAGE_SIZE,
         headers: Mapping[str, str] | None = None,
     ) -> Paginated[T]:
-        def fetch(page_params: Mapping[str, Any]) -> Any:
-            return self.http.get(path, _clean(page_params), headers=headers)
+        def get(list_path: str, page_params: Mapping[str, Any]) -> Any:
+            return self.http.get(list_path, _clean(page_params), headers=headers)
 
-        return Paginated(fetch, model, _clean(params or {}), page_size=page_size)
+        return Paginated(
+            ListFetch(get, path, self.http.limits.max_pages),
+            model,
+            _clean(params or {}),
+            page_size=page_size,
+            on_unreadable=self.on_unreadable,
+            source=path,
+        )
 
     def by_ids(
         self,
@@ -98,18 +118,25 @@ class EndpointGroup:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> T:
-        return self._model(model, self.http.get(path, _clean(params or {}), headers=headers))
+        """One object; one that does not fit its model is an :class:`ItemError` about that
+        object (its caller fails it, the run goes on)."""
+        data = self.http.get(path, _clean(params or {}), headers=headers)
+        if not isinstance(data, dict):
+            return self._model(model, data, "GET", path)
+        parsed = read_row(model, data, path, require_pk=False)
+        if isinstance(parsed, Unreadable):
+            raise ItemError(parsed.describe(), method="GET", path=path)
+        return parsed
 
     def create(self, path: str, model: type[T], body: object) -> T:
         """POST: never repeated after an ambiguous failure (see :mod:`.http`)."""
-        return self._model(model, self.http.post(path, body))
+        return self._model(model, self.http.post(path, body), "POST", path)
 
     def update(self, path: str, model: type[T], changes: object) -> T:
         """PATCH with absolute field values: safe to repeat."""
-        return self._model(model, self.http.patch(path, changes))
+        return self._model(model, self.http.patch(path, changes), "PATCH", path)
 
     @staticmethod
-    def _model(model: type[T], data: Any) -> T:
-        if not isinstance(data, dict):
-            raise RunError(f"expected one {model.__name__} object, got {type(data).__name__}")
+    def _model(model: type[T], data: Any, method: str, path: str) -> T:
+        expect_object(data, peer="Omnitron", method=method, path=path)
         return validate(model, data)

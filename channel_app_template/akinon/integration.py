@@ -8,13 +8,15 @@ without touching the engine.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.client import OmnitronClient
@@ -37,12 +39,22 @@ from channel_app_template.akinon.models import (
     ProductStock,
 )
 from channel_app_template.akinon.orders import OrdersApi
-from channel_app_template.akinon.pagination import Paginated
+from channel_app_template.akinon.pagination import Paginated, Unreadable
+from channel_app_template.core.dates import parse_date
 from channel_app_template.core.dto import FailedReasonType, ProductDetails
-from channel_app_template.core.errors import ItemError
+from channel_app_template.core.errors import ChannelAppError, ItemError
 from channel_app_template.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 OPEN_REMOTE = (BatchRequestStatus.SENT_TO_REMOTE, BatchRequestStatus.ONGOING)
+UNREADABLE_MEMORY = 10_000  # unreadable pks remembered per content type and run
+
+
+class ReportOnce(Protocol):
+    """Decides whether a row in a given state was reported before (see ``FailureBook``)."""
+
+    def first_report(self, model: str, pk: int, fingerprint: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,10 @@ class OmnitronIntegration:
         self._extra_lock = threading.Lock()
         self._owner = threading.get_ident()
         self._pool: ThreadPoolExecutor | None = None
+        self.reports: ReportOnce | None = None
+        """Set by the runtime: unreadable rows are then reported once per state."""
+        self._unreadable: dict[str, set[int]] = defaultdict(set)
+        self._watch(client)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OmnitronIntegration:
@@ -94,6 +110,44 @@ class OmnitronIntegration:
             client_factory=lambda: OmnitronClient.from_settings(settings),
             concurrency=settings.omnitron_concurrency,
         )
+
+    # --- Rows Omnitron sent that we cannot read ----------------------------------------
+
+    def _watch(self, client: OmnitronClient) -> None:
+        client.catalog.on_unreadable = self.unreadable_row
+        client.orders.on_unreadable = self.unreadable_row
+
+    def unreadable_row(self, row: Unreadable) -> None:
+        """A listed row that does not fit its model, skipped by the read that met it:
+        logged, remembered for this run (see :meth:`unreadable_pks`) and, once per state
+        of the row, reported on the object in Omnitron."""
+        model = row.content_type or row.model
+        logger.warning("%s; skipped", row.describe(), extra={"model": model, "object_pk": row.pk})
+        if row.pk is None:
+            return
+        seen = self._unreadable[model]
+        if len(seen) < UNREADABLE_MEMORY:
+            seen.add(row.pk)
+        if self.reports is None or row.content_type is None:
+            return
+        if not self.reports.first_report(row.content_type, row.pk, f"row:{row.fingerprint}"):
+            return
+        try:
+            self.report(
+                row.content_type,
+                row.pk,
+                code=f"Omnitron-Read-{row.content_type}-{row.pk}",
+                description=f"channel_app: {row.describe()}",
+                modified_date=row.modified_date if parse_date(row.modified_date) else None,
+            )
+        except ChannelAppError as error:
+            logger.warning("could not report unreadable %s %s: %s", model, row.pk, error)
+
+    def unreadable_pks(self, model: str) -> set[int]:
+        """Objects of content type ``model`` met unreadable by this integration (whose
+        life is one task run): they exist, so nothing may treat them as gone (delete their
+        mappings, create them again)."""
+        return set(self._unreadable.get(model, ()))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -219,6 +273,46 @@ class OmnitronIntegration:
 
     def deleted_actions(self, model: str, limit: int) -> Paginated[IntegrationAction]:
         return self.catalog_api.deleted_integration_actions(model, page_size=limit)
+
+    def failed_actions(self, model: str, page_size: int) -> Paginated[IntegrationAction]:
+        """Mappings of ``model`` whose last sync failed (``status=error``), oldest first."""
+        api = self.catalog_api
+        return api.integration_actions(
+            page_size=page_size,
+            content_type_name=model,
+            channel_id=api.channel_id,
+            status="error",
+            sort="id",
+        )
+
+    def actions_of(self, model: str, pks: Iterable[int]) -> dict[int, IntegrationAction]:
+        """The mapping of each of ``pks`` that has one (``object_id__in`` in chunks)."""
+        return {
+            action.object_id: action
+            for action in self._api().integration_actions_for_objects(model, pks)
+            if action.object_id is not None and action.model_name in (None, model)
+        }
+
+    def changed_dependents(self, product_pks: Sequence[int]) -> dict[int, dt.datetime]:
+        """For each product, the latest ``modified_date`` of its default stock, default
+        price and images (inactive ones too: deactivating an image is a change)."""
+        latest: dict[int, dt.datetime] = {}
+
+        def note(product: int | None, stamp: str | None) -> None:
+            when = parse_date(stamp)
+            if product is not None and when is not None:
+                latest[product] = max(when, latest.get(product, when))
+
+        api = self._api()
+        for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
+            ids = ",".join(map(str, part))
+            for row in api.product_stocks(page_size=500, product__in=ids):
+                note(row.product, row.modified_date)
+            for price in api.product_prices(page_size=500, product__in=ids):
+                note(price.product, price.modified_date)
+            for image in api.product_images(page_size=500, product__in=ids):
+                note(image.product, image.modified_date)
+        return latest
 
     def forget(self, actions: Iterable[IntegrationAction]) -> None:
         """Delete mappings whose objects are gone from Omnitron and from the channel."""
@@ -369,6 +463,7 @@ class OmnitronIntegration:
         client: OmnitronClient | None = getattr(self._local, "client", None)
         if client is None:
             client = self._client_factory()
+            self._watch(client)
             self._local.client = client
             with self._extra_lock:
                 self._extra_clients.append(client)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -78,6 +78,8 @@ class OmnitronModel(BaseModel):
     """Base: tolerant of new fields, ``pk``/``id`` kept in step."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+    omnitron_model: ClassVar[str | None] = None
+    """Omnitron's content type of these objects (error reports about a row name it)."""
 
     pk: int | None = None
     id: int | None = None
@@ -104,6 +106,7 @@ class OmnitronModel(BaseModel):
 
 
 class Channel(OmnitronModel):
+    omnitron_model = ContentType.CHANNEL.value
     name: str = ""
     catalog: int | None = None
     channel_type: str | None = None
@@ -132,6 +135,7 @@ class ContentTypeInfo(OmnitronModel):
 
 
 class Product(OmnitronModel):
+    omnitron_model = ContentType.PRODUCT.value
     name: str | None = None
     base_code: str | None = None
     sku: str | None = None
@@ -158,11 +162,13 @@ class MappedProduct(OmnitronModel):
 
 
 class ProductCategory(OmnitronModel):
+    omnitron_model = ContentType.PRODUCT_CATEGORY.value
     product: int | None = None
     category: dict[str, Any] = Field(default_factory=dict)
 
 
 class ProductPrice(OmnitronModel):
+    omnitron_model = ContentType.PRODUCT_PRICE.value
     product: int | None = None
     price: Decimal | None = None
     price_list: int | None = None
@@ -177,6 +183,7 @@ class ProductPrice(OmnitronModel):
 
 
 class ProductStock(OmnitronModel):
+    omnitron_model = ContentType.PRODUCT_STOCK.value
     product: int | None = None
     stock: int | None = None
     stock_list: int | None = None
@@ -188,6 +195,7 @@ class ProductStock(OmnitronModel):
 
 
 class ProductImage(OmnitronModel):
+    omnitron_model = ContentType.PRODUCT_IMAGE.value
     product: int | None = None
     image: str | None = None
     order: int | None = None
@@ -199,6 +207,7 @@ class ProductImage(OmnitronModel):
 
 
 class CategoryNode(OmnitronModel):
+    omnitron_model = ContentType.CATEGORY_NODE.value
     name: str = ""
     path: str | None = None
     depth: int | None = None
@@ -208,29 +217,34 @@ class CategoryNode(OmnitronModel):
 
 
 class CategoryTree(OmnitronModel):
+    omnitron_model = ContentType.CATEGORY_TREE.value
     name: str = ""
     category_root: CategoryNode | None = None
 
 
 class AttributeSet(OmnitronModel):
+    omnitron_model = ContentType.MARKETPLACE_ATTRIBUTE_SET.value
     channel: int | None = None
     name: str = ""
     remote_id: str | None = None
 
 
 class AttributeSetConfig(OmnitronModel):
+    omnitron_model = ContentType.MARKETPLACE_ATTRIBUTE_SET_CONFIG.value
     attribute_set: int | None = None
     object_id: int | None = None
     content_type: Any = None
 
 
 class Attribute(OmnitronModel):
+    omnitron_model = ContentType.MARKETPLACE_ATTRIBUTE.value
     channel: int | None = None
     name: str = ""
     modified_date: str | None = None
 
 
 class AttributeSchema(OmnitronModel):
+    omnitron_model = ContentType.MARKETPLACE_ATTRIBUTE_SCHEMA.value
     channel: int | None = None
     name: str = ""
     schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
@@ -248,6 +262,7 @@ class AttributeConfig(OmnitronModel):
 
 
 class AttributeValue(OmnitronModel):
+    omnitron_model = ContentType.MARKETPLACE_ATTRIBUTE_VALUE.value
     attribute: int | None = None
     label: str | None = None
     value: str | None = None
@@ -256,6 +271,7 @@ class AttributeValue(OmnitronModel):
 
 
 class AttributeValueConfig(OmnitronModel):
+    omnitron_model = ContentType.MARKETPLACE_ATTRIBUTE_VALUE_CONFIG.value
     attribute_set: int | None = None
     attribute_value: int | None = None
 
@@ -264,6 +280,7 @@ class AttributeValueConfig(OmnitronModel):
 
 
 class IntegrationAction(OmnitronModel):
+    omnitron_model = ContentType.INTEGRATION_ACTION.value
     channel: Any = None
     content_type: Any = None  # nested {id, app_label, model} on reads
     object_id: int | None = None
@@ -297,6 +314,7 @@ class BatchRequestObject(BaseModel):
 
 
 class BatchRequest(OmnitronModel):
+    omnitron_model = ContentType.BATCH_REQUEST.value
     channel: int | None = None
     local_batch_id: str | None = None
     remote_batch_id: str | None = None
@@ -326,6 +344,7 @@ class ErrorReport(OmnitronModel):
 
 
 class Order(OmnitronModel):
+    omnitron_model = ContentType.ORDER.value
     number: str = ""
     status: str | None = None
     channel: int | None = None
@@ -344,6 +363,7 @@ class Order(OmnitronModel):
 
 
 class OrderItem(OmnitronModel):
+    omnitron_model = ContentType.ORDER_ITEM.value
     order: Any = None
     product: Any = None
     status: str | None = None
@@ -412,6 +432,7 @@ class CancellationReason(OmnitronModel):
 
 
 class CancellationRequest(OmnitronModel):
+    omnitron_model = ContentType.CANCELLATION_REQUEST.value
     order_item: Any = None
     reason: Any = None
     remote_id: str | None = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -40,6 +40,7 @@ from channel_app_template.core.dto import (
     ChannelUpdateOrderItemDto,
     DeletedItem,
     ImageItem,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     OrderUpdateItem,
@@ -50,6 +51,7 @@ from channel_app_template.core.dto import (
     Submitted,
 )
 from channel_app_template.core.errors import ChannelAppError
+from channel_app_template.core.http import Limits, Timeouts
 
 SETUP_COMMANDS = (
     "get_channel_conf_schema",
@@ -134,11 +136,18 @@ class ChannelConfig(BaseModel):
 
 @dataclass(frozen=True)
 class IntegrationContext:
-    """What an integration may know about where it runs."""
+    """What an integration may know about where it runs.
+
+    ``http_limits`` and ``http_timeouts`` are the deployment's transport bounds
+    (``HTTP_MAX_RESPONSE_BYTES``, ``HTTP_MAX_PAGES``, ``HTTP_REQUEST_DEADLINE``): pass them
+    to the marketplace client's ``HttpClient``.
+    """
 
     channel_id: int
     catalog_id: int
     logger: logging.Logger
+    http_limits: Limits = field(default_factory=Limits)
+    http_timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 ProductResults = list[ProductBatchRequestResponseDto]
@@ -169,19 +178,21 @@ class _OrderCommands:
     def check_orders(self, remote_batch_id: str) -> list[OrderBatchRequestResponseDto] | None:
         raise self._unsupported("check_orders")
 
-    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto]:
+    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto | MalformedEventDto]:
+        """Line changes not acknowledged yet. An event you cannot read is a
+        :class:`MalformedEventDto` (keyed by its event id), not an exception."""
         raise self._unsupported("get_updated_order_items")
 
     def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
         raise self._unsupported("acknowledge_order_item_updates")
 
-    def get_cancelled_orders(self) -> Iterable[CancelOrderDto]:
+    def get_cancelled_orders(self) -> Iterable[CancelOrderDto | MalformedEventDto]:
         raise self._unsupported("get_cancelled_orders")
 
     def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
         raise self._unsupported("acknowledge_cancelled_orders")
 
-    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto]:
+    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto | MalformedEventDto]:
         raise self._unsupported("get_cancellation_requests")
 
     def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:

@@ -9,6 +9,7 @@ Nothing is ever dropped: the marketplace still holds it unacknowledged.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 import uuid
@@ -18,6 +19,8 @@ from typing import Any
 import redis
 
 from channel_app_template.core.locks import RELEASE
+
+__all__ = ["ATTEMPTS_TTL", "Ledger"]
 
 ATTEMPTS_TTL = 30 * 24 * 3600
 
@@ -37,6 +40,7 @@ class Ledger:
         base = f"channel_app_template:{kind}:{channel_id}"
         self._attempts = f"{base}:attempts"
         self._parked = f"{base}:parked"
+        self._reported = f"{base}:reported"
         self._locks = f"{base}:lock:"
 
     @contextlib.contextmanager
@@ -64,9 +68,23 @@ class Ledger:
         self.client.hset(self._parked, item, json.dumps(record))
         return True
 
+    def first_report(self, item: str, reason: str) -> bool:
+        """True the first time ``item`` fails for ``reason`` (until it succeeds or is
+        unparked): one error report per problem, not one per run."""
+        digest = hashlib.sha256(reason.encode()).hexdigest()[:16]
+        previous = self.client.hget(self._reported, item)
+        if isinstance(previous, bytes):
+            previous = previous.decode()
+        if previous == digest:
+            return False
+        self.client.hset(self._reported, item, digest)
+        self.client.expire(self._reported, ATTEMPTS_TTL)
+        return True
+
     def succeeded(self, items: Sequence[str]) -> None:
         if items:
             self.client.hdel(self._attempts, *items)
+            self.client.hdel(self._reported, *items)
 
     def is_parked(self, item: str) -> bool:
         return bool(self.client.hexists(self._parked, item))
@@ -84,4 +102,5 @@ class Ledger:
             return 0
         removed = int(self.client.hdel(self._parked, *names))
         self.client.hdel(self._attempts, *names)
+        self.client.hdel(self._reported, *names)
         return removed

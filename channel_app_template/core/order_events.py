@@ -10,12 +10,20 @@
   later flows back through ``update_cancellation_requests`` (an engine resource).
 
 Every event is acknowledged on the marketplace only after Omnitron has it; one that keeps
-failing is reported and eventually parked, like an order.
+failing is reported (once per problem) and eventually parked, like an order. An event the
+channel could not read arrives as a :class:`MalformedEventDto`: reported, never
+acknowledged, parked after its attempts; the events around it go on.
+
+Runs have a budget, as order ingestion does: once it is spent no new event is started,
+the ones handled are acknowledged (and created requests mapped, their batch closed), and
+the run raises :class:`~channel_app_template.core.budget.BudgetExceeded`. Log lines carry
+``flow``, ``event`` and ``batch`` fields, never personal data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,11 +32,14 @@ from typing import Any
 from channel_app_template.akinon.endpoints import chunked
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import OrderItem
+from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.budget_gate import Gate
 from channel_app_template.core.commands import ChannelIntegration
 from channel_app_template.core.dto import (
     CancellationRequestDto,
     CancelOrderDto,
     ChannelUpdateOrderItemDto,
+    MalformedEventDto,
 )
 from channel_app_template.core.errors import (
     AmbiguousWriteError,
@@ -38,7 +49,16 @@ from channel_app_template.core.errors import (
 )
 from channel_app_template.core.ledger import Ledger
 
+__all__ = ["FLOWS", "EventSummary", "OrderEvents"]
+
+logger = logging.getLogger(__name__)
+
 CANCELLED = "100"
+FLOWS = {  # channel command -> the task (flow) that runs it, for log lines
+    "get_updated_order_items": "fetch_and_update_order_items",
+    "get_cancelled_orders": "fetch_and_create_cancel",
+    "get_cancellation_requests": "fetch_and_create_cancellation_requests",
+}
 
 
 @dataclass
@@ -48,12 +68,18 @@ class EventSummary:
     unchanged: int = 0
     acknowledged: int = 0
     failed: int = 0
+    malformed: int = 0
     parked: int = 0
     skipped_parked: int = 0
+    deferred: int = 0  # not started: the run's budget was spent
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v}
+
+    def counts(self) -> dict[str, int]:
+        """The numbers alone, for log lines (the error texts stay out of logs)."""
+        return {k: v for k, v in self.as_dict().items() if isinstance(v, int)}
 
 
 class OrderEvents:
@@ -63,12 +89,14 @@ class OrderEvents:
         channel: ChannelIntegration,
         ledger: Ledger,
         page_size: int = 100,
+        budget: Budget | None = None,
     ) -> None:
         self.omnitron = omnitron
         self.channel = channel
         self.ledger = ledger
         self.page_size = page_size
         self.channel_id = int(omnitron.client.channel_id)
+        self.gate = Gate(budget)
 
     # --- The shared loop ------------------------------------------------------------
 
@@ -80,55 +108,131 @@ class OrderEvents:
         ack_id: Callable[[Any], str],
         apply_page: Callable[[Sequence[Any]], Mapping[str, ChannelAppError | bool]],
     ) -> EventSummary:
-        summary = EventSummary()
+        """Every page: skip parked events, fail malformed ones, apply the rest (an event
+        missing from ``apply_page``'s answer was not started: deferred), then mark the
+        applied ones done and acknowledge them."""
+        summary, flow = EventSummary(), FLOWS.get(command, command)
         if not self.channel.supports(command):
             summary.errors.append(f"the channel does not support {command}")
             return summary
-        events: Iterable[Any] = getattr(self.channel, command)()
-        for page in chunked(events, self.page_size):
-            wanted = []
-            for event in page:
-                summary.received += 1
-                if self.ledger.is_parked(key(event)):
-                    summary.skipped_parked += 1
-                else:
-                    wanted.append(event)
-            outcomes = apply_page(wanted)
-            done = []
-            for event in wanted:
-                outcome = outcomes.get(key(event))
-                if isinstance(outcome, ChannelAppError):
-                    self._failed(command, key(event), outcome, summary)
+        try:
+            self.gate.check()
+            events: Iterable[Any] = getattr(self.channel, command)()
+            for page in chunked(events, self.page_size):
+                self.gate.check()
+                self._page(command, acknowledge, key, ack_id, apply_page, page, summary)
+            if self.gate.stopped is not None:  # the last page was cut short by the budget
+                raise self.gate.stopped
+        except BudgetExceeded as error:
+            logger.warning(
+                "%s stopped: %s; what it applied is acknowledged, the rest waits for the next run",
+                flow,
+                error.message,
+                extra={"flow": flow, "counts": summary.counts()},
+            )
+            raise
+        logger.info(
+            "%s: %s", flow, summary.counts(), extra={"flow": flow, "counts": summary.counts()}
+        )
+        return summary
+
+    def _page(
+        self,
+        command: str,
+        acknowledge: str,
+        key: Callable[[Any], str],
+        ack_id: Callable[[Any], str],
+        apply_page: Callable[[Sequence[Any]], Mapping[str, ChannelAppError | bool]],
+        page: Sequence[Any],
+        summary: EventSummary,
+    ) -> None:
+        wanted = []
+        for event in page:
+            summary.received += 1
+            name = event.key if isinstance(event, MalformedEventDto) else key(event)
+            if self.ledger.is_parked(name):
+                summary.skipped_parked += 1
+            elif isinstance(event, MalformedEventDto):
+                if not self.gate.may_start():
+                    summary.deferred += 1
                     continue
+                summary.malformed += 1
+                message = f"the marketplace sent an event we cannot read: {event.message}"
+                self._failed(command, name, ItemError(message), summary, raw=event.raw)
+                self.gate.progressed()
+            else:
+                wanted.append(event)
+        outcomes = apply_page(wanted) if wanted else {}
+        done = []
+        for event in wanted:
+            outcome = outcomes.get(key(event))
+            if outcome is None:
+                summary.deferred += 1
+                continue
+            if isinstance(outcome, ChannelAppError):
+                self._failed(command, key(event), outcome, summary)
+            else:
                 done.append(event)
                 if outcome:
                     summary.applied += 1
                 else:
                     summary.unchanged += 1
-            self.ledger.succeeded([key(e) for e in done])
-            ids = [ack_id(e) for e in done if ack_id(e)]
-            if ids and self.channel.supports(acknowledge):
-                getattr(self.channel, acknowledge)(ids)
-                summary.acknowledged += len(ids)
-        return summary
+            self.gate.progressed()
+        self.ledger.succeeded([key(e) for e in done])
+        ids = [ack_id(e) for e in done if ack_id(e)]
+        if ids and self.channel.supports(acknowledge):
+            getattr(self.channel, acknowledge)(ids)
+            summary.acknowledged += len(ids)
+            logger.info(
+                "%d events acknowledged on the marketplace",
+                len(ids),
+                extra={"flow": FLOWS.get(command, command), "events": ids},
+            )
+            self.gate.progressed()
 
     def _failed(
-        self, command: str, key: str, error: ChannelAppError, summary: EventSummary
+        self,
+        command: str,
+        key: str,
+        error: ChannelAppError,
+        summary: EventSummary,
+        *,
+        raw: str = "",
     ) -> None:
+        flow = FLOWS.get(command, command)
         summary.failed += 1
         if len(summary.errors) < 20:
             summary.errors.append(f"{key}: {error.message}"[:300])
         if isinstance(error, RetryLater):
+            logger.info(
+                "event %s postponed to the next run",
+                key,
+                extra={"flow": flow, "event": key, "reason": "retry_later"},
+            )
             return
-        if self.ledger.failed(key, error.message):
+        parked = self.ledger.failed(key, error.message)
+        if parked:
             summary.parked += 1
+        logger.warning(
+            "event %s not applied (%s)%s",
+            key,
+            type(error).__name__,
+            "; parked" if parked else "; retried next run",
+            extra={"flow": flow, "event": key, "reason": type(error).__name__, "parked": parked},
+        )
+        if not self.ledger.first_report(key, error.message):
+            return
         name = "".join(part.title() for part in command.split("_"))
         with contextlib.suppress(ChannelAppError):
             self.omnitron.report(
                 "channel",
                 self.channel_id,
                 code=f"Channel-{name}_{key}"[:255],
-                description=error.message,
+                description=(
+                    f"{error.message} (the event is not acknowledged; it is retried on later "
+                    f"runs and parked after {self.ledger.max_attempts} failed attempts)"
+                ),
+                raw_response=raw,
             )
 
     def _items_by_line(self, lines: Iterable[str]) -> dict[str, list[int]]:
@@ -157,6 +261,8 @@ class OrderEvents:
         outcomes: dict[str, ChannelAppError | bool] = {}
         api = self.omnitron.orders_api()
         for event in events:
+            if not self.gate.may_start():
+                break  # the rest are deferred
             key = event.event_id or event.remote_id
             pks = items.get(event.remote_id)
             if not pks:
@@ -192,7 +298,9 @@ class OrderEvents:
             "acknowledge_cancelled_orders",
             key=lambda e: e.event_id or e.order,
             ack_id=lambda e: e.event_id,
-            apply_page=lambda page: {e.event_id or e.order: self._cancel_one(e) for e in page},
+            apply_page=lambda page: {
+                e.event_id or e.order: self._cancel_one(e) for e in page if self.gate.may_start()
+            },
         )
 
     def _cancel_one(self, event: CancelOrderDto) -> ChannelAppError | bool:
@@ -269,6 +377,8 @@ class OrderEvents:
         created: list[Tracked] = []
         remote: dict[int, str] = {}
         for request in requests:
+            if not self.gate.may_start():
+                break  # the rest are deferred; the ones handled are mapped below
             try:
                 existing = api.cancellation_requests(remote_id=request.remote_id).first()
                 if existing is None:
@@ -316,3 +426,13 @@ class OrderEvents:
             with contextlib.suppress(Exception):
                 self.omnitron.abort(batch)
             raise
+        logger.info(
+            "mappings of %d cancellation requests recorded in batch %s",
+            len(missing),
+            batch.pk,
+            extra={
+                "flow": FLOWS["get_cancellation_requests"],
+                "batch": batch.pk,
+                "requests": len(missing),
+            },
+        )

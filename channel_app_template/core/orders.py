@@ -14,8 +14,21 @@ For every page of new marketplace orders:
    new orders and for existing ones that lack them (repairs a crash in between).
 4. Only then acknowledge the orders on the marketplace.
 
-An order that fails gets an error report and is retried on later runs; after
-``max_attempts`` it is parked (see :mod:`channel_app_template.core.ledger`).
+Before anything is created, each order is checked against what one order may cost
+(``ORDER_MAX_LINE_QUANTITY`` units per line, ``ORDER_MAX_UNITS`` per order; see
+:mod:`channel_app_template.core.order_bounds`): the units are counted, never expanded, so
+a line of 10**12 units costs nothing. An order that fails (over a limit, malformed, or
+refused) gets one error report per problem and is retried on later runs; after
+``max_attempts`` it is parked (see :mod:`channel_app_template.core.ledger`). It is never
+acknowledged, so the marketplace keeps it: nothing is dropped.
+
+A run has a :class:`~channel_app_template.core.budget.Budget`: once it is spent no new
+order is started, the orders already handled are mapped and acknowledged as usual, and
+the run raises :class:`~channel_app_template.core.budget.BudgetExceeded`.
+
+Log lines carry ``flow``, ``order`` (its number), ``batch`` and counts as structured
+fields, and never the buyer's name, e-mail, phone or address: error texts, which may
+quote them, go to Omnitron's error report, not to the log.
 """
 
 from __future__ import annotations
@@ -25,11 +38,14 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from channel_app_template.akinon.endpoints import chunked
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import BatchRequestStatus, Customer, Order, OrderItem
+from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.budget_gate import Gate
 from channel_app_template.core.commands import ChannelIntegration
 from channel_app_template.core.dto import (
     AddressDto,
@@ -45,14 +61,36 @@ from channel_app_template.core.errors import (
 )
 from channel_app_template.core.ledger import Ledger
 from channel_app_template.core.locations import LocationResolver
+from channel_app_template.core.order_bounds import (
+    DEFAULT_MAX_LINE_QUANTITY,
+    DEFAULT_MAX_UNITS,
+)
+
+if TYPE_CHECKING:
+    from channel_app_template.settings import Settings
+
+__all__ = ["FLOW", "IngestSummary", "OrderIngestion", "OrderOptions"]
 
 logger = logging.getLogger(__name__)
+
+FLOW = "fetch_orders"
 
 
 @dataclass(frozen=True)
 class OrderOptions:
     customer_identifier: str = "email"  # or "phone_number" (channel.conf CUSTOMER_IDENTIFIER_FIELD)
     page_size: int = 50
+    max_line_quantity: int = DEFAULT_MAX_LINE_QUANTITY  # ORDER_MAX_LINE_QUANTITY
+    max_units: int = DEFAULT_MAX_UNITS  # ORDER_MAX_UNITS
+
+    @classmethod
+    def from_settings(cls, settings: Settings, customer_identifier: str) -> OrderOptions:
+        """The options a task run uses."""
+        return cls(
+            customer_identifier=customer_identifier,
+            max_line_quantity=settings.order_max_line_quantity,
+            max_units=settings.order_max_units,
+        )
 
 
 @dataclass
@@ -67,6 +105,8 @@ class IngestSummary:
     parked: int = 0
     skipped_parked: int = 0
     postponed: int = 0
+    over_limits: int = 0
+    deferred: int = 0  # not started: the run's budget was spent
     errors: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -76,6 +116,10 @@ class IngestSummary:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v}
 
+    def counts(self) -> dict[str, int]:
+        """The numbers alone, for log lines (the error texts stay out of logs)."""
+        return {k: v for k, v in self.as_dict().items() if isinstance(v, int)}
+
 
 @dataclass
 class _Outcome:
@@ -83,6 +127,7 @@ class _Outcome:
     order: Order | None = None
     created: bool = False
     error: ChannelAppError | None = None
+    deferred: bool = False
 
 
 class OrderIngestion:
@@ -94,11 +139,13 @@ class OrderIngestion:
         channel: ChannelIntegration,
         ledger: Ledger,
         options: OrderOptions,
+        budget: Budget | None = None,
     ) -> None:
         self.omnitron = omnitron
         self.channel = channel
         self.ledger = ledger
         self.options = options
+        self.gate = Gate(budget)
         self.channel_id = int(omnitron.client.channel_id)
         self.locations = LocationResolver(omnitron, self.channel_id)
         self._customers: dict[str, Customer] = {}
@@ -111,9 +158,26 @@ class OrderIngestion:
         if not self.channel.supports("get_orders"):
             summary.note("the channel does not support get_orders")
             return summary
-        self._repair()
-        for page in chunked(self.channel.get_orders(), self.options.page_size):
-            self._page(page, summary)
+        try:
+            self.gate.check()
+            self._repair()
+            for page in chunked(self.channel.get_orders(), self.options.page_size):
+                self.gate.check()
+                self._page(page, summary)
+            if self.gate.stopped is not None:  # the last page was cut short by the budget
+                raise self.gate.stopped
+        except BudgetExceeded as error:
+            logger.warning(
+                "%s stopped: %s; what it did is mapped and acknowledged, the rest waits "
+                "for the next run",
+                FLOW,
+                error.message,
+                extra={"flow": FLOW, "counts": summary.counts()},
+            )
+            raise
+        logger.info(
+            "%s: %s", FLOW, summary.counts(), extra={"flow": FLOW, "counts": summary.counts()}
+        )
         return summary
 
     # --- One page ---------------------------------------------------------------------
@@ -129,58 +193,135 @@ class OrderIngestion:
             )
             if self.ledger.is_parked(number):
                 summary.skipped_parked += 1
+            elif not self.gate.may_start():
+                summary.deferred += 1
             elif isinstance(entry, MalformedOrderDto):
                 summary.malformed += 1
                 self._failed(
                     number,
                     f"the marketplace sent an order we cannot read: {entry.message}",
                     summary,
+                    kind="malformed",
+                    raw=entry.raw,
                 )
+                self.gate.progressed()
             else:
                 wanted.append(entry)
         if not wanted:
             return
         existing = self._existing([dto.order.number for dto in wanted])
-        products = self._products({line.product for dto in wanted for line in dto.order_item})
+        fit: list[ChannelCreateOrderDto] = []
+        for dto in wanted:
+            problems = [] if dto.order.number in existing else self._over_limits(dto)
+            if problems:
+                summary.over_limits += 1
+                self._failed(dto.order.number, "; ".join(problems), summary, kind="over_limits")
+                self.gate.progressed()
+            else:
+                fit.append(dto)
+        products = self._products(
+            {
+                line.product
+                for dto in fit
+                if dto.order.number not in existing
+                for line in dto.order_item
+            }
+        )
         outcomes = list(
-            self.omnitron.executor().map(lambda dto: self._ensure(dto, existing, products), wanted)
+            self.omnitron.executor().map(lambda dto: self._ensure(dto, existing, products), fit)
         )
         ready: list[_Outcome] = []
         for outcome in outcomes:
             number = outcome.dto.order.number
+            if outcome.deferred:
+                summary.deferred += 1
+                continue
             if outcome.order is not None:
                 ready.append(outcome)
                 if outcome.created:
                     summary.created += 1
+                    logger.info(
+                        "order %s created in Omnitron",
+                        number,
+                        extra={"flow": FLOW, "order": number, "units": _units(outcome.dto)},
+                    )
                 else:
                     summary.already_in_omnitron += 1
             elif isinstance(outcome.error, RetryLater):
                 summary.postponed += 1
                 summary.note(f"{number}: {outcome.error.message}")
+                logger.info(
+                    "order %s postponed to the next run",
+                    number,
+                    extra={"flow": FLOW, "order": number, "reason": "retry_later"},
+                )
             else:
                 message = outcome.error.message if outcome.error else "unknown failure"
-                self._failed(number, message, summary)
+                kind = type(outcome.error).__name__ if outcome.error else "unknown"
+                self._failed(number, message, summary, kind=kind)
+            self.gate.progressed()
         if not ready:
             return
-        summary.mappings_recorded += self._record_mappings(ready)
-        self.ledger.succeeded([o.dto.order.number for o in ready])
+        batch, recorded = self._record_mappings(ready)
+        summary.mappings_recorded += recorded
+        numbers = [o.dto.order.number for o in ready]
+        self.ledger.succeeded(numbers)
         if self.channel.supports("acknowledge_orders"):
             self.channel.acknowledge_orders([o.dto.order.remote_id for o in ready])
             summary.acknowledged += len(ready)
+            logger.info(
+                "%d orders acknowledged on the marketplace",
+                len(ready),
+                extra={"flow": FLOW, "batch": batch, "orders": numbers},
+            )
+        self.gate.progressed()
 
-    def _failed(self, number: str, message: str, summary: IngestSummary) -> None:
+    def _over_limits(self, dto: ChannelCreateOrderDto) -> list[str]:
+        """What makes this order cost more than allowed, counted without expanding it."""
+        limit, problems = self.options.max_line_quantity, []
+        for line in dto.order_item:
+            if line.quantity > limit:
+                problems.append(
+                    f"line {line.remote_id} has {line.quantity} units, more than "
+                    f"ORDER_MAX_LINE_QUANTITY ({limit})"
+                )
+        units = _units(dto)
+        if units > self.options.max_units:
+            problems.append(
+                f"the order has {units} units, more than ORDER_MAX_UNITS ({self.options.max_units})"
+            )
+        return problems
+
+    def _failed(
+        self, number: str, message: str, summary: IngestSummary, *, kind: str, raw: str = ""
+    ) -> None:
+        """Count a failed attempt; report it once per distinct problem; park it at the last."""
         summary.failed += 1
         summary.note(f"{number}: {message}")
         parked = self.ledger.failed(number, message)
         if parked:
             summary.parked += 1
-            message = f"parked after {self.ledger.max_attempts} attempts: {message}"
+        logger.warning(
+            "order %s not created (%s)%s",
+            number,
+            kind,
+            "; parked" if parked else "; retried next run",
+            extra={"flow": FLOW, "order": number, "reason": kind, "parked": parked},
+        )
+        if not self.ledger.first_report(number, message):
+            return
+        description = (
+            f"{message} (the order is not acknowledged; it is retried on later runs and "
+            f"parked after {self.ledger.max_attempts} failed attempts until "
+            "retry_parked_orders)"
+        )
         with contextlib.suppress(ChannelAppError):
             self.omnitron.report(
                 "channel",
                 self.channel_id,
                 code=f"Channel-GetOrders_{number}"[:255],
-                description=message,
+                description=description,
+                raw_response=raw,
             )
 
     # --- Bulk look-ups ----------------------------------------------------------------
@@ -197,9 +338,12 @@ class OrderIngestion:
 
     def _products(self, remote_ids: Iterable[str]) -> dict[str, int]:
         """Channel product id -> Omnitron product pk, through the product mappings."""
+        wanted = sorted(remote_ids)
+        if not wanted:
+            return {}
         return {
             str(action.remote_id): int(action.object_id)
-            for action in self.omnitron.actions_by_remote_id("product", sorted(remote_ids))
+            for action in self.omnitron.actions_by_remote_id("product", wanted)
             if action.object_id is not None and action.remote_id
         }
 
@@ -226,6 +370,8 @@ class OrderIngestion:
         number = dto.order.number
         if number in existing:
             return _Outcome(dto, existing[number])
+        if not self.gate.may_start():
+            return _Outcome(dto, deferred=True)
         try:
             with self.ledger.lock(number) as held:
                 if not held:
@@ -250,12 +396,10 @@ class OrderIngestion:
                 "product": products[line.product],
                 "status": line.status or "400",
                 "price_currency": line.price_currency.lower(),
-                "price": str(line.price),
-                "tax_rate": str(line.tax_rate),
-                "retail_price": None if line.retail_price is None else str(line.retail_price),
-                "discount_amount": None
-                if line.discount_amount is None
-                else str(line.discount_amount),
+                "price": _decimal(line.price),
+                "tax_rate": _decimal(line.tax_rate),
+                "retail_price": _decimal(line.retail_price),
+                "discount_amount": _decimal(line.discount_amount),
                 "extra_field": {**line.extra_field, "id": line.remote_id},
             }
             items += [
@@ -278,10 +422,10 @@ class OrderIngestion:
             "shipping_address": shipping,
             "billing_address": billing,
             "currency": order.currency.lower(),
-            "amount": str(order.amount),
-            "shipping_amount": str(order.shipping_amount),
-            "shipping_tax_rate": str(order.shipping_tax_rate),
-            "discount_amount": str(order.discount_amount or 0),
+            "amount": _decimal(order.amount),
+            "shipping_amount": _decimal(order.shipping_amount),
+            "shipping_tax_rate": _decimal(order.shipping_tax_rate),
+            "discount_amount": _decimal(order.discount_amount or Decimal(0)),
             "cargo_company": cargo,
             "delivery_type": order.delivery_type,
             "notes": order.notes,
@@ -308,7 +452,9 @@ class OrderIngestion:
         by_phone = self.options.customer_identifier == "phone_number" and customer.phone_number
         field_name = "phone_number" if by_phone else "email"
         identifier = customer.phone_number if by_phone else customer.email
-        assert identifier is not None
+        if not identifier or not identifier.strip():
+            # an empty look-up would find (and reuse) somebody else's customer
+            raise ItemError(f"the customer has no {field_name} to be identified by")
         with self._lock:
             guard = self._customer_locks.setdefault(identifier, threading.Lock())
         with guard:  # two orders of one new customer must not create it twice
@@ -358,8 +504,9 @@ class OrderIngestion:
 
     # --- Mappings ---------------------------------------------------------------------
 
-    def _record_mappings(self, ready: Sequence[_Outcome]) -> int:
-        """Order and item integration actions for orders that lack them, in one batch."""
+    def _record_mappings(self, ready: Sequence[_Outcome]) -> tuple[int | None, int]:
+        """Order and item integration actions for orders that lack them, in one batch:
+        (the batch's pk, or None when nothing was missing; orders mapped)."""
         by_pk = {int(o.order.pk): o for o in ready if o.order is not None and o.order.pk}
         mapped_orders = self.omnitron.remote_ids("order", by_pk)
         items = self.omnitron.order_items_of(list(by_pk))
@@ -382,7 +529,7 @@ class OrderIngestion:
                 tracked.append(Tracked(int(item.pk), "orderitem", item.modified_date))
                 remote[("orderitem", int(item.pk))] = line
         if not tracked:
-            return 0
+            return None, 0
         batch = self.omnitron.open_batch()
         try:
             self.omnitron.commit(batch, "order", tracked)
@@ -393,12 +540,32 @@ class OrderIngestion:
             with contextlib.suppress(Exception):
                 self.omnitron.abort(batch)
             raise
-        return sum(1 for t in tracked if t.model == "order")
+        orders = sum(1 for t in tracked if t.model == "order")
+        logger.info(
+            "mappings of %d orders recorded in batch %s",
+            orders,
+            batch.pk,
+            extra={"flow": FLOW, "batch": batch.pk, "orders": orders, "actions": len(tracked)},
+        )
+        return batch.pk, orders
 
     def _repair(self) -> None:
         """A crashed run may have left its mapping batch committed: fail it (the next
         page repairs the mappings of its orders, which exist)."""
         for batch in self.omnitron.batches([BatchRequestStatus.COMMIT], "order"):
-            logger.warning("order batch %s was left committed; failing it", batch.pk)
+            logger.warning(
+                "order batch %s was left committed; failing it",
+                batch.pk,
+                extra={"flow": FLOW, "batch": batch.pk},
+            )
             with contextlib.suppress(ChannelAppError):
                 self.omnitron.abort(batch)
+
+
+def _units(dto: ChannelCreateOrderDto) -> int:
+    return sum(line.quantity for line in dto.order_item)
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    """Fixed-point text (``1E+2`` is valid to Python, not to every JSON decimal parser)."""
+    return None if value is None else format(value, "f")

@@ -10,12 +10,34 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from channel_app_template.core.commands import ChannelIntegration
 from channel_app_template.core.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from channel_app_template.settings import Settings
+
+__all__ = ["integration_problems", "load_channel", "load_class", "load_omnitron"]
+
 T = TypeVar("T")
+INSTALL_HINT = (
+    "run 'pip install -e .' in the project's directory (on Akinon Commerce Cloud, build.sh "
+    "installs the project)"
+)
+
+
+def _found_in(directory: Path, module_path: str) -> str | None:
+    """``./a/b/c.py`` (or the deepest existing package directory) when the module's source
+    is under ``directory``: it exists but this Python environment cannot import it."""
+    parts = module_path.split(".")
+    if directory.joinpath(*parts).with_suffix(".py").is_file():
+        return "./" + "/".join(parts) + ".py"
+    for depth in range(len(parts), 0, -1):
+        if directory.joinpath(*parts[:depth]).is_dir():
+            return "./" + "/".join(parts[:depth]) + "/"
+    return None
 
 
 def load_class(module_path: str, attribute: str, base: type[T], setting: str) -> type[T]:
@@ -24,6 +46,12 @@ def load_class(module_path: str, attribute: str, base: type[T], setting: str) ->
         module = importlib.import_module(module_path)
     except ModuleNotFoundError as error:
         if error.name and module_path.startswith(error.name):
+            local = _found_in(Path.cwd(), module_path)
+            if local is not None:
+                raise ConfigurationError(
+                    f"{setting}={module_path}: not installed: {local} is in the current "
+                    f"directory, but this Python environment cannot import it; {INSTALL_HINT}"
+                ) from None
             raise ConfigurationError(
                 f"{setting}={module_path}: no such module (is it installed and spelled right?)"
             ) from None
@@ -59,3 +87,31 @@ def load_channel(module_path: str) -> type[ChannelIntegration]:
         module_path, "ChannelIntegration", base, "CHANNEL_MODULE"
     )
     return loaded
+
+
+def load_omnitron(module_path: str) -> type[Any]:
+    from channel_app_template.akinon.integration import OmnitronIntegration
+
+    loaded: type[OmnitronIntegration] = load_class(
+        module_path, "OmnitronIntegration", OmnitronIntegration, "OMNITRON_MODULE"
+    )
+    return loaded
+
+
+def integration_problems(settings: Settings) -> list[str]:
+    """Start-up check for the worker and beat: both modules import and define their class.
+
+    Importing them here, in the process that forks the task pool, also keeps them loaded
+    for every task, so a bad module is one message at start-up instead of a failure of
+    every task at run time.
+    """
+    problems = []
+    for load, module_path in (
+        (load_omnitron, settings.omnitron_module),
+        (load_channel, settings.channel_module),
+    ):
+        try:
+            load(module_path)
+        except ConfigurationError as error:
+            problems.append(error.message)
+    return problems

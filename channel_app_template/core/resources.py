@@ -8,14 +8,18 @@ results, error reports) is the one engine in :mod:`channel_app_template.core.flo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from channel_app_template.akinon.endpoints import ID_CHUNK, chunked, join_ids
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
     CancellationRequest,
     IntegrationAction,
+    IntegrationActionStatus,
     Order,
     Product,
     ProductImage,
@@ -24,6 +28,7 @@ from channel_app_template.akinon.models import (
 )
 from channel_app_template.akinon.pagination import Paginated
 from channel_app_template.core.commands import ChannelConfig
+from channel_app_template.core.dates import parse_date
 from channel_app_template.core.dto import (
     BatchRequestResponseDto,
     ChannelCancellationRequestDto,
@@ -34,6 +39,8 @@ from channel_app_template.core.dto import (
 )
 from channel_app_template.core.errors import ItemError
 from channel_app_template.core.matching import match_key
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,8 @@ class PrepareContext:
 Caller = Callable[[Any, Sequence[SyncItem[Any]]], list[Any]]
 Reader = Callable[[OmnitronIntegration, str, int, int | None], Paginated[Any]]
 Preparer = Callable[[PrepareContext, Sequence[Any]], Prepared]
+ByIds = Callable[[OmnitronIntegration, Sequence[int]], Iterable[Any]]
+ChangedSinceFailure = Callable[[OmnitronIntegration, Sequence[IntegrationAction]], list[int]]
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,13 @@ class CatalogResource:
     object_model: str = ""  # content type of the objects themselves (defaults to ``model``)
     call: Caller | None = None  # for channel commands that take one item at a time
     list_setting: str | None = None  # channel.conf key mapping extra list ids, if any
+    read_by_ids: ByIds | None = None  # objects by pk, for re-sending failed ones
+    changed_since_failure: ChangedSinceFailure | None = None
+    """Which failed objects (by their ``error`` mappings) saw what they depend on change
+    since they failed: they are re-sent although they did not change themselves."""
+    view_keeps_failures: bool = False
+    """The pending view lists failed objects again on every run (deletions): each send
+    then counts as an attempt, with backoff, see :mod:`.failure_book`."""
 
     @property
     def objects_model(self) -> str:
@@ -114,6 +130,72 @@ class CatalogResource:
 
 def tracked_of(obj: Any, model: str) -> Tracked:
     return Tracked(pk=int(obj.pk), model=model, version_date=obj.modified_date)
+
+
+# --- Re-sending failed objects once what they depend on changed ----------------------------
+
+
+def _failed_at(actions: Sequence[IntegrationAction]) -> dict[int, dt.datetime]:
+    """When each object failed: its ``error`` mapping's ``modified_date`` (Omnitron's clock,
+    like the dates it is compared with)."""
+    out: dict[int, dt.datetime] = {}
+    for action in actions:
+        when = parse_date(action.modified_date)
+        if action.object_id is not None and when is not None:
+            out[action.object_id] = when
+    return out
+
+
+def products_changed_since_failure(
+    omnitron: OmnitronIntegration, actions: Sequence[IntegrationAction]
+) -> list[int]:
+    """Failed products whose stock, price or images changed after they failed."""
+    failed_at = _failed_at(actions)
+    latest = omnitron.changed_dependents(list(failed_at))
+    return [pk for pk, when in failed_at.items() if pk in latest and latest[pk] > when]
+
+
+def _product_synced_since_failure(read: ByIds) -> ChangedSinceFailure:
+    """Failed stocks, prices or images whose product was synced (successfully) after."""
+
+    def changed(omnitron: OmnitronIntegration, actions: Sequence[IntegrationAction]) -> list[int]:
+        failed_at = _failed_at(actions)
+        product_of = {
+            int(row.pk): int(row.product)
+            for row in read(omnitron, list(failed_at))
+            if row.pk is not None and row.product is not None
+        }
+        products = omnitron.actions_of("product", set(product_of.values()))
+        out = []
+        for pk, product in product_of.items():
+            action = products.get(product)
+            synced = parse_date(action.modified_date) if action is not None else None
+            if (
+                action is not None
+                and action.status == IntegrationActionStatus.SUCCESS
+                and synced is not None
+                and synced > failed_at[pk]
+            ):
+                out.append(pk)
+        return out
+
+    return changed
+
+
+def _products_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
+    return omnitron.catalog_api.products_by_ids(pks)
+
+
+def _stocks_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
+    return omnitron.catalog_api.stocks_by_ids(pks)
+
+
+def _prices_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
+    return omnitron.catalog_api.prices_by_ids(pks)
+
+
+def _images_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
+    return omnitron.catalog_api.images_by_ids(pks)
 
 
 # --- Products ----------------------------------------------------------------------------
@@ -374,6 +456,8 @@ PRODUCTS = CatalogResource(
     check="check_products",
     read_pending=lambda omni, kind, limit, _: omni.pending_products(kind, limit),
     prepare=prepare_products,
+    read_by_ids=_products_by_ids,
+    changed_since_failure=products_changed_since_failure,
 )
 STOCKS = CatalogResource(
     name="stocks",
@@ -384,6 +468,8 @@ STOCKS = CatalogResource(
     read_pending=lambda omni, kind, limit, list_id: omni.pending_stocks(kind, limit, list_id),
     prepare=prepare_stocks,
     list_setting="WAREHOUSE_CODES",
+    read_by_ids=_stocks_by_ids,
+    changed_since_failure=_product_synced_since_failure(_stocks_by_ids),
 )
 PRICES = CatalogResource(
     name="prices",
@@ -394,6 +480,8 @@ PRICES = CatalogResource(
     read_pending=lambda omni, kind, limit, list_id: omni.pending_prices(kind, limit, list_id),
     prepare=prepare_prices,
     list_setting="CURRENCY_MAPPINGS",
+    read_by_ids=_prices_by_ids,
+    changed_since_failure=_product_synced_since_failure(_prices_by_ids),
 )
 IMAGES = CatalogResource(
     name="images",
@@ -403,6 +491,8 @@ IMAGES = CatalogResource(
     check="check_images",
     read_pending=lambda omni, kind, limit, _: omni.pending_images(kind, limit),
     prepare=prepare_images,
+    read_by_ids=_images_by_ids,
+    changed_since_failure=_product_synced_since_failure(_images_by_ids),
 )
 DELETED_PRODUCTS = CatalogResource(
     name="deleted_products",
@@ -412,6 +502,7 @@ DELETED_PRODUCTS = CatalogResource(
     check="check_deleted_products",
     read_pending=lambda omni, _kind, limit, _list: omni.deleted_actions("product", limit),
     prepare=prepare_deletions,
+    view_keeps_failures=True,
 )
 ORDERS = CatalogResource(
     name="orders",
@@ -436,3 +527,32 @@ RESOURCES = {
     r.name: r
     for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS, ORDERS, CANCELLATION_DECISIONS)
 }
+
+
+def pks_for_skus(
+    omnitron: OmnitronIntegration, resource: CatalogResource, skus: Sequence[str]
+) -> list[int]:
+    """The pks of ``resource`` objects that belong to the products with these skus (the
+    products themselves, or their stocks, prices or images). A sku with a comma cannot be
+    asked for in an ``__in`` list and is left out (the log says so)."""
+    api = omnitron.catalog_api
+    plain = [sku for sku in dict.fromkeys(skus) if sku and "," not in sku]
+    if len(plain) < len(set(skus)):
+        logger.warning("%d skus with a comma (or empty) were left out", len(set(skus)) - len(plain))
+    products: list[int] = []
+    for part in chunked(plain, ID_CHUNK):
+        query = api.products(page_size=len(part), sku__in=join_ids(part))
+        # one page holds every match; a server ignoring the filter is not read to its end
+        products += [p.key for p in query.first_page() if p.sku in part]
+    if resource.objects_model == "product":
+        return products
+    listers: dict[str, Callable[..., Paginated[Any]]] = {
+        "productstock": api.product_stocks,
+        "productprice": api.product_prices,
+        "productimage": api.product_images,
+    }
+    lister = listers[resource.objects_model]
+    pks: list[int] = []
+    for part in chunked(products, ID_CHUNK):
+        pks += [row.key for row in lister(page_size=500, product__in=join_ids(part))]
+    return pks

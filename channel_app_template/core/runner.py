@@ -9,22 +9,37 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from channel_app_template.core import setup_flows
+from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.flows import FlowSummary
 from channel_app_template.core.order_events import EventSummary, OrderEvents
 from channel_app_template.core.orders import OrderIngestion, OrderOptions
-from channel_app_template.core.resources import RESOURCES, CatalogResource
+from channel_app_template.core.resources import RESOURCES, CatalogResource, pks_for_skus
 from channel_app_template.core.runtime import Runtime, open_runtime
 from channel_app_template.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 ReportProgress = Callable[[dict[str, Any]], None]
-Flow = Callable[[Runtime, ReportProgress], dict[str, Any]]
+Flow = Callable[..., dict[str, Any]]  # (runtime, report, **the task's keyword arguments)
+MAX_RESEND_IDS = 10_000  # pks or skus one resend_failed call may name
+SOFT_LIMIT_MARGIN = 30.0  # seconds past FLOW_TIME_BUDGET before Celery interrupts a run
+HARD_LIMIT_MARGIN = 60.0  # seconds past the soft limit before Celery kills the process
+
+
+def time_limits(budget: float) -> tuple[float, float]:
+    """Celery's (soft, hard) time limits for a flow task: a backstop for a run stuck inside
+    one call, where the budget (checked between units of work) cannot see it. The soft
+    limit raises in the run, which closes its batch and frees its lock like any error; the
+    hard one kills the worker child (its lock then expires, its batch is repaired later)."""
+    soft = budget + max(SOFT_LIMIT_MARGIN, budget * 0.1)
+    return soft, soft + HARD_LIMIT_MARGIN
 
 
 @dataclass(frozen=True)
@@ -38,13 +53,16 @@ class Job:
 
     lock_name: str
     run: Flow
+    lock_for: Callable[[Mapping[str, Any]], str] | None = None
+    """For jobs whose lock depends on their arguments (``resend_failed``)."""
 
 
 # --- Catalog jobs: the engine on one resource -----------------------------------------------
 
 
 def _catalog(resource_name: str, *kinds: str) -> Job:
-    """``kinds`` in order: "inserts", "updates", "deleted" (deletions) or "check"."""
+    """``kinds`` in order: "inserts", "updates", "deleted" (deletions), "retry" (failed
+    objects whose dependencies changed) or "check"."""
     resource = RESOURCES[resource_name]
 
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
@@ -54,9 +72,10 @@ def _catalog(resource_name: str, *kinds: str) -> Job:
             lambda done, total: report({"step": step[0], "done": done, "total": total})
         )
         for kind in kinds:
-            if kind == "check":
-                step[0] = f"{resource.name} check"
-                summaries.append(engine.check(resource))
+            if kind in ("check", "retry"):
+                step[0] = f"{resource.name} {kind}"
+                flow = engine.check if kind == "check" else engine.retry
+                summaries.append(flow(resource))
                 continue
             for list_id in [None, *_extra_lists(runtime, resource)]:
                 step[0] = f"{resource.name} {kind}" + (f" (list {list_id})" if list_id else "")
@@ -81,14 +100,18 @@ def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
 
 def _ingest(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
     identifier = runtime.channel.config.setting("CUSTOMER_IDENTIFIER_FIELD") or "email"
-    options = OrderOptions(customer_identifier=str(identifier))
-    ingestion = OrderIngestion(runtime.omnitron, runtime.channel, runtime.ledger("orders"), options)
+    options = OrderOptions.from_settings(runtime.settings, str(identifier))
+    ingestion = OrderIngestion(
+        runtime.omnitron, runtime.channel, runtime.ledger("orders"), options, runtime.budget
+    )
     return ingestion.run().as_dict()
 
 
 def _events(method: str, ledger: str) -> Flow:
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
-        events = OrderEvents(runtime.omnitron, runtime.channel, runtime.ledger(ledger))
+        events = OrderEvents(
+            runtime.omnitron, runtime.channel, runtime.ledger(ledger), budget=runtime.budget
+        )
         summary: EventSummary = getattr(events, method)()
         return summary.as_dict()
 
@@ -102,10 +125,53 @@ def _setup(name: str) -> Job:
     flow = getattr(setup_flows, name)
 
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
-        result: dict[str, Any] = flow(runtime.omnitron, runtime.channel)
+        result: dict[str, Any] = flow(runtime.omnitron, runtime.channel, budget=runtime.budget)
         return result
 
     return Job(f"setup:{name}", run)
+
+
+# --- An operator's re-send of failed catalog objects ---------------------------------------
+
+
+def resource_for(content_type: str) -> CatalogResource:
+    """The resource whose objects are ``content_type`` (``product``, ``productstock``...)
+    or that is named so (``products``, ``stocks``...)."""
+    for resource in RESOURCES.values():
+        if content_type in (resource.name, resource.objects_model) and resource.read_by_ids:
+            return resource
+    choices = sorted(r.objects_model for r in RESOURCES.values() if r.read_by_ids)
+    raise ValueError(f"cannot re-send {content_type!r}; choose one of {', '.join(choices)}")
+
+
+def _resend_lock(params: Mapping[str, Any]) -> str:
+    return f"catalog:{resource_for(str(params.get('content_type', ''))).model}"
+
+
+def _resend(
+    runtime: Runtime,
+    report: ReportProgress,
+    content_type: str = "",
+    pks: Sequence[int] | None = None,
+    skus: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Failed objects of ``content_type`` (these pks and/or the objects of these skus, or
+    all failed ones when neither is given) are sent again now, with fresh attempts."""
+    resource = resource_for(content_type)
+    for name, values in (("pks", pks), ("skus", skus)):
+        if values is not None and len(values) > MAX_RESEND_IDS:
+            raise ValueError(f"{name}: at most {MAX_RESEND_IDS} per call, got {len(values)}")
+    wanted: list[int] | None = None
+    if pks is not None or skus is not None:
+        wanted = [int(pk) for pk in pks or []]
+        wanted += pks_for_skus(runtime.omnitron, resource, [str(sku) for sku in skus or []])
+    step = f"{resource.name} resend"
+
+    def progress(done: int, total: int | None) -> None:
+        report({"step": step, "done": done, "total": total})
+
+    engine = runtime.engine(progress)
+    return {"runs": [engine.resend(resource, wanted).as_dict()]}
 
 
 JOBS: dict[str, Job] = {
@@ -113,18 +179,18 @@ JOBS: dict[str, Job] = {
     "create_or_update_category_tree_and_nodes": _setup("create_or_update_category_tree_and_nodes"),
     "create_or_update_category_attributes": _setup("create_or_update_category_attributes"),
     "create_or_update_attributes": _setup("create_or_update_attributes"),
-    "insert_and_update_products": _catalog("products", "inserts", "updates"),
+    "insert_and_update_products": _catalog("products", "inserts", "updates", "retry"),
     "update_products": _catalog("products", "updates"),
     "check_products": _catalog("products", "check"),
     "delete_products": _catalog("deleted_products", "deleted"),
     "check_delete_products": _catalog("deleted_products", "check"),
-    "insert_and_update_stocks": _catalog("stocks", "inserts", "updates"),
+    "insert_and_update_stocks": _catalog("stocks", "inserts", "updates", "retry"),
     "update_stocks": _catalog("stocks", "updates"),
     "check_stocks": _catalog("stocks", "check"),
-    "insert_and_update_prices": _catalog("prices", "inserts", "updates"),
+    "insert_and_update_prices": _catalog("prices", "inserts", "updates", "retry"),
     "update_prices": _catalog("prices", "updates"),
     "check_prices": _catalog("prices", "check"),
-    "insert_and_update_images": _catalog("images", "inserts", "updates"),
+    "insert_and_update_images": _catalog("images", "inserts", "updates", "retry"),
     "update_images": _catalog("images", "updates"),
     "check_images": _catalog("images", "check"),
     "update_orders": _catalog("orders", "updates"),
@@ -139,18 +205,52 @@ JOBS: dict[str, Job] = {
         "catalog:cancellationrequest",
         _events("create_cancellation_requests", "cancellation_requests"),
     ),
+    "resend_failed": Job("catalog:<content type>", _resend, lock_for=_resend_lock),
 }
 
 
-def run_job(name: str, settings: Settings, report: ReportProgress) -> dict[str, Any]:
-    """Run job ``name`` unless another run of it holds its lock; a JSON-able summary."""
+def run_job(name: str, settings: Settings, report: ReportProgress, **params: Any) -> dict[str, Any]:
+    """Run job ``name`` unless another run of it holds its lock; a JSON-able summary.
+
+    The run gets a :class:`Budget` (``FLOW_TIME_BUDGET``, ``FLOW_STALL_TIMEOUT``); a run
+    past it, or stopped by Celery's soft time limit, has closed what it opened on its way
+    out, frees its lock here and says why in a log line and its summary.
+    """
     job = JOBS[name]
+    lock = job.lock_for(params) if job.lock_for else job.lock_name
     started = time.monotonic()
-    with open_runtime(settings) as runtime, runtime.locks.hold(job.lock_name) as acquired:
+    with open_runtime(settings) as runtime, runtime.locks.hold(lock) as acquired:
         if not acquired:
             return {"task": name, "skipped": "another run of this flow is in progress"}
-        result = job.run(runtime, lambda meta: report({"task": name, **meta}))
-        return {"task": name, "seconds": round(time.monotonic() - started, 2), **result}
+        runtime.budget = Budget(settings.flow_time_budget, settings.flow_stall_timeout)
+        try:
+            result = job.run(runtime, lambda meta: report({"task": name, **meta}), **params)
+        except (BudgetExceeded, SoftTimeLimitExceeded) as error:
+            why = (
+                error.message
+                if isinstance(error, BudgetExceeded)
+                else "Celery's soft time limit (FLOW_TIME_BUDGET plus a margin) was reached"
+            )
+            seconds = round(time.monotonic() - started, 2)
+            logger.warning(
+                "%s stopped after %.1fs: %s; its lock is freed",
+                name,
+                seconds,
+                why,
+                extra={"flow": name, "seconds": seconds},
+            )
+            return {"task": name, "seconds": seconds, "stopped": why}
+        stopped = [run.get("stopped") for run in result.get("runs", []) if run.get("stopped")]
+        seconds = round(time.monotonic() - started, 2)
+        if stopped:
+            logger.warning(
+                "%s stopped after %.1fs: %s; its lock is freed",
+                name,
+                seconds,
+                stopped[0],
+                extra={"flow": name, "seconds": seconds},
+            )
+        return {"task": name, "seconds": seconds, **result}
 
 
 def parked(settings: Settings, kind: str, retry: Sequence[str] | None) -> dict[str, Any]:

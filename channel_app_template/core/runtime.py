@@ -5,20 +5,24 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 from pydantic import ValidationError
 
 from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.core.budget import Budget
 from channel_app_template.core.commands import ChannelIntegration, IntegrationContext
 from channel_app_template.core.errors import ConfigurationError
+from channel_app_template.core.failure_book import FailureBook
 from channel_app_template.core.flows import CatalogEngine, EngineOptions, Progress
+from channel_app_template.core.http import Limits, Timeouts
 from channel_app_template.core.journal import BatchJournal
 from channel_app_template.core.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
 from channel_app_template.core.registry import load_channel, load_class
+from channel_app_template.redaction import config_secrets, register_secrets
 from channel_app_template.settings import Settings
 
 logger = logging.getLogger("channel_app_template.flows")
@@ -31,6 +35,12 @@ class Runtime:
     channel: ChannelIntegration
     cache: redis.Redis
     locks: SingleFlight
+    budget: Budget = field(default_factory=Budget.unlimited)
+    """The current run's time budget; :func:`~.runner.run_job` sets it once it holds the
+    flow's lock, so waiting for the lock does not count."""
+
+    def book(self) -> FailureBook:
+        return failure_book(self.settings, self.cache)
 
     def engine(self, progress: Progress | None = None) -> CatalogEngine:
         conf = self.channel.config
@@ -43,8 +53,17 @@ class Runtime:
             match_path=conf.remote_id_attribute,
             batch_size=type(self.channel).max_batch_size,
             stale_after=self.settings.batch_stale_after,
+            date_tolerance=self.settings.modified_date_tolerance,
         )
-        return CatalogEngine(self.omnitron, self.channel, journal, options, progress)
+        return CatalogEngine(
+            self.omnitron,
+            self.channel,
+            journal,
+            options,
+            progress,
+            book=self.book(),
+            budget=self.budget,
+        )
 
     def ledger(self, kind: str) -> Ledger:
         channel_id = self.settings.omnitron_channel_id or 0
@@ -60,6 +79,15 @@ class Runtime:
             return []
         wanted = {int(key) for key in mapping if str(key).isdigit()}
         return [list_id for list_id in available if list_id in wanted]
+
+
+def failure_book(settings: Settings, cache: redis.Redis) -> FailureBook:
+    return FailureBook(
+        cache,
+        settings.omnitron_channel_id or 0,
+        max_attempts=settings.resend_max_attempts,
+        backoff=settings.resend_backoff,
+    )
 
 
 def channel_config(channel_cls: type[ChannelIntegration], conf: dict[str, Any]) -> Any:
@@ -81,13 +109,17 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     channel_cls = load_channel(settings.channel_module)
     omnitron = omnitron_cls.from_settings(settings)
     cache = redis.Redis.from_url(settings.cache_dsn)
+    omnitron.reports = failure_book(settings, cache)
     channel: ChannelIntegration | None = None
     try:
         config = channel_config(channel_cls, dict(omnitron.channel.conf))
+        register_secrets(config_secrets(config) + config_secrets(omnitron.channel.conf))
         context = IntegrationContext(
             channel_id=settings.omnitron_channel_id or 0,
             catalog_id=settings.omnitron_catalog_id or 0,
             logger=logging.getLogger(f"channel_app_template.channel.{channel_cls.__name__}"),
+            http_limits=Limits.from_settings(settings),
+            http_timeouts=Timeouts(total=settings.http_request_deadline),
         )
         channel = channel_cls(config, context)
         yield Runtime(

@@ -28,6 +28,7 @@ from channel_app_template.akinon.models import (
     AttributeSet,
     AttributeValue,
 )
+from channel_app_template.core.budget import Budget
 from channel_app_template.core.dto import AttributeDto, CategoryDto
 from channel_app_template.core.errors import AmbiguousWriteError, ItemError
 from channel_app_template.core.setup_common import (
@@ -152,9 +153,13 @@ class AttributeSync:
     ) -> int | None:
         """The mapped attribute that still exists; mappings to deleted ones are dropped."""
         chosen: int | None = None
+        unreadable = self.omnitron.unreadable_pks(ATTRIBUTE)
         for action_pk, pk in sorted(found):
             if pk in current and chosen is None:
                 chosen = pk
+            elif pk in unreadable:  # it exists: its mapping stays, the attribute fails
+                if chosen is None:
+                    raise ItemError(f"attribute {pk} cannot be read from Omnitron")
             elif pk not in current:
                 logger.info("dropping mapping %s of deleted attribute %s", action_pk, remote_id)
                 self.api.delete_integration_action(action_pk)
@@ -258,8 +263,12 @@ class AttributeSync:
             return
         existing = list(self.api.attribute_values_of_attributes({pk for pk, _ in needed}))
         by_pk = {value.key: value for value in existing}
+        unreadable = self.omnitron.unreadable_pks(VALUE)
+        blocked: set[str] = set()  # value remote ids mapped to a value we cannot read
         mapped: set[int] = set()
         for action in actions_for_remote_ids(self.api, VALUE, {rid for _, rid in needed}):
+            if action.object_id in unreadable and action.remote_id is not None:
+                blocked.add(action.remote_id)
             value = by_pk.get(action.object_id or 0)
             if value is None or value.attribute is None or action.remote_id is None:
                 continue  # a value of another attribute (remote ids may repeat across them)
@@ -269,6 +278,9 @@ class AttributeSync:
             if attribute_rid in self.failed:
                 continue
             try:
+                if key not in self.value_of and key[1] in blocked:
+                    # its value may be the unreadable one: creating another would duplicate it
+                    raise ItemError(f"value {key[1]} is mapped to a value Omnitron sent unreadable")
                 self._value(key, label, existing, by_pk, mapped)
             except WriteErrors as error:
                 self._fail(attribute_rid, error)
@@ -333,12 +345,15 @@ class Category:
 class CategorySync:
     """Attribute sets, set links, attribute configs and value configs of categories."""
 
-    def __init__(self, omnitron: OmnitronIntegration, tally: Tally, code: str) -> None:
+    def __init__(
+        self, omnitron: OmnitronIntegration, tally: Tally, code: str, budget: Budget | None = None
+    ) -> None:
         self.omnitron = omnitron
         self.api: CatalogApi = omnitron.catalog_api
         self.tally = tally
         self.code = code
         self.attributes = AttributeSync(omnitron, tally, code)
+        self.budget = budget or Budget.unlimited()
 
     def write(self, fetched: Sequence[tuple[Category, CategoryDto]]) -> None:
         """Bulk reads for all ``fetched`` categories, then each category's writes on its own:
@@ -369,6 +384,7 @@ class CategorySync:
             for c in self.api.attribute_value_configs_of_sets(set_pks)
         }
         for category, dto in fetched:
+            self.budget.check()
             try:
                 self._one(category, dto, sets, links, configs, value_links)
             except WriteErrors as error:
@@ -384,6 +400,7 @@ class CategorySync:
                 continue
             self.touch(category)
             self.tally["categories"] += 1
+            self.budget.progressed()
 
     def touch(self, category: Category) -> None:
         """Move the category to the back of the refresh queue."""

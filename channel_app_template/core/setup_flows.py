@@ -11,7 +11,11 @@ command a flow needs gets ``{"skipped": "<why>"}`` and nothing is written.
 * :func:`create_or_update_attributes` - global (category-independent) attributes and values.
 
 All four are idempotent and crash-safe: run again, they finish what a dead run left and
-create nothing twice. Implementation: :mod:`.setup_tree` and :mod:`.setup_attributes`.
+create nothing twice. Each takes the run's ``budget`` (:mod:`.budget`) and checks it between
+categories or chunks, so a run that stalls stops and frees its lock. Rows Omnitron sends
+that we cannot read are reported on their object and never treated as missing (no mapping
+deleted, nothing created twice because of them). Implementation: :mod:`.setup_tree` and
+:mod:`.setup_attributes`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode
+from channel_app_template.core.budget import Budget
 from channel_app_template.core.commands import ChannelIntegration, UnsupportedCommand
 from channel_app_template.core.dto import (
     CategoryDto,
@@ -97,7 +102,7 @@ ENGINE_CONF_FIELDS: tuple[ChannelConfSchemaField, ...] = (
 
 
 def update_channel_conf_schema(
-    omnitron: OmnitronIntegration, channel: ChannelIntegration
+    omnitron: OmnitronIntegration, channel: ChannelIntegration, *, budget: Budget | None = None
 ) -> dict[str, Any]:
     """Write the channel's settings form into ``channel.schema``.
 
@@ -135,6 +140,7 @@ def create_or_update_category_tree_and_nodes(
     channel: ChannelIntegration,
     *,
     removal: RemovalMode = "detach",
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
     """Mirror the marketplace's category tree (``get_category_tree_and_nodes()``) into the
     channel's category tree, creating that tree (and setting it on the channel) if needed.
@@ -162,7 +168,7 @@ def create_or_update_category_tree_and_nodes(
         return skipped(error)
     if not isinstance(marketplace, CategoryTreeDto):
         raise TypeError(f"get_category_tree_and_nodes returned {type(marketplace).__name__}")
-    return sync_category_tree(omnitron, marketplace, removal)
+    return sync_category_tree(omnitron, marketplace, removal, budget)
 
 
 def create_or_update_category_attributes(
@@ -172,6 +178,7 @@ def create_or_update_category_attributes(
     limit: int = 200,
     workers: int = 4,
     leaves_only: bool = True,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
     """Refresh the attributes of up to ``limit`` mapped categories, least recently
     refreshed first (``categorynode`` mappings sorted by ``version_date``; new mappings
@@ -196,7 +203,7 @@ def create_or_update_category_attributes(
     if (why := unsupported(channel, "get_category_attributes")) is not None:
         return why
     tally = Tally()
-    sync = CategorySync(omnitron, tally, "Channel-GetCategoryAttributes")
+    sync = CategorySync(omnitron, tally, "Channel-GetCategoryAttributes", budget)
     picked = pick_categories(omnitron, max(0, limit), leaves_only)
     fetched: list[tuple[Category, CategoryDto]] = []
     for category, result in fetch_categories(channel, picked, workers):
@@ -220,6 +227,7 @@ def create_or_update_attributes(
     channel: ChannelIntegration,
     *,
     chunk: int = 200,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
     """Mirror the channel's global attributes (``get_attributes()``) and their values:
     the same get-or-create as the category flow, without sets, ``chunk`` attributes at a
@@ -238,8 +246,11 @@ def create_or_update_attributes(
     tally = Tally()
     sync = AttributeSync(omnitron, tally, "Channel-GetAttributes")
     specs = [AttributeSpec.of(attribute) for attribute in attributes]
+    run_budget = budget or Budget.unlimited()
     for start in range(0, len(specs), max(1, chunk)):
+        run_budget.check()
         sync.sync(specs[start : start + max(1, chunk)])
+        run_budget.progressed()
     return tally.summary(ATTRIBUTE_KEYS, attributes=len(specs))
 
 

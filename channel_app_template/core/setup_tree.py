@@ -12,6 +12,10 @@ integration action (node pk <-> marketplace remote id). One run:
 3. detaches (default) or deletes the nodes whose category disappeared from the marketplace,
    and deletes their mappings.
 
+A node or mapping row Omnitron sends that we cannot read is reported (once) and left exactly
+as it is: its mapping is kept, its category is counted as failed, and nothing under it is
+moved or created, since what it holds is unknown.
+
 Every write is idempotent or looked up before it is repeated, so a crash anywhere leaves a
 state the next run completes without duplicates: a node without mapping is adopted by name, a
 mapping pointing at a node that is gone or outside the tree is deleted, a removed node already
@@ -29,6 +33,7 @@ from typing import Any, Literal
 from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode, CategoryTree, IntegrationAction
+from channel_app_template.core.budget import Budget
 from channel_app_template.core.dto import CategoryNodeDto, CategoryTreeDto
 from channel_app_template.core.errors import AmbiguousWriteError, ItemError, RunError
 from channel_app_template.core.setup_common import NODE, Tally, logger, model_of, report
@@ -156,10 +161,17 @@ def temporary_name(name: str, pk: int) -> str:
 class TreeSync:
     """One run of the tree flow (see the module docstring)."""
 
-    def __init__(self, omnitron: OmnitronIntegration, removal: RemovalMode = "detach") -> None:
+    def __init__(
+        self,
+        omnitron: OmnitronIntegration,
+        removal: RemovalMode = "detach",
+        budget: Budget | None = None,
+    ) -> None:
         if removal not in ("detach", "delete"):
             raise ValueError(f"unknown removal mode {removal!r}")
         self.omnitron = omnitron
+        self.budget = budget or Budget.unlimited()
+        self.unreadable: set[int] = set()  # nodes that exist but could not be read
         self.api: CatalogApi = omnitron.catalog_api
         self.removal = removal
         self.tally = Tally()
@@ -176,15 +188,29 @@ class TreeSync:
     def run(self, marketplace: CategoryTreeDto) -> dict[str, Any]:
         tree = self.ensure_tree()
         root = self.root_of(tree)
-        nodes = self.api.category_nodes(page_size=1000, path__startswith=root.path)
-        self.local = LocalTree.read(root, nodes)
+        self.local = self.read_tree(root)
         self.load_mappings()
         wanted = self.flatten(marketplace)
         present = {dto.remote_id for dto, _ in wanted}
         for dto, parent_remote in wanted:
+            self.budget.check()
             self.place_one(dto, parent_remote)
+            self.budget.progressed()
         self.remove_missing(present)
         return self.tally.summary(TREE_KEYS, tree=tree.key, tree_created=self.tree_created)
+
+    def read_tree(self, root: CategoryNode) -> LocalTree:
+        """Every node of the tree, one paged listing; nodes we cannot read are reported
+        and remembered in :attr:`unreadable` (they exist: never unmapped or recreated)."""
+        query = self.api.category_nodes(page_size=1000, path__startswith=root.path)
+        rows: list[CategoryNode] = []
+        for page in query.read_pages():
+            rows += page.items
+            for row in page.unreadable:
+                query.on_unreadable(row)
+                if row.pk is not None:
+                    self.unreadable.add(row.pk)
+        return LocalTree.read(root, rows)
 
     @property
     def tree(self) -> LocalTree:
@@ -234,7 +260,8 @@ class TreeSync:
             if action.object_id is None or model_of(action) not in (None, NODE):
                 continue
             node = action.object_id
-            stale = node not in self.tree.nodes or node == self.tree.root
+            missing = node not in self.tree.nodes and node not in self.unreadable
+            stale = missing or node == self.tree.root
             duplicate = bool(action.remote_id) and action.remote_id in self.by_remote
             if stale or duplicate or node in self.remote_of or node in self.blank:
                 self.api.delete_integration_action(action.key)
@@ -273,6 +300,9 @@ class TreeSync:
         parent = self.tree.root if parent_remote is None else self.by_remote.get(parent_remote)
         if parent is None or (parent_remote is not None and parent_remote not in self.placed):
             self.tally["failed"] += 1  # its parent failed: it cannot be placed this run
+            return
+        if self.by_remote.get(dto.remote_id) in self.unreadable:
+            self.tally["failed"] += 1  # reported when it was read; left as it is
             return
         try:
             self.place(dto, parent)
@@ -412,11 +442,14 @@ class TreeSync:
         after, so a crash in between is finished by the next run, never leaves an orphan
         mapping in use."""
         gone = {pk for remote, pk in self.by_remote.items() if remote not in present}
+        self.tally["failed"] += len(gone & self.unreadable)
+        gone -= self.unreadable
         if not gone:
             return
         holding = self.tree.child_named(self.tree.root, HOLDING_NAME)
         tops = [pk for pk in sorted(gone) if not self.tree.has_ancestor_in(pk, gone)]
         for top in tops:
+            self.budget.check()
             subtree = self.tree.subtree(top)
             if any(self.remote_of.get(pk) in self.placed for pk in subtree):
                 # a live category is still inside (its move failed): keep all for next run
@@ -465,6 +498,9 @@ class TreeSync:
 
 
 def sync_category_tree(
-    omnitron: OmnitronIntegration, marketplace: CategoryTreeDto, removal: RemovalMode = "detach"
+    omnitron: OmnitronIntegration,
+    marketplace: CategoryTreeDto,
+    removal: RemovalMode = "detach",
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
-    return TreeSync(omnitron, removal).run(marketplace)
+    return TreeSync(omnitron, removal, budget).run(marketplace)

@@ -85,6 +85,7 @@ from channel_app_template.core.dto import (
     ChannelConfSchemaField,
     ChannelCreateOrderDto,
     ChannelUpdateOrderItemDto,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     ProductBatchRequestResponseDto,
@@ -757,7 +758,7 @@ class _Run:
                 item_type = (
                     (ChannelCreateOrderDto, MalformedOrderDto)
                     if command == "get_orders"
-                    else EVENT_GETTERS[command][0]
+                    else (EVENT_GETTERS[command][0], MalformedEventDto)
                 )
                 for each in result:
                     if not isinstance(each, item_type):
@@ -962,8 +963,8 @@ class _Run:
             if command not in supported:
                 continue
             try:
-                first = [key(e) for e in getattr(channel, command)()]
-                second = [key(e) for e in getattr(channel, command)()]
+                first = [_event_key(key, e) for e in getattr(channel, command)()]
+                second = [_event_key(key, e) for e in getattr(channel, command)()]
             except Exception:  # noqa: S112  (the wrapper recorded it, naming the command)
                 continue
             if sorted(first) != sorted(second):
@@ -1085,6 +1086,11 @@ class _Run:
             self.report.fail(
                 "acknowledge_orders", f"acknowledged orders came back from get_orders: {back[:5]}"
             )
+
+
+def _event_key(key: Callable[[Any], str], event: Any) -> str:
+    """An event's identity; ``malformed:KEY`` for one the channel could not read."""
+    return f"malformed:{event.key}" if isinstance(event, MalformedEventDto) else key(event)
 
 
 def _order_keys(orders: Any, numbers: dict[str, str] | None = None) -> list[str]:

@@ -15,13 +15,12 @@ import logging
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO, TypeVar
-from urllib.parse import urlsplit
 
 import redis
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
@@ -39,18 +38,21 @@ from channel_app_template.core.errors import (
 from channel_app_template.core.http import RetryPolicy, Timeouts
 from channel_app_template.core.registry import load_channel, load_class
 from channel_app_template.core.runtime import channel_config
+from channel_app_template.observability import secret_values
+from channel_app_template.ops.arguments import bounded_float
+from channel_app_template.redaction import MIN_SECRET_LENGTH, config_secrets
 from channel_app_template.settings import (
     Role,
     Settings,
     SettingsError,
     load_settings,
+    read_settings,
     redacted_url,
 )
 
 T = TypeVar("T")
 ROLES = (Role.WEB, Role.WORKER, Role.BEAT, Role.FLOWER)
 DEFAULT_CHECK_TIMEOUT = 10.0
-MIN_SECRET_LENGTH = 4  # shorter "secrets" would mask ordinary words
 
 
 class CheckTimeout(Exception):
@@ -151,24 +153,8 @@ def check_settings(report: Report) -> Settings | None:
         )
     if not found:
         report.ok("Settings", f"valid for {', '.join(r.value for r in ROLES)}")
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        broken = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
-        defaults = {name: Settings.model_fields[name].default for name in broken}
-        try:
-            settings = Settings(**defaults)
-        except ValidationError:
-            report.skipped("Services", "not checked: fix the settings above first")
-            return None
-    report.hide(
-        settings.omnitron_password,
-        settings.sentry_dsn,
-        urlsplit(settings.broker_dsn).password,
-        urlsplit(settings.cache_dsn).password,
-        *(c.password for c in settings.flower_credentials),
-        *(c.password for c in settings.flower_readonly_credentials),
-    )
+    settings, _ = read_settings()  # broken fields at their defaults, listed above
+    report.hide(*secret_values(settings))
     if settings.omnitron_username:
         report.secrets.discard(settings.omnitron_username)
     return settings
@@ -364,15 +350,6 @@ def _address(config: Any) -> str:
     return ""
 
 
-def _secret_values(model: Any) -> Iterable[SecretStr]:
-    for value in dict(model).values():
-        if isinstance(value, SecretStr):
-            yield value
-    for value in (getattr(model, "model_extra", None) or {}).values():
-        if isinstance(value, SecretStr):
-            yield value
-
-
 def check_channel(
     report: Report,
     settings: Settings,
@@ -382,18 +359,14 @@ def check_channel(
 ) -> None:
     name = channel_cls.__name__
     where_conf = f"channel {settings.omnitron_channel_id}'s settings (channel.conf) in Omnitron"
-    # Mask the conf's secret-looking values even before the model has typed them.
-    for key, value in channel.conf.items():
-        if isinstance(value, str) and any(
-            w in key.lower() for w in ("key", "secret", "pass", "token")
-        ):
-            report.hide(value)
+    # Mask the conf's secret-looking values (any depth) even before the model types them.
+    report.hide(*config_secrets(channel.conf))
     try:
         config = channel_config(channel_cls, dict(channel.conf))
     except ConfigurationError as error:
         report.bad("Channel", f"{error.message}: fix {where_conf}")
         return
-    report.hide(*_secret_values(config))
+    report.hide(*config_secrets(config))
     at = _address(config)
     context = IntegrationContext(
         channel_id=settings.omnitron_channel_id or 0,
@@ -525,7 +498,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=bounded_float(1.0, 300.0),
         default=DEFAULT_CHECK_TIMEOUT,
         help="seconds allowed per check (default: %(default)s)",
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from channel_app_template.ops import check, status, trigger
+from channel_app_template.ops import check, resend, status, trigger
 
 
 def register(subparsers: Any) -> None:
     check.register(subparsers)
     trigger.register(subparsers)
     status.register(subparsers)
+    resend.register(subparsers)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
+
+from channel_app_template.ops.arguments import bounded_float
 
 TASK_PREFIX = "channel_app_template.app.tasks."
-DEFAULT_WEB_PORT = "8008"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 
@@ -110,6 +111,7 @@ class FlowerClient:
     password: SecretStr = field(repr=False)
     connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
+    origin: str = ""  # where url and user came from, for the 401/404 messages
     _http: httpx.Client | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -201,6 +203,13 @@ class FlowerClient:
             params["workername"] = worker
         return self._mapping(self._call("GET", "api/workers", params=params or None))
 
+    def worker_events(self) -> list[dict[str, Any]]:
+        """What Flower learnt from worker events (``/flower/workers?json=1``): per node name,
+        the ``pid`` of its last heartbeat, ``freq`` and the last ``heartbeats`` times."""
+        data = self._mapping(self._call("GET", "workers", params={"json": "1"}))
+        rows = data.get("data", [])
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
     def worker_status(self) -> dict[str, bool]:
         data = self._mapping(self._call("GET", "api/workers", params={"status": "1"}))
         return {name: bool(online) for name, online in data.items()}
@@ -265,14 +274,18 @@ class FlowerClient:
                 "not JSON: is --url the channel app's web process?"
             ) from None
 
+    def _origin(self) -> str:
+        return f" [{self.origin}]" if self.origin else ""
+
     def _error(self, response: httpx.Response, method: str, path: str) -> FlowerError:
         status = response.status_code
         detail = " ".join(response.text.split())[:200]
         if status == 401:
             return FlowerAuthError(
-                f"the web process at {self.base_url} refused user {self.username!r} (401): "
-                "check --user/--password (or CHANNEL_APP_USER/CHANNEL_APP_PASSWORD) against "
-                "FLOWER_BASIC_AUTH",
+                f"the web process at {self.base_url} refused user {self.username!r} (401)"
+                f"{self._origin()}: check --user/--password (or CHANNEL_APP_USER/"
+                "CHANNEL_APP_PASSWORD) against that process's FLOWER_BASIC_AUTH, and --url "
+                "(or CHANNEL_APP_URL/WEB_PORT): is it the channel app you mean?",
                 status,
             )
         if status == 403:
@@ -286,7 +299,11 @@ class FlowerClient:
                 f"Flower refused {method} /flower/{path} (403): {detail}", status
             )
         if status == 404:
-            return FlowerNotFound(f"{method} /flower/{path}: not found (404): {detail}", status)
+            return FlowerNotFound(
+                f"{method} {self.base_url}/flower/{path}: not found (404){self._origin()}: "
+                f"{detail}",
+                status,
+            )
         if status == 502:
             return FlowerUnavailable(
                 f"the web process at {self.base_url} cannot reach Flower (502): is the flower "
@@ -326,18 +343,30 @@ def _is_local(host: str) -> bool:
 
 # --- Command-line plumbing shared by ``trigger`` and ``status`` ------------------------------
 
+# The settings that say where the web process is and who we are, in the order they count.
+CONNECTION_SETTINGS = (
+    "CHANNEL_APP_URL",
+    "WEB_PORT",
+    "CHANNEL_APP_USER",
+    "CHANNEL_APP_PASSWORD",
+    "FLOWER_BASIC_AUTH",
+)
+
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection to the web process")
+    group = parser.add_argument_group(
+        "connection to the web process (defaults come from the environment and ./.env)"
+    )
     group.add_argument(
         "--url",
         default=None,
-        help="the web process (default: CHANNEL_APP_URL or http://127.0.0.1:${WEB_PORT:-8008})",
+        help="the web process (default: CHANNEL_APP_URL, else http://127.0.0.1:WEB_PORT)",
     )
     group.add_argument(
         "--user",
         default=None,
-        help="proxy user (default: CHANNEL_APP_USER or the first FLOWER_BASIC_AUTH user)",
+        help="proxy user (default: CHANNEL_APP_USER, the first FLOWER_BASIC_AUTH user, or "
+        "channel-app dev's generated login)",
     )
     group.add_argument(
         "--password",
@@ -346,55 +375,85 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         "prefer the environment, argv is visible to other local users",
     )
     group.add_argument(
+        "--state-dir",
+        default=None,
+        help="channel-app dev's state directory, for its generated Flower login when no "
+        "credentials are configured (default: ./var/dev)",
+    )
+    group.add_argument(
         "--http-timeout",
-        type=float,
+        type=bounded_float(1.0, 600.0),
         default=READ_TIMEOUT,
         help="seconds to wait for each answer (default: %(default)s)",
     )
 
 
-def default_url(environ: Mapping[str, str]) -> str:
-    explicit = environ.get("CHANNEL_APP_URL", "").strip()
-    if explicit:
-        return explicit
-    port = environ.get("WEB_PORT", "").strip() or DEFAULT_WEB_PORT
-    return f"http://127.0.0.1:{port}"
+def _dev_login(state_dir: str | None) -> tuple[str, SecretStr, str] | None:
+    """The Flower login ``channel-app dev`` generated in its state directory, if any."""
+    from channel_app_template.devstack.stack import FLOWER_USER, DevOptions
 
-
-def _configured_credential() -> tuple[str, SecretStr] | None:
-    """The first full-access user from FLOWER_BASIC_AUTH (environment or ``.env``)."""
-    from channel_app_template.settings import Settings
-
+    directory = Path(state_dir) if state_dir else DevOptions().state_dir
+    path = directory / "flower-password"
     try:
-        credentials = Settings().flower_credentials
-    except ValidationError:  # another setting is broken; this one may still be fine
-        first = os.environ.get("FLOWER_BASIC_AUTH", "").split(",")[0].strip()
-        username, separator, password = first.partition(":")
-        return (username, SecretStr(password)) if separator and username else None
-    if not credentials or not credentials[0].username:
+        password = path.read_text().strip()
+    except OSError:
         return None
-    return credentials[0].username, credentials[0].password
+    if not password:
+        return None
+    return FLOWER_USER, SecretStr(password), f"channel-app dev's login in {path}"
 
 
-def client_from_args(
-    args: argparse.Namespace, environ: Mapping[str, str] | None = None
-) -> FlowerClient:
-    env = os.environ if environ is None else environ
-    url = args.url or default_url(env)
-    user = args.user or env.get("CHANNEL_APP_USER") or None
-    password_text = args.password or env.get("CHANNEL_APP_PASSWORD") or None
-    if user is None or password_text is None:
-        configured = _configured_credential()
-        if configured is not None:
-            if user is None:
-                user = configured[0]
-            if password_text is None and user == configured[0]:
-                password_text = configured[1].get_secret_value()
-    if not user or password_text is None:
+def client_from_args(args: argparse.Namespace) -> FlowerClient:
+    """A client for the web process named by the arguments, else by the same settings the
+    app reads (environment, then ``./.env``), else by ``channel-app dev``'s state dir."""
+    from channel_app_template.settings import read_settings
+
+    settings, problems = read_settings()
+    needed = set(CONNECTION_SETTINGS)
+    if args.url:
+        needed -= {"CHANNEL_APP_URL", "WEB_PORT"}
+    if args.user and args.password:
+        needed -= {"CHANNEL_APP_USER", "CHANNEL_APP_PASSWORD", "FLOWER_BASIC_AUTH"}
+    relevant = [p for p in problems if p.split(":")[0] in needed]
+    if relevant:
+        raise FlowerError(
+            "cannot tell which web process to call: " + "; ".join(relevant) + " (environment "
+            "or ./.env)"
+        )
+    if args.url:
+        url, url_origin = args.url, "--url"
+    elif settings.channel_app_url:
+        url, url_origin = settings.channel_app_url, "CHANNEL_APP_URL"
+    else:
+        url = f"http://127.0.0.1:{settings.web_port}"
+        url_origin = "WEB_PORT" if "web_port" in settings.model_fields_set else "default port"
+
+    user: str | None = args.user or settings.channel_app_user
+    password: SecretStr | None = SecretStr(args.password) if args.password else None
+    if password is None and settings.channel_app_password is not None:
+        password = settings.channel_app_password
+    origin = "--user/--password" if args.user or args.password else "CHANNEL_APP_USER/PASSWORD"
+    if password is None:
+        candidates: list[tuple[str, SecretStr, str]] = []
+        if settings.flower_credentials:
+            first = settings.flower_credentials[0]
+            candidates.append((first.username, first.password, "FLOWER_BASIC_AUTH"))
+        else:  # what channel-app dev generates when FLOWER_BASIC_AUTH is not configured
+            dev = _dev_login(getattr(args, "state_dir", None))
+            candidates += [dev] if dev else []
+        for name, secret, where in candidates:
+            if user in (None, name):
+                user, password, origin = name, secret, where
+    if not user or password is None:
         raise FlowerError(
             "no credentials for the web process: pass --user and --password, set "
-            "CHANNEL_APP_USER/CHANNEL_APP_PASSWORD, or FLOWER_BASIC_AUTH=user:password"
+            "CHANNEL_APP_USER/CHANNEL_APP_PASSWORD or FLOWER_BASIC_AUTH=user:password "
+            "(environment or ./.env), or run channel-app dev here"
         )
     return FlowerClient(
-        url, user, SecretStr(password_text), read_timeout=max(1.0, args.http_timeout)
+        url,
+        user,
+        password,
+        read_timeout=max(1.0, args.http_timeout),
+        origin=f"URL from {url_origin}, user from {origin}",
     )

@@ -11,9 +11,11 @@ import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from channel_app_template.ops.arguments import bounded_int
 from channel_app_template.ops.flower_api import (
     FlowerClient,
     FlowerError,
@@ -25,6 +27,78 @@ from channel_app_template.ops.flower_api import (
 
 EXIT_OK, EXIT_NO_WORKER, EXIT_ERROR = 0, 1, 2
 EPOCH_2001 = 1e9  # timestamps below this are monotonic clocks, not wall time
+DEFAULT_HEARTBEAT = 2.0  # seconds; Celery's default worker heartbeat interval
+# Celery keeps a node's last 4 heartbeat times (as Flower received them). One process
+# spaces them one interval apart (3 intervals first to last); two processes answering as
+# one node name interleave theirs, so the 4 fit in at most 2 intervals.
+DUPLICATE_SPAN = 2.25
+CONFIRM_WINDOW = 0.9  # of an interval: one process sends at most one heartbeat in it
+CONFIRM_POLL = 0.3
+
+
+def _interval(row: Mapping[str, Any]) -> float:
+    freq = row.get("freq")
+    return float(freq) if isinstance(freq, int | float) and 0 < freq <= 60 else DEFAULT_HEARTBEAT
+
+
+def _beats(row: Mapping[str, Any]) -> list[float]:
+    return sorted(float(b) for b in row.get("heartbeats") or [] if isinstance(b, int | float))
+
+
+def duplicate_suspects(
+    events: Sequence[Mapping[str, Any]], stats_pids: Mapping[str, Any]
+) -> set[str]:
+    """Node names that may be used by more than one worker process: their heartbeats come
+    faster than one process sends them, or the pid of their events is not the pid that
+    answered the last inspection. Flower keys workers by name, so the evidence is indirect."""
+    found: set[str] = set()
+    for row in events:
+        name = row.get("hostname")
+        if not isinstance(name, str):
+            continue
+        beats = _beats(row)
+        if len(beats) >= 4 and beats[-1] - beats[0] < DUPLICATE_SPAN * _interval(row):
+            found.add(name)
+        pid, answered = row.get("pid"), stats_pids.get(name)
+        if isinstance(pid, int) and isinstance(answered, int) and pid != answered:
+            found.add(name)
+    return found
+
+
+def confirm_duplicates(
+    client: FlowerClient,
+    suspects: set[str],
+    events: Sequence[Mapping[str, Any]],
+    stats_pids: Mapping[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> set[str]:
+    """Watch the suspects for most of one heartbeat interval. Two pids, or two new
+    heartbeats (one process sends one), prove two processes; heartbeats that merely
+    arrived together after Flower was busy prove nothing and are not reported."""
+    rows: dict[str, Mapping[str, Any]] = {
+        r["hostname"]: r
+        for r in events
+        if isinstance(r.get("hostname"), str) and r["hostname"] in suspects
+    }
+    if not rows:
+        return set()
+    pids = {name: {r.get("pid"), stats_pids.get(name)} - {None} for name, r in rows.items()}
+    newest = {name: max(_beats(r), default=0.0) for name, r in rows.items()}
+    fresh: dict[str, set[float]] = {name: set() for name in rows}
+    deadline = clock() + CONFIRM_WINDOW * max(_interval(r) for r in rows.values())
+    while clock() < deadline:
+        sleep(CONFIRM_POLL)
+        try:
+            later = client.worker_events()
+        except FlowerError:
+            break
+        for row in later:
+            name = row.get("hostname")
+            if isinstance(name, str) and name in rows:
+                pids[name].add(row.get("pid"))
+                fresh[name] |= {b for b in _beats(row) if b > newest[name]}
+    return {name for name in rows if len(pids[name] - {None}) >= 2 or len(fresh[name]) >= 2}
 
 
 def _when(timestamp: Any) -> str | None:
@@ -101,6 +175,19 @@ def collect(client: FlowerClient, failures: int) -> dict[str, Any]:
             }
         )
     try:
+        events = client.worker_events()
+    except FlowerError:
+        events = []  # an older Flower or a proxy that hides it: no evidence either way
+    stats_pids: dict[str, Any] = {}
+    for name, info in details.items():
+        stats = info.get("stats") if isinstance(info, dict) else None
+        if isinstance(stats, dict):
+            stats_pids[name] = stats.get("pid")
+    suspects = duplicate_suspects(events, stats_pids)
+    duplicates = confirm_duplicates(client, suspects, events, stats_pids) if suspects else set()
+    for worker in workers:
+        worker["duplicate"] = worker["name"] in duplicates
+    try:
         queue_lengths = [
             {"name": q.get("name"), "messages": q.get("messages")} for q in client.queue_lengths()
         ]
@@ -128,6 +215,7 @@ def collect(client: FlowerClient, failures: int) -> dict[str, Any]:
     return {
         "url": client.base_url,
         "workers": workers,
+        "duplicate_node_names": sorted(duplicates),
         "active": active,
         "scheduled": scheduled,
         "reserved": reserved,
@@ -156,13 +244,21 @@ def render(data: Mapping[str, Any], out: TextIO) -> None:
     workers = data["workers"]
     up = sum(1 for w in workers if w["online"])
     print(f"Flower at {data['url']}/flower/: {up} of {len(workers)} worker(s) online", file=out)
+    for name in data.get("duplicate_node_names", []):
+        print(
+            f"WARNING: more than one worker process answers as {name!r}: Flower and /health "
+            "count them as one and their tasks and stats mix. Give each worker a unique node "
+            "name (celery worker -n <name>@%h, or leave -n out).",
+            file=out,
+        )
     _section(
         "Workers",
         ("WORKER", "STATUS", "ACTIVE", "PROCESSED", "POOL", "QUEUES"),
         (
             (
                 w["name"],
-                "online" if w["online"] else "OFFLINE",
+                ("online" if w["online"] else "OFFLINE")
+                + (" (DUPLICATE)" if w.get("duplicate") else ""),
                 str(w["active"]),
                 str(w["processed"]),
                 str(w["concurrency"] or "?"),
@@ -241,7 +337,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
         "--failures",
-        type=int,
+        type=bounded_int(1, 1000),
         default=10,
         help="how many recent failures to show (default: %(default)s)",
     )

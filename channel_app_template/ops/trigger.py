@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from channel_app_template.ops.arguments import bounded_float
 from channel_app_template.ops.flower_api import (
     FlowerAuthError,
     FlowerClient,
@@ -29,6 +30,7 @@ from channel_app_template.ops.flower_api import (
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_TIMEOUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_WAIT = 600.0
+MAX_WAIT = 24 * 3600.0
 DEFAULT_INTERVAL = 0.5
 BAR_WIDTH = 24
 
@@ -190,9 +192,10 @@ def run_trigger(
             sent = client.async_apply(task, task_args, task_kwargs)
         except FlowerNotFound:
             print(
-                f"error: Flower knows no task {task!r}: check the name (see "
-                "channel_app_template/tasks.py; short names get the "
-                "channel_app_template.app.tasks. prefix)",
+                f"error: Flower at {client.base_url}/flower/ knows no task {task!r}: check the "
+                "name (see channel_app_template/tasks.py; short names get the "
+                "channel_app_template.app.tasks. prefix), and that this is the channel app's "
+                f"web process [{client.origin}]",
                 file=err,
             )
             return EXIT_REFUSED
@@ -233,13 +236,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--wait", action="store_true", help="wait for the result, with progress")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=bounded_float(0.1, MAX_WAIT),
         default=DEFAULT_WAIT,
         help="seconds to wait with --wait (default: %(default)s); the task goes on after",
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=bounded_float(0.05, 60.0),
         default=DEFAULT_INTERVAL,
         help="seconds between polls with --wait (default: %(default)s)",
     )

@@ -61,6 +61,13 @@ def _register_omnitron(simulators: Any) -> None:
         metavar="N",
         help="answer 429 after N logins within a minute",
     )
+    parser.add_argument(
+        "--channel-conf",
+        default=None,
+        metavar="JSON|@FILE",
+        help="replace channel 1's channel.conf at start-up: a JSON object, or @path to a "
+        "file holding one (at run time: PUT/PATCH /_sandbox/channels/1/conf/)",
+    )
     parser.add_argument("--log-level", default="warning")
     parser.set_defaults(handler=_serve_omnitron)
 
@@ -76,9 +83,37 @@ def _add_fault_flags(parser: Any) -> None:
         action="append",
         default=[],
         metavar="RULE",
-        help="fault rule, e.g. 'pattern=/orders/,action=error,status=503,"
-        "rate=0.3' (actions: error, drop, lost_response, delay, slow)",
+        help="fault rule (repeatable), 'key=value,...' or a JSON object, e.g. "
+        "'pattern=/orders/,action=error,status=503,rate=0.3'; actions: error, drop, "
+        "lost_response, delay, slow, trickle, ignore_page, repeat_next, empty_page, "
+        "wrong_shape, drop_field, set_field, huge_body, extra_rows (see the sandbox READMEs)",
     )
+
+
+def _faults_from(args: argparse.Namespace) -> Any:
+    """The ``FaultConfig`` of ``--latency-ms``/``--seed``/``--fault``; a bad rule is a usage
+    error naming the flag (exit 2), not a traceback."""
+    from .common.faults import FaultConfig, parse_rule_flag
+
+    try:
+        faults = FaultConfig(latency_ms=args.latency_ms, seed=args.seed)
+    except ValueError as exc:
+        raise _UsageError(f"--latency-ms: {exc}") from None
+    for number, text in enumerate(args.fault, 1):
+        try:
+            faults.add(parse_rule_flag(text))
+        except ValueError as exc:
+            raise _UsageError(f"--fault #{number}: {exc}") from None
+    return faults
+
+
+class _UsageError(Exception):
+    """A flag's value is wrong; printed as ``error: ...`` with exit status 2."""
+
+
+def _usage_error(exc: _UsageError) -> int:
+    print(f"error: {exc}", file=sys.stderr)
+    return 2
 
 
 def _register_marketplace(simulators: Any) -> None:
@@ -124,12 +159,12 @@ def _register_marketplace(simulators: Any) -> None:
 def _serve_marketplace(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .common.faults import FaultConfig, parse_rule_flag
     from .marketplace.app import create_app
 
-    faults = FaultConfig(latency_ms=args.latency_ms, seed=args.seed)
-    for text in args.fault:
-        faults.add(parse_rule_flag(text))
+    try:
+        faults = _faults_from(args)
+    except _UsageError as exc:
+        return _usage_error(exc)
     if args.host not in LOOPBACK:
         print(
             f"warning: /_sandbox/ routes need no key and the marketplace now listens on "
@@ -180,14 +215,22 @@ def _seed_omnitron(args: argparse.Namespace) -> int:
 def _serve_omnitron(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .common.channel_conf import load_channel_conf
     from .omnitron.app import create_app, sim_from
     from .omnitron.auth import AuthPolicy
-    from .omnitron.faults import FaultConfig, parse_rule_flag
     from .omnitron.seed import seed_catalog
+    from .omnitron.store import DEFAULT_CHANNEL_ID
 
-    faults = FaultConfig(latency_ms=args.latency_ms, seed=args.seed)
-    for text in args.fault:
-        faults.add(parse_rule_flag(text))
+    try:
+        faults = _faults_from(args)
+        conf = None
+        if args.channel_conf is not None:
+            try:
+                conf = load_channel_conf(args.channel_conf)
+            except ValueError as exc:
+                raise _UsageError(str(exc)) from None
+    except _UsageError as exc:
+        return _usage_error(exc)
     policy = AuthPolicy(
         token_ttl_seconds=args.token_ttl,
         token_max_uses=args.token_max_uses,
@@ -202,7 +245,15 @@ def _serve_omnitron(args: argparse.Namespace) -> int:
     app = create_app(args.state, faults=faults, auth=policy, seed=args.seed or 0)
     # Reference data (cargos, locations, reasons, categories, attributes) is always there;
     # products only with --seed-products, and only into an empty catalog.
-    seed_catalog(sim_from(app).store, args.seed_products)
+    store = sim_from(app).store
+    seed_catalog(store, args.seed_products)
+    if conf is not None:
+        store.update("channels", DEFAULT_CHANNEL_ID, {"conf": conf})
+        print(
+            f"channel {DEFAULT_CHANNEL_ID}: channel.conf replaced ({len(conf)} keys: "
+            f"{', '.join(sorted(conf))})",
+            file=sys.stderr,
+        )
     uvicorn.run(
         app,
         host=args.host,

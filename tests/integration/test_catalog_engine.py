@@ -9,119 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import pytest
 import redis
 
-from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.integration import OmnitronIntegration
-from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
 from channel_app_template.core.dto import (
-    BatchRequestResponseDto,
-    DeletedItem,
-    PriceItem,
     ProductBatchRequestResponseDto,
     ProductItem,
     ResponseStatus,
-    StockItem,
-    Submitted,
 )
 from channel_app_template.core.errors import ChannelAppError
-from channel_app_template.core.flows import CatalogEngine, EngineOptions
-from channel_app_template.core.journal import BatchJournal
 from channel_app_template.core.resources import DELETED_PRODUCTS, PRICES, PRODUCTS, STOCKS
+from tests.support.fake_market import REJECTED, actions, batches, make_engine, products
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 from tests.support.processes import redis_server
 
 pytestmark = pytest.mark.integration
 PRODUCT_COUNT = 40
-REJECTED = {"SKU-0000007", "SKU-0000013"}
-
-
-class FakeMarket(ChannelIntegration):
-    """An in-memory marketplace; ``asynchronous`` makes it answer with job ids."""
-
-    max_batch_size = 15
-
-    def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
-        super().__init__(config, context)
-        self.products: dict[str, dict[str, Any]] = {}
-        self.stocks: dict[str, int] = {}
-        self.prices: dict[str, str] = {}
-        self.asynchronous = False
-        self.jobs: dict[str, list[ProductBatchRequestResponseDto] | None] = {}
-        self.on_send: Any = None
-        self.fail_with: Exception | None = None
-        self.calls = 0
-
-    def check_connection(self) -> None:
-        return None
-
-    def _upsert(self, items: Sequence[ProductItem]) -> list[ProductBatchRequestResponseDto]:
-        self.calls += 1
-        if self.on_send:
-            self.on_send(items)
-        if self.fail_with:
-            raise self.fail_with
-        rows = []
-        for item in items:
-            if item.sku in REJECTED:
-                rows.append(
-                    ProductBatchRequestResponseDto(
-                        status=ResponseStatus.FAIL, sku=item.sku, message="title too long"
-                    )
-                )
-                continue
-            remote = self.products.setdefault(item.sku, {"id": f"mp-{item.sku}"})["id"]
-            self.products[item.sku]["name"] = item.obj.name
-            rows.append(
-                ProductBatchRequestResponseDto(
-                    status=ResponseStatus.SUCCESS, sku=item.sku, remote_id=remote
-                )
-            )
-        return rows
-
-    def send_inserted_products(self, items: Sequence[ProductItem]) -> Any:
-        rows = self._upsert(items)
-        if self.asynchronous:
-            job = f"job-{len(self.jobs) + 1}"
-            self.jobs[job] = rows
-            return Submitted(remote_batch_id=job)
-        return rows
-
-    send_updated_products = send_inserted_products
-
-    def check_products(self, remote_batch_id: str) -> Any:
-        return self.jobs.get(remote_batch_id)
-
-    def send_deleted_products(self, items: Sequence[DeletedItem]) -> Any:
-        rows = []
-        for item in items:
-            sku = next((s for s, p in self.products.items() if p["id"] == item.remote_id), None)
-            if sku:
-                del self.products[sku]
-            rows.append(
-                ProductBatchRequestResponseDto(
-                    status=ResponseStatus.SUCCESS, sku=sku or "", remote_id=item.remote_id or ""
-                )
-            )
-        return rows
-
-    def send_inserted_stocks(self, items: Sequence[StockItem]) -> Any:
-        for item in items:
-            self.stocks[item.sku] = int(item.obj.stock or 0)
-        return [BatchRequestResponseDto(status=ResponseStatus.SUCCESS, sku=i.sku) for i in items]
-
-    send_updated_stocks = send_inserted_stocks
-
-    def send_inserted_prices(self, items: Sequence[PriceItem]) -> Any:
-        for item in items:
-            self.prices[item.sku] = str(item.obj.price)
-        return [BatchRequestResponseDto(status=ResponseStatus.SUCCESS, sku=i.sku) for i in items]
-
-    send_updated_prices = send_inserted_prices
 
 
 @pytest.fixture(scope="module")
@@ -136,34 +40,6 @@ def cache() -> Iterator[redis.Redis]:
 def sim() -> Iterator[OmnitronSim]:
     with omnitron_simulator(seed_products=PRODUCT_COUNT) as running:
         yield running
-
-
-def make_engine(sim: OmnitronSim, cache: redis.Redis) -> tuple[CatalogEngine, FakeMarket]:
-    client = OmnitronClient(
-        f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
-    )
-    omnitron = OmnitronIntegration(client)
-    channel = FakeMarket(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("fake")))
-    journal = BatchJournal(cache, 1, 3600)
-    engine = CatalogEngine(omnitron, channel, journal, EngineOptions(batch_size=15))
-    return engine, channel
-
-
-def actions(sim: OmnitronSim, model: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = sim.inspect(f"integration_actions/?model={model}&limit=10000")[
-        "results"
-    ]
-    return rows
-
-
-def batches(sim: OmnitronSim) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = sim.inspect("batch_requests/?limit=10000")["results"]
-    return rows
-
-
-def products(sim: OmnitronSim) -> dict[int, dict[str, Any]]:
-    rows = sim.client().all_pages("/channel/1/products/", limit=500)
-    return {row["pk"]: row for row in rows}
 
 
 def test_products_sync_with_rejections_and_reports(sim: OmnitronSim, cache: redis.Redis) -> None:
@@ -328,3 +204,21 @@ def test_unsendable_object_in_an_async_batch_is_settled_as_error(
     assert len(reports) == 1 and "matching key" in reports[0]["error_desc"]
     again = engine.send(PRODUCTS, "inserts")  # not pending again until it is changed
     assert again.batches == []
+
+
+def test_engine_log_lines_carry_flow_batch_and_counts(
+    sim: OmnitronSim, cache: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, _ = make_engine(sim, cache)
+    with caplog.at_level(logging.INFO, logger="channel_app_template.core.flows"):
+        summary = engine.send(PRODUCTS, "inserts")
+    settled = [r for r in caplog.records if getattr(r, "batch", None) is not None]
+    assert {getattr(r, "batch", None) for r in settled} >= set(summary.batches)
+    assert all(getattr(r, "flow", None) == "products" for r in settled)
+    done = [r for r in settled if hasattr(r, "succeeded")]
+    assert sum(getattr(r, "succeeded", 0) for r in done) == summary.succeeded
+    [run] = [r for r in caplog.records if getattr(r, "kind", None) == "inserts"]
+    assert (getattr(run, "sent", None), getattr(run, "failed", None)) == (
+        summary.sent,
+        summary.failed,
+    )

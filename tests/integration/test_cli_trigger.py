@@ -140,7 +140,8 @@ def test_wrong_password_unknown_task_and_nothing_listening(stack: Stack) -> None
 
     ran = cli(cli_env(stack.web_url), "trigger", "no_such_task")
     assert ran.code == 2
-    assert "Flower knows no task 'channel_app_template.app.tasks.no_such_task'" in ran.err
+    assert "knows no task 'channel_app_template.app.tasks.no_such_task'" in ran.err
+    assert f"Flower at {stack.web_url}/flower/" in ran.err  # which app said so
 
     ran = cli(cli_env(stack.web_url), "trigger", "ping", "--args", "{}")
     assert ran.code == 2
@@ -228,15 +229,22 @@ def test_status_lists_the_worker_and_a_recent_failure(stack: Stack) -> None:
 
 def test_status_shows_an_active_task(stack: Stack) -> None:
     env = cli_env(stack.web_url)
-    sent = cli(env, "trigger", "tests.sleep", "--args", "[2]")
+    # Long enough to be seen on a loaded machine (one status call takes seconds: Flower
+    # inspects the workers); revoked once seen, so it does not hold a worker slot.
+    sent = cli(env, "trigger", "tests.sleep", "--args", "[120]")
     task_id = sent.out.strip()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 90
     data: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        data = json.loads(cli(env, "status", "--json").out)
-        if any(t["id"] == task_id for t in data["active"]):
-            break
-        time.sleep(0.3)
+    try:
+        while time.monotonic() < deadline:
+            data = json.loads(cli(env, "status", "--json").out)
+            if any(t["id"] == task_id for t in data["active"]):
+                break
+            time.sleep(0.3)
+    finally:
+        revoke = _authorized(f"{stack.web_url}/flower/api/task/revoke/{task_id}?terminate=true")
+        revoke.method = "POST"
+        urllib.request.urlopen(revoke, timeout=30).close()
     active = next(t for t in data["active"] if t["id"] == task_id)
     assert active["task"] == "tests.sleep"
     assert active["worker"].startswith("w1@")

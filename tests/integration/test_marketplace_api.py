@@ -188,3 +188,37 @@ def test_cli_flags_and_restart_keep_state(tmp_path: Any) -> None:
         _, later, _ = market.call("GET", f"/api/v1/batches/{pending['batch_id']}")
         assert later["status"] == "completed" and later["items"][0]["product_id"] == "MP00000002"
         assert market.inspect("counts/")["products"] == 2
+
+
+def test_bad_orders_planted_through_the_api_are_listed_beside_good_ones(
+    market: MarketplaceSim,
+) -> None:
+    market.seed_products(3)
+    market.generate_orders(4)
+    planted = {kind: market.plant_order(kind) for kind in ("bad_price", "huge_quantity")}
+    planted["custom"] = market.plant_order(lines=[{"tax_rate": "-18"}, {}])
+    status, page, _ = market.call("GET", "/api/v1/orders?limit=100")
+    assert status == 200 and len(page["items"]) == 7  # the bad price no longer fails the page
+    by_id = {order["id"]: order for order in page["items"]}
+    assert by_id[planted["bad_price"]["order_id"]]["lines"][0]["unit_price"] == "12,50 TL"
+    assert by_id[planted["huge_quantity"]["order_id"]]["lines"][0]["quantity"] == 10**12
+    custom = by_id[planted["custom"]["order_id"]]
+    assert custom["lines"][0]["tax_rate"] == "-18" and len(custom["lines"]) == 2
+    assert market.order_counts()["by_kind"]["planted:bad_price"] == 1
+
+
+def test_misbehaviour_flags_on_the_command_line() -> None:
+    flags = (
+        "--fault",
+        '{"pattern": "/orders$", "action": "repeat_next"}',
+        "--fault",
+        "pattern=/products$,action=extra_rows,rows=3000,methods=GET",
+    )
+    with marketplace_server(*flags) as market:
+        market.seed_products(3)
+        market.generate_orders(5)
+        _, first, _ = market.call("GET", "/api/v1/orders?limit=2")
+        _, again, _ = market.call("GET", f"/api/v1/orders?limit=2&cursor={first['next_cursor']}")
+        assert again["next_cursor"] == first["next_cursor"]  # a cursor that never moves
+        _, products, _ = market.call("GET", "/api/v1/products?limit=1")
+        assert len(products["items"]) == 3000

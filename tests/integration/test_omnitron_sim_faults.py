@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
 import time
@@ -9,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 
@@ -248,3 +251,120 @@ def test_seed_subcommand(tmp_path: Path) -> None:
     assert "seeded 25 products" in done.stderr
     with omnitron_simulator(state=state) as sim:
         assert sim.inspect("counts/")["products"] == 25
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "channel_app_template.cli", "sandbox", "omnitron", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_channel_conf_flag_and_route(tmp_path: Path) -> None:
+    conf_file = tmp_path / "conf.json"
+    conf_file.write_text(json.dumps({"api_url": "http://127.0.0.1:9/", "api_key": "s3cret"}))
+    with omnitron_simulator("--channel-conf", f"@{conf_file}") as sim:
+        api = sim.client()
+        assert api.ok("GET", "/channels/1/")["conf"] == json.loads(conf_file.read_text())
+        assert "channel.conf replaced (2 keys: api_key, api_url)" in sim.service.output()
+        assert "s3cret" not in sim.service.output()
+        sim.channel_conf({"api_key": "other"}, merge=True)
+        assert api.ok("GET", "/channels/1/")["conf"]["api_key"] == "other"
+        sim.restart("--channel-conf", '{"remote_id_attribute": "sku"}')
+        assert sim.client().ok("GET", "/channels/1/")["conf"] == {"remote_id_attribute": "sku"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--fault", "pattern=x,action=explode"), "--fault #1: unknown action 'explode'"),
+        (("--fault", '{"action": "huge_body", "size_bytes": 0}'), "size_bytes must be within"),
+        (("--latency-ms", "-5"), "--latency-ms: latency_ms must be within"),
+        (("--channel-conf", "[1]"), "must be a JSON object"),
+        (("--channel-conf", '{"api_key": "s3cret", nope}'), "not valid JSON"),
+        (("--channel-conf", "@/nonexistent/conf.json"), "cannot read the file"),
+    ],
+)
+def test_bad_start_up_flags_are_usage_errors(
+    tmp_path: Path, flags: tuple[str, ...], message: str
+) -> None:
+    done = _cli("--port", "1", "--state", str(tmp_path / "s.db"), *flags)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert "s3cret" not in done.stderr
+
+
+def test_misbehaviour_rules_from_the_command_line() -> None:
+    with omnitron_simulator(
+        "--fault",
+        '{"pattern": "/api/v1/products/$", "action": "repeat_next"}',
+        "--fault",
+        "pattern=/channel/1/products/$,action=ignore_page",
+        seed_products=30,
+    ) as sim:
+        api = sim.client()
+        page = api.ok("GET", "/products/?limit=10&page=3")
+        assert page["next"] == f"{sim.api}/products/?limit=10&page=3"
+        first = api.ok("GET", "/channel/1/products/?limit=10&page=1")
+        assert api.ok("GET", "/channel/1/products/?limit=10&page=2") == first
+        rules = sim.inspect("faults/")["rules"]
+        assert [(r["action"], r["fired"]) for r in rules] == [
+            ("repeat_next", 1),
+            ("ignore_page", 2),
+        ]
+
+
+def test_a_huge_body_streams_and_a_departed_client_frees_the_server(
+    sim: OmnitronSim, token: str
+) -> None:
+    sim.fault(pattern="/api/v1/products/$", action="huge_body", size_bytes=1_000_000_000)
+    server = _served_by(sim)
+    with requests.get(
+        f"{sim.api}/products/?limit=5", headers=sim.headers(token), stream=True, timeout=30
+    ) as response:
+        assert response.headers["content-length"] == "1000000000"
+        head = next(response.iter_content(65536))
+        assert head.startswith(b'{"count":')
+        started = time.monotonic()  # others are served while the huge answer is open
+        assert get(sim, token, "/api/v1/channels/1/").status_code == 200
+        assert time.monotonic() - started < 5
+    # the client left after 64 KiB of 1 GB: the server stops making the rest
+    time.sleep(0.5)
+    before = _cpu(server)
+    time.sleep(2)
+    assert _cpu(server) - before < 0.5, "still producing the body after the client left"
+    sim.clear_faults()
+    sim.fault(pattern="/api/v1/products/$", action="extra_rows", rows=5000)
+    rows = requests.get(f"{sim.api}/products/?limit=5", headers=sim.headers(token), timeout=30)
+    assert len(rows.json()["results"]) == 5000
+
+
+def test_a_trickled_body_holds_only_its_own_request(sim: OmnitronSim, token: str) -> None:
+    sim.fault(pattern="/api/v1/products/$", action="trickle", bytes_per_second=200)
+    with socket.create_connection(("127.0.0.1", sim.port), timeout=10) as slow:
+        request = (
+            f"GET /api/v1/products/?limit=10 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Token {token}\r\n\r\n"
+        )
+        slow.sendall(request.encode())
+        received = slow.recv(4096)  # the headers come at once, then 20 bytes every 100 ms
+        assert received.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        assert get(sim, token, "/api/v1/channels/1/").status_code == 200
+        assert time.monotonic() - started < 5
+    assert sim.inspect("faults/")["rules"][0]["fired"] == 1
+
+
+def _served_by(sim: OmnitronSim) -> psutil.Process:
+    """The process that serves: the CLI's own, or its child if it forked one."""
+    process = psutil.Process(sim.service.process.pid)
+    children = process.children(recursive=True)
+    return children[0] if children else process
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)

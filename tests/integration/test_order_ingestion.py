@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ import redis
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
+from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
 from channel_app_template.core.dto import (
     AddressDto,
@@ -27,6 +29,7 @@ from channel_app_template.core.dto import (
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
     CustomerDto,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderItemDto,
 )
@@ -46,8 +49,8 @@ class FakeOrders(ChannelIntegration):
         super().__init__(config, context)
         self.orders: list[ChannelCreateOrderDto | MalformedOrderDto] = []
         self.acknowledged: list[str] = []
-        self.updates: list[ChannelUpdateOrderItemDto] = []
-        self.cancels: list[CancelOrderDto] = []
+        self.updates: list[ChannelUpdateOrderItemDto | MalformedEventDto] = []
+        self.cancels: list[CancelOrderDto | MalformedEventDto] = []
         self.acked_events: list[str] = []
 
     def check_connection(self) -> None:
@@ -64,14 +67,17 @@ class FakeOrders(ChannelIntegration):
     def acknowledge_orders(self, remote_ids: Sequence[str]) -> None:
         self.acknowledged += remote_ids
 
+    def _pending(self, events: Sequence[Any]) -> list[Any]:
+        return [e for e in events if getattr(e, "event_id", None) not in self.acked_events]
+
     def get_updated_order_items(self) -> Any:
-        return [u for u in self.updates if u.event_id not in self.acked_events]
+        return self._pending(self.updates)
 
     def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
         self.acked_events += event_ids
 
     def get_cancelled_orders(self) -> Any:
-        return [c for c in self.cancels if c.event_id not in self.acked_events]
+        return self._pending(self.cancels)
 
     def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
         self.acked_events += event_ids
@@ -100,7 +106,10 @@ def order(
     cargo: str = "yurtici",
     quantity: int = 2,
     where: AddressDto | None = None,
+    extra_lines: int = 0,
 ) -> ChannelCreateOrderDto:
+    """Line 1: ``quantity`` units of ``product``; line 2: one unit of mp-2; then
+    ``extra_lines`` lines of ``quantity`` units of mp-3, mp-4..."""
     return ChannelCreateOrderDto(
         order=ChannelOrderDto(
             remote_id=f"o-{n}",
@@ -125,6 +134,16 @@ def order(
             ),
             OrderItemDto(
                 remote_id=f"o-{n}-l2", product="mp-2", price=Decimal("10.00"), price_currency="TRY"
+            ),
+            *(
+                OrderItemDto(
+                    remote_id=f"o-{n}-l{3 + k}",
+                    product=f"mp-{3 + k}",
+                    price=Decimal("10.00"),
+                    price_currency="TRY",
+                    quantity=quantity,
+                )
+                for k in range(extra_lines)
             ),
         ],
     )
@@ -157,7 +176,9 @@ def sim() -> Iterator[OmnitronSim]:
         yield running
 
 
-def setup(sim: OmnitronSim, cache: redis.Redis) -> tuple[OrderIngestion, FakeOrders, Ledger]:
+def setup(
+    sim: OmnitronSim, cache: redis.Redis, budget: Budget | None = None, **options: Any
+) -> tuple[OrderIngestion, FakeOrders, Ledger]:
     def client() -> OmnitronClient:
         return OmnitronClient(
             f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
@@ -167,7 +188,10 @@ def setup(sim: OmnitronSim, cache: redis.Redis) -> tuple[OrderIngestion, FakeOrd
     omnitron = OmnitronIntegration(client(), client_factory=client, concurrency=4)
     channel = FakeOrders(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("fake")))
     ledger = Ledger(cache, 1, "orders", max_attempts=2)
-    return OrderIngestion(omnitron, channel, ledger, OrderOptions(page_size=4)), channel, ledger
+    ingestion = OrderIngestion(
+        omnitron, channel, ledger, OrderOptions(**{"page_size": 4, **options}), budget
+    )
+    return ingestion, channel, ledger
 
 
 def omnitron_orders(sim: OmnitronSim) -> list[dict[str, Any]]:
@@ -309,3 +333,177 @@ def test_item_updates_and_quantity_aware_cancels(sim: OmnitronSim, cache: redis.
     items = sim.inspect("orders/MP-00007/")["orderitem_set"]
     line1 = [i for i in items if i["extra_field"]["id"] == "o-7-l1"]
     assert sorted(i["status"] for i in line1) == ["100", "100", "400"]
+
+
+# --- Bounds, one report per problem, malformed events, budgets, logs ---------------------
+
+
+def reports_for(sim: OmnitronSim, code: str) -> list[dict[str, Any]]:
+    reports: list[dict[str, Any]] = sim.client().all_pages("/channel/1/error_reports/")
+    return [r for r in reports if r["error_code"] == code]
+
+
+def test_orders_over_the_unit_limits_fail_alone_reported_once_and_parked(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, ledger = setup(sim, cache, max_line_quantity=5, max_units=8)
+    channel.orders = [
+        order(1, quantity=6),  # one line over 5 units
+        order(2, quantity=5, extra_lines=1),  # 11 units in all, no line over 5
+        order(3),
+        order(4, quantity=5, extra_lines=0),  # 6 units: fits
+    ]
+    first = ingestion.run()
+    assert (first.created, first.over_limits, first.failed) == (2, 2, 2), first
+    assert channel.acknowledged == ["o-3", "o-4"]
+    assert sorted(o["number"] for o in omnitron_orders(sim)) == ["MP-00003", "MP-00004"]
+    (line_report,) = reports_for(sim, "Channel-GetOrders_MP-00001")
+    assert (
+        "line o-1-l1 has 6 units, more than ORDER_MAX_LINE_QUANTITY (5)"
+        in (line_report["error_desc"])
+    )
+    (units_report,) = reports_for(sim, "Channel-GetOrders_MP-00002")
+    assert "11 units, more than ORDER_MAX_UNITS (8)" in units_report["error_desc"]
+    second = ingestion.run()  # max_attempts=2: parked now, and not reported a second time
+    assert second.parked == 2 and second.created == 0
+    assert len(reports_for(sim, "Channel-GetOrders_MP-00001")) == 1
+    assert len(reports_for(sim, "Channel-GetOrders_MP-00002")) == 1
+    assert ingestion.run().skipped_parked == 2
+    assert set(ledger.parked()) == {"MP-00001", "MP-00002"}
+    assert channel.acknowledged == ["o-3", "o-4"]  # never acknowledged, never dropped
+    ledger.unpark(["MP-00001"])  # an operator retries it: failing again is news, reported
+    assert ingestion.run().failed == 1
+    assert len(reports_for(sim, "Channel-GetOrders_MP-00001")) == 2
+
+
+def test_a_malformed_event_fails_alone_is_reported_once_and_parked(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache)
+    channel.orders = [order(7, quantity=3)]
+    ingestion.run()
+    events = OrderEvents(ingestion.omnitron, channel, Ledger(cache, 1, "events", 2))
+    channel.updates = [
+        ChannelUpdateOrderItemDto(remote_id="o-7-l2", event_id="e1", tracking_number="TRK1"),
+        MalformedEventDto(key="e-bad", message="line_id: missing", raw='{"id": "e-bad"}'),
+        ChannelUpdateOrderItemDto(remote_id="o-7-l1", event_id="e3", tracking_number="TRK3"),
+    ]
+    first = events.update_order_items()
+    assert (first.applied, first.malformed, first.acknowledged) == (2, 1, 2), first
+    assert channel.acked_events == ["e1", "e3"]
+    (report,) = reports_for(sim, "Channel-GetUpdatedOrderItems_e-bad")
+    assert "line_id: missing" in report["error_desc"]
+    assert events.update_order_items().parked == 1
+    assert events.update_order_items().skipped_parked == 1
+    assert len(reports_for(sim, "Channel-GetUpdatedOrderItems_e-bad")) == 1
+    channel.cancels = [
+        MalformedEventDto(key="c-bad", message="lines: not a list"),
+        CancelOrderDto(
+            order="o-7", cancel_items=["o-7-l1"], quantities={"o-7-l1": 1}, event_id="c1"
+        ),
+    ]
+    cancelled = events.cancel()
+    assert (cancelled.applied, cancelled.malformed, cancelled.acknowledged) == (1, 1, 1)
+    assert "c-bad" not in channel.acked_events and "c1" in channel.acked_events
+
+
+class Ticks:
+    """A clock that moves one second each time it is read: a budget of N seconds is
+    spent after N reads, wherever the flow happens to be."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.now += 1
+            return self.now
+
+
+def test_a_run_stopped_by_its_budget_acknowledges_only_what_it_created_and_mapped(
+    sim: OmnitronSim, cache: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="channel_app_template.core.orders")
+    budget = Budget(total=22, stall=10**6, clock=Ticks())  # spent in the middle of page 2
+    ingestion, channel, ledger = setup(sim, cache, budget)
+    channel.orders = [order(n) for n in range(10)]
+    with pytest.raises(BudgetExceeded):
+        ingestion.run()
+    created = sorted(o["number"] for o in omnitron_orders(sim))
+    assert 4 < len(created) < 10  # page 1 and part of page 2
+    assert sorted(channel.acknowledged) == sorted(f"o-{int(n[3:])}" for n in created)
+    for number in created:  # acknowledged only with their mappings
+        models = {
+            a["content_type"]["model"] if isinstance(a["content_type"], dict) else a["content_type"]
+            for a in sim.inspect(f"orders/{number}/")["integration_actions"]
+        }
+        assert {"order", "orderitem"} <= models, number
+    assert sim.inspect("batch_requests/?status=commit&limit=1")["count"] == 0
+    (stopped,) = [r for r in caplog.records if "stopped" in r.getMessage()]
+    assert stopped.flow == "fetch_orders" and stopped.counts["deferred"] > 0  # type: ignore[attr-defined]
+    rest = OrderIngestion(ingestion.omnitron, channel, ledger, OrderOptions(page_size=4)).run()
+    assert rest.created == 10 - len(created) and rest.already_in_omnitron == 0
+    for n in range(10):
+        assert sim.inspect(f"orders/MP-{n:05d}/")["count_with_number"] == 1
+    assert sorted(channel.acknowledged) == sorted(f"o-{n}" for n in range(10))
+
+
+def test_an_event_run_stopped_by_its_budget_acknowledges_only_what_it_applied(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache)
+    channel.orders = [order(n) for n in range(6)]
+    ingestion.run()
+    channel.updates = [
+        ChannelUpdateOrderItemDto(remote_id=f"o-{n}-l2", event_id=f"e{n}", tracking_number=f"T{n}")
+        for n in range(6)
+    ]
+    ledger = Ledger(cache, 1, "events", 3)
+    budget = Budget(total=5, stall=10**6, clock=Ticks())  # three events, then spent
+    events = OrderEvents(ingestion.omnitron, channel, ledger, page_size=4, budget=budget)
+    with pytest.raises(BudgetExceeded):
+        events.update_order_items()
+    assert channel.acked_events == ["e0", "e1", "e2"]
+
+    def tracking(n: int) -> str | None:
+        items = sim.inspect(f"orders/MP-{n:05d}/")["orderitem_set"]
+        (line2,) = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l2"]
+        return line2["tracking_number"]  # type: ignore[no-any-return]
+
+    assert [tracking(n) for n in range(6)] == ["T0", "T1", "T2", None, None, None]
+    rest = OrderEvents(ingestion.omnitron, channel, ledger, page_size=4).update_order_items()
+    assert rest.applied == 3 and sorted(channel.acked_events) == [f"e{n}" for n in range(6)]
+
+
+PERSONAL = ("ada@example.com", "buyer1@example.com", "Lovelace", "5550001", "Street 1")
+PLACES = ("Atlantis", "Kadikoy", "Moda")
+STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def test_ingestion_logs_carry_flow_order_and_batch_and_no_personal_data(
+    sim: OmnitronSim, cache: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    ingestion, channel, _ = setup(sim, cache)
+    channel.orders = [
+        order(1),
+        order(2, where=address(city="Atlantis")),
+        MalformedOrderDto(number="MP-BROKEN", message="customer.email: too long", raw="{}"),
+        order(3, quantity=500),  # over the default ORDER_MAX_LINE_QUANTITY
+    ]
+    ingestion.run()
+    ours = [r for r in caplog.records if getattr(r, "flow", None) == "fetch_orders"]
+    by_order = {getattr(r, "order", None): r for r in ours}
+    assert {"MP-00001", "MP-00002", "MP-BROKEN", "MP-00003"} <= set(by_order)
+    assert by_order["MP-00003"].reason == "over_limits"  # type: ignore[attr-defined]
+    assert by_order["MP-BROKEN"].reason == "malformed"  # type: ignore[attr-defined]
+    assert any(getattr(r, "batch", None) for r in ours)  # the mapping batch is named
+    assert any("counts" in vars(r) for r in ours)  # and the run's counts
+    # Ours only: urllib3's own DEBUG lines carry whole URLs with their query strings (a
+    # customer look-up's e-mail); the worker logs at INFO, where urllib3 says nothing.
+    for record in [r for r in caplog.records if r.name.startswith("channel_app_template")]:
+        extras = {k: v for k, v in vars(record).items() if k not in STANDARD}
+        text = record.getMessage() + repr(extras) + (record.exc_text or "")
+        for value in (*PERSONAL, *PLACES):
+            assert value not in text, (value, record.name, record.getMessage())

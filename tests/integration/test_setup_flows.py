@@ -33,6 +33,7 @@ from channel_app_template.core.setup_flows import (
     create_or_update_category_tree_and_nodes,
     update_channel_conf_schema,
 )
+from tests.support.bad_rows import plant
 from tests.support.omnitron import ApiClient, OmnitronSim, omnitron_simulator
 
 pytestmark = pytest.mark.integration
@@ -537,3 +538,71 @@ def test_unsupported_commands_are_skipped(omnitron: OmnitronIntegration) -> None
         create_or_update_attributes,
     ):
         assert "skipped" in flow(omnitron, bare)
+
+
+# --- rows Omnitron sends that we cannot read ------------------------------------------------
+
+
+class ReportedOnce:
+    """The report-once memory (a ``FailureBook`` in production), in a set."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, int, str]] = set()
+
+    def first_report(self, model: str, pk: int, fingerprint: str) -> bool:
+        new = (model, pk, fingerprint) not in self.seen
+        self.seen.add((model, pk, fingerprint))
+        return new
+
+
+def reports_on(api: ApiClient, model: str, pk: int) -> list[dict[str, Any]]:
+    kind = api.ok("GET", f"/content_types/?model={model}")["results"][0]["id"]
+    return [
+        r
+        for r in api.all_pages("/channel/1/error_reports/")
+        if r["action_content_type"] == kind and r["action_object_id"] == pk
+    ]
+
+
+def test_an_unreadable_category_node_is_reported_once_and_left_as_it_is(
+    omnitron: OmnitronIntegration, channel: FakeChannel, api: ApiClient, sim: OmnitronSim
+) -> None:
+    omnitron.reports = ReportedOnce()
+    create_or_update_category_tree_and_nodes(omnitron, channel)
+    before = mappings(api, "categorynode")
+    tops = before["a1"]
+    plant(sim, "category_nodes", tops, name=None)
+    for _ in range(2):
+        summary = create_or_update_category_tree_and_nodes(omnitron, channel)
+        assert summary["failed"] == 3  # Tops, and Shirts and Tees under it: left alone
+        assert summary["stale_mappings_removed"] == 0 and summary["created"] == 0
+        assert mappings(api, "categorynode") == before  # nothing unmapped, nothing twice
+    [report] = reports_on(api, "categorynode", tops)
+    assert "cannot read" in report["error_desc"] and "name" in report["error_desc"]
+    plant(sim, "category_nodes", tops, name="Tops")
+    fixed = create_or_update_category_tree_and_nodes(omnitron, channel)
+    assert changes(fixed) == NOTHING
+    assert_mirrors(api, channel.tree)
+
+
+def test_an_unreadable_attribute_keeps_its_mapping_and_is_not_created_twice(
+    omnitron: OmnitronIntegration, channel: FakeChannel, api: ApiClient, sim: OmnitronSim
+) -> None:
+    omnitron.reports = ReportedOnce()
+    channel.attributes = [
+        AttributeDto(
+            remote_id="g-colour",
+            name="Colour",
+            values=[AttributeValueDto(remote_id="g-red", name="Red")],
+        ),
+        AttributeDto(remote_id="g-brand", name="Brand name"),
+    ]
+    create_or_update_attributes(omnitron, channel)
+    before = mappings(api, "marketplaceattribute")
+    count = len(api.all_pages("/channel/1/attributes/"))
+    plant(sim, "attributes", before["g-colour"], name=None)
+    summary = create_or_update_attributes(omnitron, channel)
+    assert summary["attributes_failed"] == 1 and summary["attributes_created"] == 0
+    assert mappings(api, "marketplaceattribute") == before
+    assert len(api.all_pages("/channel/1/attributes/")) == count
+    assert len(reports_on(api, "marketplaceattribute", before["g-colour"])) == 1

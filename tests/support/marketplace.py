@@ -148,6 +148,15 @@ class MarketplaceSim(SimulatorProcess):
         ``invoice_number``, ``invoice_date``, ``cargo_code``); returns the events."""
         return self.control("POST", f"orders/{order_id}/line-update/", fields)
 
+    def plant_order(self, kind: str | None = None, **body: Any) -> Any:
+        """``POST /_sandbox/orders/plant/``: one order stored with bad values (``kind``:
+        bad_price, huge_quantity, negative_price, negative_tax, discount_above_price,
+        bad_currency, duplicate_sku, long_title; or raw ``order``/``lines`` values).
+        Returns ``{order_id, number, kind, served}``."""
+        if kind is not None:
+            body["kind"] = kind
+        return self.control("POST", "orders/plant/", body)
+
     def create_claim(self, order_id: str, line_id: str, **fields: Any) -> Any:
         """A buyer's claim (``type`` cancel|return, ``quantity``, ``reason_code``...)."""
         return self.control("POST", f"orders/{order_id}/claims/", {"line_id": line_id, **fields})

@@ -71,6 +71,46 @@ class OmnitronSim(SimulatorProcess):
     def reset(self) -> None:
         self.call("POST", "/_sandbox/reset/", {})
 
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """A ``/_sandbox/`` control call (``sim.control("POST", "faults/rules/", {...})``);
+        raises with the answer unless it is a 2xx."""
+        status, data = self.call(method, f"/_sandbox/{path.lstrip('/')}", body)
+        if not 200 <= status < 300:
+            raise RuntimeError(f"{method} /_sandbox/{path}: {status} {data}")
+        return data
+
+    def fault(self, **rule: Any) -> Any:
+        """Add one fault rule (``sim.fault(pattern="/products/$", action="ignore_page")``)."""
+        return self.control("POST", "faults/rules/", rule)
+
+    def clear_faults(self) -> None:
+        self.control("DELETE", "faults/")
+
+    def channel_conf(self, conf: dict[str, Any] | None = None, *, merge: bool = False) -> Any:
+        """Read channel 1's ``conf``, or replace (``merge``: update) it; returns the conf."""
+        if conf is None:
+            return self.control("GET", "channels/1/conf/")
+        return self.control("PATCH" if merge else "PUT", "channels/1/conf/", conf)
+
+    def plant(
+        self,
+        table: str,
+        values: dict[str, Any] | None = None,
+        *,
+        obj_id: int | None = None,
+        omit: list[str] | None = None,
+        touch: bool = True,
+    ) -> Any:
+        """Store a deliberately malformed row (``/_sandbox/raw/``): a new one, or ``obj_id``
+        overwritten; ``omit`` lists wire keys it is served without. Returns ``{"stored",
+        "omit", "served"}``."""
+        body: dict[str, Any] = {"values": values or {}, "touch": touch}
+        if omit is not None:
+            body["omit"] = omit
+        if obj_id is None:
+            return self.control("POST", f"raw/{table}/", body)
+        return self.control("PATCH", f"raw/{table}/{obj_id}/", body)
+
 
 @dataclass
 class ApiClient:
@@ -100,6 +140,27 @@ class ApiClient:
         if not 200 <= status < 300:
             raise AssertionError(f"{method} {path} -> {status} {data}")
         return data
+
+    def erp(self, method: str, path: str, body: Any = None) -> Any:
+        """The ERP integration API (``/api/i1``); the body of a 2xx answer."""
+        status, data = self.sim.call(method, f"/api/i1{path}", body, token=self.token)
+        if not 200 <= status < 300:
+            raise AssertionError(f"{method} /api/i1{path} -> {status} {data}")
+        return data
+
+    def set_stock(self, sku: str, stock: int, stock_list: int = 1, **extra: Any) -> Any:
+        """What a merchant's ERP sends: upsert the stock of ``sku`` on ``stock_list``."""
+        body = {"product_sku": sku, "stock_list": stock_list, "stock": stock, **extra}
+        return self.erp("POST", "/product_stock/", body)
+
+    def set_price(self, sku: str, price: str, price_list: int = 1, **extra: Any) -> Any:
+        """Upsert the price of ``sku`` on ``price_list`` (``/api/i1/product_price/``)."""
+        body = {"product_sku": sku, "price_list": price_list, "price": price, **extra}
+        return self.erp("POST", "/product_price/", body)
+
+    def set_images(self, sku: str, images: list[dict[str, Any]]) -> Any:
+        """Replace the images of ``sku`` (``[{"url", "order"?}]``)."""
+        return self.erp("POST", "/product_image/", {"product_sku": sku, "images": images})
 
     def all_pages(self, path: str, limit: int = 100) -> list[dict[str, Any]]:
         """Follow ``page`` until ``next`` is null, as omnisdk does."""

@@ -3,15 +3,18 @@ updates, events, claims and the ``/_sandbox/orders`` controls (no sockets)."""
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from channel_app_template.sandbox.marketplace.app import create_app
+from channel_app_template.sandbox.marketplace.app import create_app, market_from
 from tests.support.marketplace import product_payload
 
 API = "/api/v1"
@@ -509,3 +512,202 @@ def test_approved_return_moves_units_to_returned(client: TestClient) -> None:
     stored = client.get(f"{API}/orders/{oid}").json()
     assert stored["lines"][0]["returned_quantity"] == 2
     assert stored["status"] == "returned"
+
+
+# ------------------------------------------------------------------------ bad stored rows
+def plant(client: TestClient, **body: Any) -> dict[str, Any]:
+    response = client.post(f"{SANDBOX}/plant/", json=body)
+    assert response.status_code == 201, response.text
+    planted: dict[str, Any] = response.json()
+    return planted
+
+
+def test_an_unparsable_price_is_listed_with_its_raw_value(client: TestClient) -> None:
+    generate(client, 4)
+    bad = plant(client, kind="bad_price")
+    page = listing(client, limit=100)  # was a 500 for the whole listing
+    assert len(page["items"]) == 5
+    served = next(o for o in page["items"] if o["id"] == bad["order_id"])
+    assert served["lines"][0]["unit_price"] == "12,50 TL"
+    assert served["lines"][0]["line_total"] is None
+    assert served["totals"]["subtotal"] is None and served["totals"]["grand_total"] is None
+    good = [o for o in page["items"] if o["id"] != bad["order_id"]]
+    assert all(o["totals"]["grand_total"] is not None for o in good)
+
+
+@pytest.mark.parametrize(
+    ("kind", "check"),
+    [
+        ("huge_quantity", lambda o: o["lines"][0]["quantity"] == 10**12),
+        ("negative_price", lambda o: o["lines"][0]["unit_price"] == "-10.00"),
+        ("negative_tax", lambda o: o["lines"][0]["tax_rate"] == "-18"),
+        (
+            "discount_above_price",
+            lambda o: float(o["lines"][0]["discount_amount"]) > float(o["lines"][0]["line_total"]),
+        ),
+        ("bad_currency", lambda o: o["currency"] == "XXXX" and o["lines"][0]["currency"] == "XXXX"),
+        (
+            "duplicate_sku",
+            lambda o: (
+                len(o["lines"]) == 2
+                and o["lines"][0]["sku"] == o["lines"][1]["sku"]
+                and o["lines"][0]["line_id"] != o["lines"][1]["line_id"]
+            ),
+        ),
+        ("long_title", lambda o: len(o["lines"][0]["title"]) == 10_240),
+    ],
+)
+def test_each_planted_kind_is_stored_and_listed_as_given(
+    client: TestClient, kind: str, check: Any
+) -> None:
+    bad = plant(client, kind=kind)
+    assert check(bad["served"])
+    listed = listing(client, limit=100)["items"]
+    assert [o for o in listed if o["id"] == bad["order_id"]] == [bad["served"]]
+    assert client.get(f"{SANDBOX}/counts/").json()["by_kind"] == {f"planted:{kind}": 1}
+
+
+def test_planted_values_override_and_are_bounded(client: TestClient) -> None:
+    bad = plant(
+        client,
+        order={"customer": {"id": None}, "shipping_amount": "free"},
+        lines=[{"quantity": "two"}, {"sku": "OTHER"}],
+        number_prefix="BAD-",
+    )
+    served = bad["served"]
+    assert served["customer"] == {"id": None} and served["totals"]["shipping"] == "free"
+    assert served["lines"][0]["quantity"] == "two" and served["lines"][1]["sku"] == "OTHER"
+    assert served["number"].startswith("BAD-")
+    refused = [
+        {"kind": "nope"},
+        {},
+        {"lines": [{"quantity": None}]},
+        {"lines": [{"quantity": 2**63}]},
+        {"lines": [{"title": "x" * 100_001}]},
+        {"lines": [{"colour": "red"}]},
+        {"order": {"seq": 1}},
+        {"lines": [{}] * 51},
+    ]
+    counts = client.get(f"{SANDBOX}/counts/").json()["orders"]
+    for body in refused:
+        response = client.post(f"{SANDBOX}/plant/", json=body)
+        assert response.status_code == 400, body
+        assert response.json()["error"]["code"] == "invalid_request"
+    assert client.get(f"{SANDBOX}/counts/").json()["orders"] == counts  # nothing left behind
+
+
+def test_actions_on_an_order_with_unreadable_lines_are_refused_not_crashed(
+    client: TestClient,
+) -> None:
+    bad = plant(client, lines=[{"quantity": "two"}])
+    oid = bad["order_id"]
+    good = generate(client, 1)["first_order_id"]
+    results = put_status(
+        client, {"order_id": oid, "status": "picking"}, {"order_id": good, "status": "picking"}
+    )
+    assert results[0]["reasons"][0]["code"] == "order_not_editable"
+    assert results[1]["status"] == "accepted"  # one bad order is one rejected item
+    assert client.post(f"{SANDBOX}/{oid}/cancel/", json={}).status_code == 409
+
+
+BAD_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.binary(max_size=12),
+    st.sampled_from(["{not json", "N/A", "", "1e999", "-0"]),
+)
+STORED = {  # table -> (columns a bad row may hold anything in, the listing that serves it)
+    "orders": (
+        "status currency customer shipping_address billing_address cargo_code shipping_amount "
+        "discount_amount tracking_number invoice_number invoice_date malformed created_at "
+        "updated_at",
+        "/api/v1/orders?acknowledged=any&limit=1000",
+    ),
+    "order_lines": (
+        "sku product_id title quantity cancelled_quantity returned_quantity unit_price "
+        "list_price discount_amount tax_rate status tracking_number invoice_number invoice_date",
+        "/api/v1/orders?acknowledged=any&limit=1000",
+    ),
+    "products": (
+        "title description brand category_id barcode attributes images list_price sale_price "
+        "currency stock created_at updated_at",
+        "/api/v1/products?limit=1000",
+    ),
+    "order_events": ("type data created_at", "/api/v1/order-events?acknowledged=any"),
+    "claims": (
+        "type quantity reason_code description status decision_note created_at decided_at",
+        "/api/v1/claims?acknowledged=any",
+    ),
+    "batches": (
+        "kind item_count accepted rejected created_at completed_at payload",
+        "/api/v1/batches",
+    ),
+}
+ROWS = {"order_events": 2, "claims": 1, "batches": 1}  # how many the sample market has
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_listing_survives_one_bad_stored_value(data: st.DataObject) -> None:
+    """Whatever one stored cell holds, the listing answers JSON and every other order or
+    product is served exactly as before."""
+    client = MARKET
+    store = market_from(client.app).store
+    table = data.draw(st.sampled_from(sorted(STORED)))
+    cols, path = STORED[table]
+    column = data.draw(st.sampled_from(cols.split()))
+    value = data.draw(BAD_VALUES)
+    key = "seq" if table != "products" else "id"
+    target = data.draw(st.integers(min_value=1, max_value=ROWS.get(table, 5)))
+    before = client.get(path).json()["items"]
+    select = f"SELECT {column} FROM {table} WHERE {key} = ?"  # noqa: S608
+    update = f"UPDATE {table} SET {column} = ? WHERE {key} = ?"  # noqa: S608
+    original = store.conn.execute(select, (target,)).fetchone()
+    store.conn.execute(update, (value, target))
+    try:
+        response = client.get(path)
+        assert response.status_code == 200, response.text
+        after = json.loads(response.content, parse_constant=_refuse)["items"]
+        touched = [_id(item) for item in before].index(_owner(store, table, target))
+        assert len(after) == len(before)
+        assert after[:touched] + after[touched + 1 :] == before[:touched] + before[touched + 1 :]
+    finally:
+        store.conn.execute(update, (original[0], target))
+
+
+def _refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _id(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
+    return item.get("id", item.get("product_id", item.get("batch_id")))
+
+
+def _owner(store: Any, table: str, target: int) -> str:
+    one = store.conn.execute
+    if table == "order_lines":
+        order_seq = one("SELECT order_seq FROM order_lines WHERE seq = ?", (target,)).fetchone()[0]
+        return f"MO{order_seq:08d}"
+    if table == "batches":
+        return str(one("SELECT id FROM batches WHERE seq = ?", (target,)).fetchone()[0])
+    prefixes = {"orders": "MO", "products": "MP", "order_events": "EV", "claims": "CL"}
+    return f"{prefixes[table]}{target:08d}"
+
+
+def _market() -> TestClient:
+    """Five orders, two events (a cancellation, a line update), one claim, one batch."""
+    client = make_client(Clock(), products=5)
+    generate(client, 5, items_per_order=[1, 2])
+    assert client.post(f"{SANDBOX}/MO00000003/cancel/", json={}).status_code == 201
+    update = client.post(f"{SANDBOX}/MO00000004/line-update/", json={"status": "picking"})
+    assert len(update.json()["items"]) == 1
+    line = client.get(f"{API}/orders/MO00000005").json()["lines"][0]["line_id"]
+    claim = client.post(f"{SANDBOX}/MO00000005/claims/", json={"line_id": line, "type": "cancel"})
+    assert claim.status_code == 201
+    return client
+
+
+MARKET = _market()

@@ -28,3 +28,16 @@ def test_scrub_removes_secrets_everywhere() -> None:
         assert secret not in text
     assert cleaned["request"]["headers"]["X-Ok"] == "fine"
     assert cleaned["password"] == REDACTED
+
+
+def test_a_url_setting_contributes_its_password_not_the_whole_url() -> None:
+    settings = load_settings(
+        Role.WEB,
+        flower_basic_auth="admin:flower-pass-1",
+        broker_url="redis://:p%40ss-9x@redis.internal:6379/0",
+        cache_url="redis://cache.internal:6379/1",
+        sentry_dsn="https://dsn-key-77@o1.ingest.sentry.io/5",
+    )
+    secrets = set(secret_values(settings))
+    assert {"p%40ss-9x", "p@ss-9x", "dsn-key-77", "flower-pass-1"} <= secrets
+    assert not any("redis.internal" in s or "cache.internal" in s for s in secrets)

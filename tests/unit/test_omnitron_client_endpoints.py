@@ -16,7 +16,7 @@ from channel_app_template.akinon.models import (
     IntegrationAction,
     Product,
 )
-from channel_app_template.akinon.pagination import Paginated, iter_raw_pages
+from channel_app_template.akinon.pagination import Paginated, Unreadable, iter_raw_pages
 from channel_app_template.core.errors import ItemError, NotFoundError, RunError
 from tests.unit.test_omnitron_client_fakes import (
     FakeOmnitron,
@@ -328,12 +328,18 @@ def test_report_error_resolves_content_types(fake: FakeOmnitron) -> None:
     assert body["target_object_id"] == 7 and body["is_ok"] is False
 
 
-def test_an_unreadable_object_is_a_run_error_not_a_pydantic_error(fake: FakeOmnitron) -> None:
+def test_an_unreadable_row_is_skipped_and_an_unreadable_answer_a_run_error(
+    fake: FakeOmnitron,
+) -> None:
     fake.responder = lambda seen: (
-        page([{"pk": "not-a-number"}]) if seen.method == "GET" else Reply(201, {"pk": 1})
+        page([{"pk": "not-a-number"}, {"pk": 3, "sku": "ok"}])
+        if seen.method == "GET"
+        else Reply(201, {"pk": 1})
     )
     client = make_client(fake.url)
-    with pytest.raises(RunError):
-        list(client.catalog.products())
+    met: list[Unreadable] = []
+    client.catalog.on_unreadable = met.append
+    assert [p.sku for p in client.catalog.products()] == ["ok"]  # one bad row, one row lost
+    assert len(met) == 1 and met[0].pk is None and met[0].fields[0].startswith("pk ")
     with pytest.raises(RunError):
         client.catalog.create_batch_request()  # no status in the answer

@@ -29,7 +29,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     yield test_client
 
 
-def test_routes_live_only_under_api_v1_or_sandbox(tmp_path: Path) -> None:
+def test_routes_live_only_under_api_v1_i1_or_sandbox(tmp_path: Path) -> None:
     app = create_app(str(tmp_path / "r.db"))
     routes = app.app.routes  # type: ignore[attr-defined]
     paths = [r.path for r in routes if isinstance(r, Route)]
@@ -37,7 +37,8 @@ def test_routes_live_only_under_api_v1_or_sandbox(tmp_path: Path) -> None:
     for path in paths:
         if path.startswith("/_sandbox/") and not path.endswith("/"):
             continue  # /_sandbox/docs, /_sandbox/openapi.json
-        assert path.startswith(("/api/v1/", "/_sandbox/")), path
+        # /api/i1/: the ERP integration API (merchant-side stock, price and image upserts)
+        assert path.startswith(("/api/v1/", "/api/i1/", "/_sandbox/")), path
         assert path.endswith("/"), path
         assert not (path.startswith("/api/") and "_sandbox" in path)
 

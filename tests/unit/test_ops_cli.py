@@ -3,7 +3,6 @@ progress rendering and the wait loop, the bounded check runner, credential defau
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import time
@@ -201,21 +200,203 @@ def test_report_masks_secrets_but_not_short_words() -> None:
     assert report.problems == 1
 
 
+@pytest.fixture
+def operator_shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    """An empty directory and an environment without any setting of ours."""
+    from channel_app_template.settings import Settings
+
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def connect(*argv: str) -> FlowerClient:
+    return flower_api.client_from_args(build_parser().parse_args(["status", *argv]))
+
+
 def test_credentials_default_to_the_first_full_access_user(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    operator_shell: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env
     monkeypatch.setenv("FLOWER_BASIC_AUTH", "ops:ops-password-1,other:other-password")
-    args = build_parser().parse_args(["trigger", "ping"])
-    client = flower_api.client_from_args(args, {"WEB_PORT": "9000"})
+    monkeypatch.setenv("WEB_PORT", "9000")
+    client = connect()
     assert (client.base_url, client.username) == ("http://127.0.0.1:9000", "ops")
     assert client.password.get_secret_value() == "ops-password-1"
+    assert client.origin == "URL from WEB_PORT, user from FLOWER_BASIC_AUTH"
 
-    args = build_parser().parse_args(["status", "--url", "https://x.example", "--user", "bob"])
     with pytest.raises(flower_api.FlowerError, match="no credentials"):
-        flower_api.client_from_args(args, {})
-    args = argparse.Namespace(url=None, user=None, password=None, http_timeout=3.0)
-    env = {"CHANNEL_APP_URL": "https://app.example", "CHANNEL_APP_USER": "u"}
-    env["CHANNEL_APP_PASSWORD"] = "p-word-123"
-    client = flower_api.client_from_args(args, env)
+        connect("--url", "https://x.example", "--user", "bob")
+    monkeypatch.setenv("CHANNEL_APP_URL", "https://app.example")
+    monkeypatch.setenv("CHANNEL_APP_USER", "u")
+    monkeypatch.setenv("CHANNEL_APP_PASSWORD", "p-word-123")
+    client = connect()
     assert (client.base_url, client.username) == ("https://app.example", "u")
+    assert client.password.get_secret_value() == "p-word-123"
+
+
+def test_web_port_and_login_come_from_dotenv_like_the_app_reads_them(operator_shell: Any) -> None:
+    (operator_shell / ".env").write_text("WEB_PORT=8111\nFLOWER_BASIC_AUTH=ops:dotenv-pass-1\n")
+    client = connect()
+    assert client.base_url == "http://127.0.0.1:8111"
+    assert (client.username, client.password.get_secret_value()) == ("ops", "dotenv-pass-1")
+
+
+def test_a_broken_connection_setting_is_an_error_not_another_app(operator_shell: Any) -> None:
+    (operator_shell / ".env").write_text("WEB_PORT=99999\nFLOWER_BASIC_AUTH=ops:dotenv-pass-1\n")
+    with pytest.raises(flower_api.FlowerError, match="WEB_PORT") as caught:
+        connect()
+    assert "8008" not in str(caught.value)
+
+
+def test_dev_login_from_its_state_dir_when_nothing_is_configured(operator_shell: Any) -> None:
+    from channel_app_template.devstack.stack import flower_password
+
+    state = operator_shell / "var" / "dev"
+    state.mkdir(parents=True)
+    generated = flower_password(state)  # what channel-app dev writes there
+    client = connect()
+    assert (client.username, client.password.get_secret_value()) == ("admin", generated)
+    assert "flower-password" in client.origin
+    other = operator_shell / "elsewhere"
+    other.mkdir()
+    (other / "flower-password").write_text("another-generated-1\n")
+    client = connect("--state-dir", str(other))
+    assert client.password.get_secret_value() == "another-generated-1"
+
+
+def test_401_and_404_name_the_url_and_where_it_came_from(operator_shell: Any) -> None:
+    client = client_with(lambda request: httpx.Response(401, text="no"))
+    client.origin = "URL from WEB_PORT, user from FLOWER_BASIC_AUTH"
+    with pytest.raises(FlowerAuthError) as refused:
+        client.async_apply("tests.add")
+    assert "http://app.test" in str(refused.value)
+    assert "URL from WEB_PORT" in str(refused.value)
+    client = client_with(lambda request: httpx.Response(404, text="Not Found"))
+    with pytest.raises(FlowerNotFound) as missing:
+        client.tasks()
+    assert "http://app.test/flower/api/tasks" in str(missing.value)
+
+
+def test_trigger_of_an_unknown_task_names_the_url_it_asked(
+    operator_shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_found(*args: Any, **kwargs: Any) -> Any:
+        raise FlowerNotFound("404")
+
+    monkeypatch.setenv("FLOWER_BASIC_AUTH", "ops:ops-password-1")
+    monkeypatch.setenv("WEB_PORT", "8123")
+    monkeypatch.setattr(FlowerClient, "async_apply", not_found)
+    err = io.StringIO()
+    args = build_parser().parse_args(["trigger", "nope"])
+    assert trigger.run_trigger(args, io.StringIO(), err) == trigger.EXIT_REFUSED
+    assert "http://127.0.0.1:8123/flower/" in err.getvalue()
+    assert "URL from WEB_PORT" in err.getvalue()
+
+
+def test_duplicate_node_names_are_suspected_from_heartbeats_and_pids() -> None:
+    from channel_app_template.ops.status import duplicate_suspects
+
+    one = {"hostname": "w1@h", "pid": 10, "freq": 2.0, "heartbeats": [100.0, 102.0, 104.0, 106.1]}
+    two = {"hostname": "w2@h", "pid": 11, "freq": 2.0, "heartbeats": [100.0, 100.7, 102.0, 102.7]}
+    young = {"hostname": "w3@h", "pid": 12, "freq": 2.0, "heartbeats": [100.0, 100.5]}
+    swapped = {"hostname": "w4@h", "pid": 13, "freq": 2.0, "heartbeats": [100.0]}
+    pids = {"w1@h": 10, "w2@h": 11, "w3@h": 12, "w4@h": 14}
+    assert duplicate_suspects([one, two, young, swapped], pids) == {"w2@h", "w4@h"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def events_client(frames: list[list[dict[str, Any]]]) -> FlowerClient:
+    """Flower answering ``/flower/workers?json=1`` with each frame in turn (then the last)."""
+    answers = iter(frames)
+    last: list[dict[str, Any]] = frames[-1]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal last
+        last = next(answers, last)
+        return httpx.Response(200, json={"data": last})
+
+    return client_with(handler)
+
+
+def row(pid: int, *beats: float) -> dict[str, Any]:
+    return {"hostname": "w1@h", "pid": pid, "freq": 2.0, "heartbeats": list(beats)}
+
+
+def test_suspects_are_confirmed_only_by_a_second_process() -> None:
+    from channel_app_template.ops.status import confirm_duplicates
+
+    bunched = row(10, 100.0, 100.1, 100.2, 100.3)  # four heartbeats that arrived together
+    clock = Clock()
+    one_process = events_client([[row(10, 100.1, 100.2, 100.3, 101.9)]])
+    assert not confirm_duplicates(
+        one_process, {"w1@h"}, [bunched], {"w1@h": 10}, clock.sleep, clock
+    )
+    clock = Clock()
+    two_pids = events_client([[row(11, 100.1, 100.2, 100.3, 100.9)]])
+    assert confirm_duplicates(two_pids, {"w1@h"}, [bunched], {"w1@h": 10}, clock.sleep, clock)
+    clock = Clock()
+    two_beats = events_client([[row(10, 100.2, 100.3, 100.9, 101.7)]])
+    assert confirm_duplicates(two_beats, {"w1@h"}, [bunched], {}, clock.sleep, clock)
+
+
+def test_status_warns_about_a_duplicate_node_name() -> None:
+    from channel_app_template.ops.status import collect, render
+
+    polls: list[str] = []
+
+    def flower(request: httpx.Request) -> httpx.Response:
+        path, query = request.url.path, dict(request.url.params)
+        if path == "/flower/api/workers" and query.get("status"):
+            return httpx.Response(200, json={"w1@h": True})
+        if path == "/flower/api/workers":
+            return httpx.Response(200, json={"w1@h": {"stats": {"pid": 10}}})
+        if path == "/flower/workers":  # heartbeats of two processes, pids alternating
+            polls.append(path)
+            beats = [100.0, 100.6, 102.0, 102.6]
+            row = {"hostname": "w1@h", "pid": 10 + len(polls) % 2, "freq": 2.0, "heartbeats": beats}
+            return httpx.Response(200, json={"data": [row]})
+        if path == "/flower/api/queues/length":
+            return httpx.Response(200, json={"active_queues": []})
+        if path == "/flower/api/tasks":
+            return httpx.Response(200, json={})
+        return httpx.Response(404)
+
+    data = collect(client_with(flower), 5)
+    assert data["duplicate_node_names"] == ["w1@h"]
+    out = io.StringIO()
+    render(data, out)
+    assert "more than one worker process answers as 'w1@h'" in out.getvalue()
+    assert "(DUPLICATE)" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["trigger", "ping", "--timeout", "inf"],
+        ["trigger", "ping", "--timeout", "1e300"],
+        ["trigger", "ping", "--interval", "nan"],
+        ["trigger", "ping", "--interval", "0"],
+        ["status", "--failures", "0"],
+        ["status", "--failures", "1000000"],
+        ["status", "--http-timeout", "-1"],
+        ["check", "--timeout", "Infinity"],
+    ],
+)
+def test_command_line_numbers_are_bounded(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(argv)
+    assert exited.value.code == 2
+    assert "must be a" in capsys.readouterr().err

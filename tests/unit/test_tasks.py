@@ -58,3 +58,11 @@ def test_every_job_and_incumbent_name_is_a_task() -> None:
 def test_schedule_names_only_existing_tasks() -> None:
     assert set(DEFAULT_SCHEDULE) <= registered()
     assert registered() >= TASK_NAMES
+
+
+def test_every_task_redacts_what_it_emits() -> None:
+    from channel_app_template.safe_task import SafeTask
+
+    app.finalize()
+    assert app.tasks
+    assert all(isinstance(task, SafeTask) for task in app.tasks.values())

@@ -4,7 +4,9 @@ What the marketplace offers (``sandbox/marketplace/orders.py``) and how it maps:
 
 * ``get_orders``: every unacknowledged order, oldest first, page by page (one page in memory),
   as :class:`ChannelCreateOrderDto`; a payload that cannot be read, or that fails DTO
-  validation, becomes a :class:`MalformedOrderDto` (never an exception).
+  validation (a value out of its bounds: a negative price, an unknown currency, a quantity
+  past the ceiling, two lines of one product, a 10 KB name...), becomes a
+  :class:`MalformedOrderDto` (never an exception), so it fails alone.
   ``acknowledge_orders``: the bulk acknowledgement (idempotent).
 * ``send_updated_orders``: Omnitron order-item statuses (one item per unit), tracking and
   invoice numbers become one absolute marketplace update per order: per line, the least
@@ -16,6 +18,11 @@ What the marketplace offers (``sandbox/marketplace/orders.py``) and how it maps:
 * ``get_cancellation_requests``: buyers' claims (``return`` -> ``refund``); acknowledged by claim
   id. ``update_cancellation_request``: Omnitron's decision -> approve/reject
   (``claim_decision_mapping``).
+
+Events and claims are read one by one too: one that does not parse, lacks what it needs
+(a line update without its line, a cancellation without lines) or fails DTO validation
+becomes a :class:`MalformedEventDto` keyed by its id; the engine reports it and never
+acknowledges it.
 """
 
 from __future__ import annotations
@@ -23,23 +30,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
+    Claim,
     LineStatusUpdate,
     MarketOrder,
     MarketplaceClient,
     OrderAddress,
     OrderBulkResult,
+    OrderEvent,
     OrderStatusUpdate,
     UnreadableOrder,
+    UnreadableRow,
 )
 from channel_app_template.core.commands import ChannelConfig
+from channel_app_template.core.dto import MAX_RAW_LENGTH as MAX_RAW
 from channel_app_template.core.dto import (
     AddressDto,
     BatchRequestResponseDto,
@@ -50,7 +61,9 @@ from channel_app_template.core.dto import (
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
     CustomerDto,
+    Dto,
     FailedReasonType,
+    MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     OrderItemDto,
@@ -59,9 +72,11 @@ from channel_app_template.core.dto import (
 )
 from channel_app_template.core.errors import NotFoundError, RunError
 
-__all__ = ["ReferenceOrderCommands", "ReferenceOrderConfig"]
+__all__ = ["ReferenceOrderCommands", "ReferenceOrderConfig", "order_dto"]
 
-MAX_RAW = 10_000  # characters of a malformed payload kept for the error report
+RowT = TypeVar("RowT", OrderEvent, Claim)
+DtoT = TypeVar("DtoT", bound=Dto)
+
 CANCELLED_CODES = frozenset({"100"})  # Omnitron order-item status "canceled"
 PROGRESS = ("picking", "shipped", "delivered")  # marketplace statuses a seller may set
 
@@ -255,61 +270,48 @@ class ReferenceOrderCommands:
 
     # --- Marketplace -> Omnitron ----------------------------------------------------------
 
-    def get_updated_order_items(self) -> Iterator[ChannelUpdateOrderItemDto]:
-        mapping = self.conf.item_status_mapping
+    def get_updated_order_items(self) -> Iterator[ChannelUpdateOrderItemDto | MalformedEventDto]:
         for event in self.client.iter_order_events(
             "line_update", page_size=self.conf.order_page_size
         ):
-            if not event.line_id:
-                continue
-            extra: dict[str, Any] = {"order_id": event.order_id}
-            if event.cargo_code:
-                extra["cargo_code"] = event.cargo_code
-            invoice_date = _when(event.invoice_date)
-            if event.invoice_date and invoice_date is None:
-                extra["invoice_date"] = event.invoice_date
-            yield ChannelUpdateOrderItemDto(
-                remote_id=event.line_id,
-                event_id=event.id,
-                status=mapping.get(event.status) if event.status else None,
-                invoice_number=event.invoice_number,
-                invoice_date=invoice_date,
-                tracking_number=event.tracking_number,
-                extra_field=extra,
-            )
+            yield _event(event, self._line_update)
+
+    def _line_update(self, event: OrderEvent) -> ChannelUpdateOrderItemDto:
+        if not event.line_id:
+            raise _Unusable("a line_update event without line_id")
+        extra: dict[str, Any] = {"order_id": event.order_id}
+        if event.cargo_code:
+            extra["cargo_code"] = event.cargo_code
+        invoice_date = _when(event.invoice_date)
+        if event.invoice_date and invoice_date is None:
+            extra["invoice_date"] = event.invoice_date
+        return ChannelUpdateOrderItemDto(
+            remote_id=event.line_id,
+            event_id=event.id,
+            status=self.conf.item_status_mapping.get(event.status) if event.status else None,
+            invoice_number=event.invoice_number,
+            invoice_date=invoice_date,
+            tracking_number=event.tracking_number,
+            extra_field=extra,
+        )
 
     def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
         if event_ids:
             self._check_acks("events", self.client.acknowledge_order_events(list(event_ids)))
 
-    def get_cancelled_orders(self) -> Iterator[CancelOrderDto]:
+    def get_cancelled_orders(self) -> Iterator[CancelOrderDto | MalformedEventDto]:
         for event in self.client.iter_order_events(
             "cancellation", page_size=self.conf.order_page_size
         ):
-            if not event.lines:
-                continue
-            yield CancelOrderDto(
-                order=event.order_id,
-                cancel_items=[line.line_id for line in event.lines],
-                reasons={line.line_id: line.reason_code for line in event.lines},
-                quantities={line.line_id: line.cancelled_quantity for line in event.lines},
-                event_id=event.id,
-            )
+            yield _event(event, _cancellation)
 
     def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
         if event_ids:
             self._check_acks("events", self.client.acknowledge_order_events(list(event_ids)))
 
-    def get_cancellation_requests(self) -> Iterator[CancellationRequestDto]:
+    def get_cancellation_requests(self) -> Iterator[CancellationRequestDto | MalformedEventDto]:
         for claim in self.client.iter_claims(page_size=self.conf.order_page_size):
-            yield CancellationRequestDto(
-                remote_id=claim.id,
-                order_item=claim.line_id,
-                reason=claim.reason_code,
-                description=claim.description,
-                cancellation_type="cancel" if claim.type == "cancel" else "refund",
-                quantity=claim.quantity,
-            )
+            yield _event(claim, _request)
 
     def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:
         if remote_ids:
@@ -345,10 +347,61 @@ class ReferenceOrderCommands:
 
     def _check_acks(self, what: str, answer: OrderBulkResult) -> None:
         for result in answer.rejected:
-            self.log.warning("marketplace refused to acknowledge %s: %s", what, result.message)
+            ident = result.order_id or result.event_id or result.claim_id
+            self.log.warning(
+                "marketplace refused to acknowledge %s %s: %s",
+                what,
+                ident,
+                result.message,
+                extra={"acknowledging": what, "item": ident},
+            )
 
 
 # ------------------------------------------------------------------------------- conversion
+class _Unusable(ValueError):
+    """A row that parsed but lacks what its DTO needs."""
+
+
+def _event(row: RowT | UnreadableRow, convert: Callable[[RowT], DtoT]) -> DtoT | MalformedEventDto:
+    """One event or claim as its DTO, or as a :class:`MalformedEventDto` keyed by its id."""
+    if isinstance(row, UnreadableRow):
+        return MalformedEventDto(
+            key=row.id or "?", message=f"unreadable: {row.error}", raw=_raw(row.raw)
+        )
+    try:
+        return convert(row)
+    except (ValidationError, _Unusable) as error:
+        problem = _errors(error) if isinstance(error, ValidationError) else str(error)
+        return MalformedEventDto(
+            key=str(getattr(row, "id", "") or "?"),
+            message=f"does not fit its DTO: {problem}",
+            raw=_raw(row.model_dump(mode="json")),
+        )
+
+
+def _cancellation(event: OrderEvent) -> CancelOrderDto:
+    if not event.lines:
+        raise _Unusable("a cancellation event without lines")
+    return CancelOrderDto(
+        order=event.order_id,
+        cancel_items=[line.line_id for line in event.lines],
+        reasons={line.line_id: line.reason_code for line in event.lines},
+        quantities={line.line_id: line.cancelled_quantity for line in event.lines},
+        event_id=event.id,
+    )
+
+
+def _request(claim: Claim) -> CancellationRequestDto:
+    return CancellationRequestDto(
+        remote_id=claim.id,
+        order_item=claim.line_id,
+        reason=claim.reason_code,
+        description=claim.description,
+        cancellation_type="cancel" if claim.type == "cancel" else "refund",
+        quantity=claim.quantity,
+    )
+
+
 def order_dto(order: MarketOrder) -> ChannelCreateOrderDto:
     """The engine's view of a marketplace order (raises ``ValidationError`` if it cannot be)."""
     buyer = order.customer

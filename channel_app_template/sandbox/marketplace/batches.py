@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from random import Random
 from typing import TYPE_CHECKING, Any
 
+from channel_app_template.sandbox.common.lenient import loads_or_raw
+
 from .errors import api_error
 
 if TYPE_CHECKING:
@@ -141,7 +143,8 @@ def settle(store: MarketStore, *, force: bool = False) -> int:
             (PROCESSING, float("inf") if force else now),
         ).fetchall()
         for seq, kind, payload in rows:
-            items = json.loads(payload)
+            loaded = loads_or_raw(payload)
+            items = loaded if isinstance(loaded, list) else []  # unreadable: nothing to do
             conn.execute("SAVEPOINT batch")
             try:
                 results = PROCESSORS[kind](store, conn, items)
@@ -243,7 +246,7 @@ def detail(
             "sku": sku,
             "status": item_status,
             "product_id": pid,
-            "reasons": json.loads(reasons),
+            "reasons": loads_or_raw(reasons),
         }
         for idx, sku, item_status, pid, reasons in items
     ]

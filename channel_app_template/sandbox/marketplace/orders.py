@@ -39,7 +39,9 @@ from decimal import Decimal
 from random import Random
 from typing import TYPE_CHECKING, Any
 
-from .errors import api_error
+from channel_app_template.sandbox.common.lenient import decimal_or_none, loads_or_raw, plain
+
+from .errors import ApiError, api_error
 
 if TYPE_CHECKING:
     from .store import MarketStore
@@ -168,6 +170,16 @@ def parse_id(value: Any, prefix: str) -> int | None:
 
 def money(value: Decimal) -> str:
     return str(value.quantize(CENT))
+
+
+def money_or_none(value: Decimal | None) -> str | None:
+    """``money`` of a computed total, or None when a stored part of it was not a number."""
+    if value is None:
+        return None
+    try:
+        return money(value)
+    except ArithmeticError:
+        return None
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -467,6 +479,18 @@ LINE_COLUMNS = (
 )
 
 
+def _line_total(unit: Any, quantity: Any) -> str | None:
+    """A bad stored price or quantity (a bad row) leaves the total unknown (null): the line is
+    still listed, with its raw values, for the seller to refuse."""
+    price = decimal_or_none(unit)
+    if price is None or type(quantity) is not int:
+        return None
+    try:
+        return money_or_none(price * quantity)
+    except ArithmeticError:
+        return None
+
+
 def _line_wire(row: tuple[Any, ...], currency: str) -> dict[str, Any]:
     (
         seq,
@@ -486,7 +510,7 @@ def _line_wire(row: tuple[Any, ...], currency: str) -> dict[str, Any]:
         invoice,
         invoice_date,
     ) = row
-    return {
+    out = {
         "line_id": line_id(seq),
         "sku": sku,
         "product_id": pid,
@@ -499,12 +523,13 @@ def _line_wire(row: tuple[Any, ...], currency: str) -> dict[str, Any]:
         "discount_amount": discount,
         "tax_rate": tax,
         "currency": currency,
-        "line_total": money(Decimal(unit) * quantity),
+        "line_total": _line_total(unit, quantity),
         "status": status,
         "tracking_number": tracking,
         "invoice_number": invoice,
         "invoice_date": invoice_date,
     }
+    return {key: plain(value) for key, value in out.items()}
 
 
 def _order_wire(
@@ -530,27 +555,30 @@ def _order_wire(
         acked,
     ) = row
     line_wires = [_line_wire(line, currency) for line in lines]
-    subtotal = sum((Decimal(line["line_total"]) for line in line_wires), Decimal(0))
+    totals = [decimal_or_none(line["line_total"]) for line in line_wires]
+    subtotal = None if None in totals else sum((t for t in totals if t), Decimal(0))
+    ship, off = decimal_or_none(shipping_amount), decimal_or_none(discount)
+    grand = None if subtotal is None or ship is None or off is None else subtotal + ship - off
     return {
         "id": order_id(seq),
-        "number": number,
-        "status": status,
+        "number": plain(number),
+        "status": plain(status),
         "created_at": store.iso(created),
         "updated_at": store.iso(updated),
         "acknowledged": acked is not None,
-        "currency": currency,
-        "customer": json.loads(customer),
-        "shipping_address": json.loads(shipping),
-        "billing_address": json.loads(billing),
-        "cargo_code": cargo,
-        "tracking_number": tracking,
-        "invoice_number": invoice,
-        "invoice_date": invoice_date,
+        "currency": plain(currency),
+        "customer": loads_or_raw(customer),
+        "shipping_address": loads_or_raw(shipping),
+        "billing_address": loads_or_raw(billing),
+        "cargo_code": plain(cargo),
+        "tracking_number": plain(tracking),
+        "invoice_number": plain(invoice),
+        "invoice_date": plain(invoice_date),
         "totals": {
-            "subtotal": money(subtotal),
-            "shipping": shipping_amount,
-            "discount": discount,
-            "grand_total": money(subtotal + Decimal(shipping_amount) - Decimal(discount)),
+            "subtotal": money_or_none(subtotal),
+            "shipping": plain(shipping_amount),
+            "discount": plain(discount),
+            "grand_total": money_or_none(grand),
         },
         "lines": line_wires,
     }
@@ -574,7 +602,7 @@ def _wires(
             lines.setdefault(line[1], []).append(line)
         for row in rows:
             if row[13] is not None and not raw:
-                out[row[0]] = json.loads(row[13])
+                out[row[0]] = loads_or_raw(row[13])
             else:
                 out[row[0]] = _order_wire(store, row, lines.get(row[0], []))
     return out
@@ -711,14 +739,20 @@ class Line:
 
 
 def _lines_of(conn: sqlite3.Connection, order_seq: int) -> dict[int, Line]:
-    return {
-        row[0]: Line(*row)
-        for row in conn.execute(
-            "SELECT seq, order_seq, quantity, cancelled_quantity, returned_quantity, status, "
-            "tracking_number FROM order_lines WHERE order_seq = ? ORDER BY seq",
-            (order_seq,),
-        )
-    }
+    """The order's lines for an action; a line whose stored quantities are not whole numbers
+    (a planted bad row) makes the order not editable (409), never a server error."""
+    lines: dict[int, Line] = {}
+    for row in conn.execute(
+        "SELECT seq, order_seq, quantity, cancelled_quantity, returned_quantity, status, "
+        "tracking_number FROM order_lines WHERE order_seq = ? ORDER BY seq",
+        (order_seq,),
+    ):
+        if not all(type(value) is int for value in row[2:5]) or row[5] not in LINE_STATUSES:
+            raise api_error(
+                409, "order_not_editable", "This order has a line with unreadable values."
+            )
+        lines[row[0]] = Line(*row)
+    return lines
 
 
 def _order_row(conn: sqlite3.Connection, oid: Any) -> tuple[int, str, str | None, bool] | None:
@@ -841,7 +875,11 @@ def _update_one(conn: sqlite3.Connection, index: int, item: Any, now: float) -> 
         reasons.append(
             _reason("invalid_value", "status", f"status must be one of {list(SELLER_STATUSES)}")
         )
-    lines = _lines_of(conn, seq)
+    try:
+        lines = _lines_of(conn, seq)
+    except ApiError as exc:  # one unreadable order is one rejected item
+        reasons.append(_reason("order_not_editable", "order_id", str(exc.body["error"]["message"])))
+        return result
     tracking = tracking or order_tracking
     line_items = item.get("lines") or []
     if not isinstance(line_items, list):
@@ -931,8 +969,13 @@ def _event_wire(store: MarketStore, row: tuple[Any, ...]) -> dict[str, Any]:
         "order_number": number,
         "created_at": store.iso(created),
         "acknowledged": acked is not None,
-        **json.loads(data),
+        **_event_data(data),
     }
+
+
+def _event_data(data: Any) -> dict[str, Any]:
+    loaded = loads_or_raw(data)
+    return loaded if isinstance(loaded, dict) else {"data": loaded}
 
 
 def _add_event(

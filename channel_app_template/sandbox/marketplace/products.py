@@ -16,6 +16,8 @@ import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from channel_app_template.sandbox.common.lenient import loads_or_raw
+
 from .batches import ItemResult, register_kind
 from .catalog import (
     Reason,
@@ -103,8 +105,8 @@ def wire(store: MarketStore, row: tuple[Any, ...]) -> dict[str, Any]:
         "brand": brand,
         "category_id": category_id,
         "barcode": barcode,
-        "attributes": json.loads(attributes),
-        "images": json.loads(images) if images else [],
+        "attributes": loads_or_raw(attributes),
+        "images": loads_or_raw(images) if images else [],
         "price": price,
         "stock": stock or 0,
         "buyable": status == ACTIVE and price is not None and bool(stock),

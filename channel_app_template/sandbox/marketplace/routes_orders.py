@@ -33,7 +33,7 @@ from starlette.responses import Response
 from channel_app_template.sandbox.common.http import json_response
 from channel_app_template.sandbox.common.routing import mount
 
-from . import orders
+from . import orders, planting
 from .context import guard, market_of
 from .errors import api_error, not_found
 from .http import MAX_PAGE, query_int, read_items, read_json
@@ -181,7 +181,10 @@ def register_sandbox(app: FastAPI) -> None:
     * ``POST <order_id>/line-update/`` ``{line_id?, status?, tracking_number?,
       invoice_number?, invoice_date?, cargo_code?}`` -> ``{items: [line_update events]}``;
     * ``POST <order_id>/claims/`` ``{line_id, quantity?, type: cancel|return, reason_code?,
-      description?}`` -> the claim (status ``waiting``).
+      description?}`` -> the claim (status ``waiting``);
+    * ``POST plant/`` ``{kind?, order?: {column: raw}, lines?: [{column: raw}], skus?, seed?,
+      number_prefix?}`` -> ``{order_id, number, kind, served}``: one order with bad values
+      stored as given (see :mod:`.planting`).
     """
     prefix = "/_sandbox/orders"
 
@@ -222,7 +225,12 @@ def register_sandbox(app: FastAPI) -> None:
         body = await body_of(request)
         return json_response(orders.create_claim(store, request.path_params["order_id"], body), 201)
 
+    async def plant(request: Request) -> Response:
+        store = market_of(request).store
+        return json_response(planting.plant(store, await read_json(request)), 201)
+
     mount(app, f"{prefix}/generate/", POST=generate)
+    mount(app, f"{prefix}/plant/", POST=plant)
     mount(app, f"{prefix}/counts/", GET=counts)
     mount(app, f"{prefix}/{{order_id:str}}/", GET=detail)
     mount(app, f"{prefix}/{{order_id:str}}/cancel/", POST=cancel)

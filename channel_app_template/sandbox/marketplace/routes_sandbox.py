@@ -7,7 +7,6 @@ the Omnitron simulator's: ``health/``, ``counts/``, ``faults/`` (+ ``rules/``), 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from channel_app_template.sandbox.common.http import json_response
+from channel_app_template.sandbox.common.lenient import loads_or_raw
 from channel_app_template.sandbox.common.routing import mount
 
 from . import batches, products
@@ -86,7 +86,7 @@ def register(app: FastAPI) -> None:
             row = market.store.conn.execute(
                 "SELECT payload, ready_at FROM batches WHERE id = ?", (bid,)
             ).fetchone()
-        found["payload"] = json.loads(row[0])
+        found["payload"] = loads_or_raw(row[0])
         found["ready_at"] = market.store.iso(row[1])
         return json_response(found)
 
@@ -125,14 +125,7 @@ def register(app: FastAPI) -> None:
         body = await read_json(request)
         if not isinstance(body, dict):
             raise api_error(400, "invalid_request", "Expected an object.")
-        if body.get("replace"):
-            market.faults.rules.clear()
-        if "latency_ms" in body:
-            market.faults.latency_ms = int(body["latency_ms"] or 0)
-        if "seed" in body:
-            market.faults.reseed(None if body["seed"] is None else int(body["seed"]))
-        for spec in body.get("rules") or []:
-            market.faults.add(spec)
+        market.faults.update(body)  # ValueError -> 400, nothing changed
         return json_response(market.faults.as_dict())
 
     async def clear_faults(request: Request) -> Response:

@@ -13,7 +13,9 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+from channel_app_template.sandbox.common.lenient import plain
 from channel_app_template.sandbox.common.sqlite import Database
 
 from . import batches, catalog, orders, products
@@ -61,9 +63,13 @@ class MarketStore(Database):
 
     # ------------------------------------------------------------------ housekeeping
     @staticmethod
-    def iso(stamp: float) -> str:
-        """``2026-01-02T03:04:05.678Z``: milliseconds and ``Z`` always."""
-        moment = datetime.fromtimestamp(stamp, UTC)
+    def iso(stamp: Any) -> Any:
+        """``2026-01-02T03:04:05.678Z``: milliseconds and ``Z`` always (a stored value that is
+        not a time, a bad row, is served as it is)."""
+        try:
+            moment = datetime.fromtimestamp(stamp, UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return plain(stamp)
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
     def reset(self) -> None:

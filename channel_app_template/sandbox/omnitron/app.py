@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from channel_app_template.sandbox.common.faults import FaultConfig, FaultMiddleware
 
-from . import routes_auth, routes_catalog, routes_orders, routes_sandbox
+from . import routes_auth, routes_catalog, routes_merchant, routes_orders, routes_sandbox
 from .auth import AuthPolicy
 from .context import Sim
 from .errors import ApiError
@@ -53,6 +53,7 @@ def create_app(
 
     routes_auth.register(app)
     routes_catalog.register(app)
+    routes_merchant.register(app)
     routes_orders.register(app)
     routes_sandbox.register(app)
     return FaultMiddleware(app, sim.faults)

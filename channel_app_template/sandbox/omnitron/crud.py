@@ -39,7 +39,8 @@ def add_crud(
     base_filter: Callable[[Sim, int | None], list[tuple[str, list[Any]]]] | None = None,
     before_delete: Callable[[Sim, dict[str, Any]], None] | None = None,
 ) -> None:
-    """Register ``ops`` (list, retrieve, create, update, delete) for ``table`` at ``name``.
+    """Register ``ops`` (list, retrieve, create, update, replace, delete) for ``table`` at
+    ``name``: ``update`` is PATCH (partial), ``replace`` is PUT (every required field).
 
     ``before_write(sim, cid, values, body, existing)`` may refuse (raise) or adjust values.
     """
@@ -86,11 +87,17 @@ def add_crud(
         return json_response(ser(sim)(fetch(sim, cid, request)))
 
     async def update_view(request: Request) -> Response:
+        return await write_view(request, partial=True)
+
+    async def replace_view(request: Request) -> Response:
+        return await write_view(request, partial=False)
+
+    async def write_view(request: Request, *, partial: bool) -> Response:
         sim, cid = ctx(request)
         body = await read_json(request)
         with sim.store.tx():
             existing = fetch(sim, cid, request)
-            values = sim.store.validate(spec, body, partial=True)
+            values = sim.store.validate(spec, body, partial=partial)
             if before_write:
                 values = before_write(sim, cid, values, body, existing)
             sim.store.check_unique(spec, {**existing, **values}, exclude_id=existing["id"])
@@ -110,6 +117,7 @@ def add_crud(
     detail_methods = {
         "retrieve": ("GET", retrieve_view),
         "update": ("PATCH", update_view),
+        "replace": ("PUT", replace_view),
         "delete": ("DELETE", delete_view),
     }
     _mount(app, coll, {m: h for op, (m, h) in coll_methods.items() if op in ops})

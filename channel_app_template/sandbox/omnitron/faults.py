@@ -4,6 +4,9 @@ the reference marketplace); this module keeps the old import path working."""
 from channel_app_template.sandbox.common.faults import (
     ACTIONS,
     ERROR_BODIES,
+    SHAPING,
+    STACKING,
+    TERMINAL,
     WRITE_METHODS,
     ConnectionDropped,
     FaultConfig,
@@ -15,6 +18,9 @@ from channel_app_template.sandbox.common.faults import (
 __all__ = [
     "ACTIONS",
     "ERROR_BODIES",
+    "SHAPING",
+    "STACKING",
+    "TERMINAL",
     "WRITE_METHODS",
     "ConnectionDropped",
     "FaultConfig",

@@ -17,20 +17,41 @@ from .pagination import envelope, parse_page, resolve_last
 from .resources import Spec
 from .store import Store
 
-__all__ = ["Serializer", "dumps", "json_response", "list_response", "path_int", "read_json"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "Serializer",
+    "dumps",
+    "json_response",
+    "list_response",
+    "path_int",
+    "read_json",
+]
 
 Serializer = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-async def read_json(request: Request) -> Any:
-    """Parse the body; malformed JSON is DRF's 400 ``{"detail": "JSON parse error ..."}``."""
+MAX_BODY_BYTES = 32 * 1024 * 1024  # a batch commit of 100k objects fits well inside
+
+
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES) -> Any:
+    """Parse the body; malformed JSON is DRF's 400 ``{"detail": "JSON parse error ..."}``,
+    a body over ``limit`` bytes a 413; ``NaN``/``Infinity`` are not JSON and are refused."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise ApiError(413, {"detail": f"Request body is limited to {limit} bytes."})
     raw = await request.body()
+    if len(raw) > limit:
+        raise ApiError(413, {"detail": f"Request body is limited to {limit} bytes."})
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except ValueError as exc:
         raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def path_int(request: Request, name: str) -> int:

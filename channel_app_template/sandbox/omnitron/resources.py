@@ -26,6 +26,8 @@ class Field:
     target: str | None = None  # table an ``fk`` points at (validated on write)
     readonly: bool = False  # server-managed: ignored in request bodies
     hidden: bool = False
+    bounds: tuple[int, int] | None = None  # inclusive range of an ``int`` field
+    choices: tuple[str, ...] | None = None  # the enum of a ``str`` field
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def fk(name: str, target: str, **kw: Any) -> Field:
 
 
 CHANNEL = fk("channel", "channels", readonly=True)
+POSITIVE_INT = (0, 2_147_483_647)  # stock fields: "min: 0, max: 2147483647" [DOC]
 EXTRA = F("extra_field", "json", {})
 
 MODELS: tuple[tuple[str, str], ...] = (
@@ -198,7 +201,7 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
                     F("tax_rate", "dec", "18.00"),
                     F("retail_price", "dec"),
                     F("discount_percentage", "dec"),
-                    F("price_type", default="default"),
+                    F("price_type", default="default", choices=("default", "range_")),
                     EXTRA,
                 ),
                 model="productprice",
@@ -211,9 +214,9 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
                 (
                     fk("product", "products", required=True),
                     fk("stock_list", "stock_lists", required=True),
-                    F("stock", "int", 0),
-                    F("unit_type", default="qty"),
-                    F("sold_quantity_unreported", "int", 0),
+                    F("stock", "int", 0, bounds=POSITIVE_INT),
+                    F("unit_type", default="qty", choices=("qty", "kg")),
+                    F("sold_quantity_unreported", "int", 0, bounds=POSITIVE_INT),
                     EXTRA,
                 ),
                 model="productstock",
@@ -231,7 +234,7 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
                     F("height", "int"),
                     F("width", "int"),
                     F("hash"),
-                    F("status", default="active"),
+                    F("status", default="active", choices=("active", "disabled")),
                     F("is_active", "bool", True),
                 ),
                 model="productimage",

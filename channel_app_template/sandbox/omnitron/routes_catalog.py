@@ -23,7 +23,7 @@ from .sync import (
     view_clause,
 )
 
-ALL = ("list", "retrieve", "create", "update", "delete")
+ALL = ("list", "retrieve", "create", "update", "replace", "delete")
 TREE_STEP = 4
 TREE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -148,7 +148,9 @@ def map_product(sim: Sim, cid: int, product: dict[str, Any]) -> dict[str, Any]:
             406, {"error": f"Product {product['id']} has no attribute set on channel {cid}."}
         )
     attr_set = store.require("attribute_sets", configs[0]["attribute_set"])
-    attrs = dict(product.get("attributes") or {})
+    attrs = product.get("attributes") or {}
+    if not isinstance(attrs, dict):  # a bad stored row: this product cannot be mapped
+        raise ApiError(406, {"error": f"Product {product['id']} has unreadable attributes."})
     mapped: dict[str, Any] = {}
     values: dict[str, Any] = {}
     for config in store.select("attribute_configs", "t.attribute_set = ?", [attr_set["id"]]):

@@ -1,4 +1,5 @@
-"""Simulator-only routes under ``/_sandbox/``: inspection, reset, seeding, faults, tokens.
+"""Simulator-only routes under ``/_sandbox/``: inspection, reset, seeding, faults, tokens,
+the channel's ``conf``, and deliberately malformed rows (``raw/``) for bad-data tests.
 
 They need no Omnitron token, so the simulator must only listen on loopback (the CLI binds
 127.0.0.1 by default). Inspection routes never change state; the others are explicit controls.
@@ -11,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
+
+from channel_app_template.sandbox.common.channel_conf import MAX_CONF_BYTES
 
 from .context import sim_of
 from .crud import mount
@@ -86,14 +89,7 @@ def register(app: FastAPI) -> None:
         body = await read_json(request)
         if not isinstance(body, dict):
             raise ApiError(400, {"detail": "Expected an object."})
-        if body.get("replace"):
-            sim.faults.rules.clear()
-        if "latency_ms" in body:
-            sim.faults.latency_ms = int(body["latency_ms"] or 0)
-        if "seed" in body:
-            sim.faults.reseed(None if body["seed"] is None else int(body["seed"]))
-        for spec in body.get("rules") or []:
-            sim.faults.add(spec)
+        sim.faults.update(body)  # ValueError -> 400, nothing changed
         _auth_settings(sim, body)
         return json_response(_faults_state(request))
 
@@ -123,6 +119,47 @@ def register(app: FastAPI) -> None:
     async def expire_tokens(request: Request) -> Response:
         return json_response({"revoked": sim_of(request).store.revoke_tokens()})
 
+    async def get_conf(request: Request) -> Response:
+        sim = sim_of(request)
+        channel = sim.store.require("channels", int(request.path_params["cid"]))
+        return json_response(channel["conf"])
+
+    async def put_conf(request: Request) -> Response:
+        """Replace the channel's ``conf`` (as the merchant's settings form does); the
+        channel's ``modified_date`` moves."""
+        return json_response(_write_conf(sim_of(request), request, await _conf_body(request)))
+
+    async def patch_conf(request: Request) -> Response:
+        """Merge keys into ``conf``; a key sent as null is removed."""
+        sim = sim_of(request)
+        changes = await _conf_body(request)
+        channel = sim.store.require("channels", int(request.path_params["cid"]))
+        current = channel["conf"] if isinstance(channel["conf"], dict) else {}
+        merged = {**current, **changes}
+        return json_response(
+            _write_conf(sim, request, {k: v for k, v in merged.items() if v is not None})
+        )
+
+    async def raw_create(request: Request) -> Response:
+        sim = sim_of(request)
+        table = _raw_table(request)
+        values, omit, _ = await _raw_body(request)
+        obj_id = sim.store.raw_write(table, None, values, omit, touch=True)
+        return json_response(_raw_view(sim, table, obj_id), 201)
+
+    async def raw_get(request: Request) -> Response:
+        sim = sim_of(request)
+        table = _raw_table(request)
+        return json_response(_raw_view(sim, table, int(request.path_params["obj_id"])))
+
+    async def raw_patch(request: Request) -> Response:
+        sim = sim_of(request)
+        table = _raw_table(request)
+        values, omit, touch = await _raw_body(request)
+        obj_id = int(request.path_params["obj_id"])
+        sim.store.raw_write(table, obj_id, values, omit, touch=touch)
+        return json_response(_raw_view(sim, table, obj_id))
+
     mount(app, f"{PREFIX}/health/", GET=health)
     mount(app, f"{PREFIX}/counts/", GET=counts)
     mount(app, f"{PREFIX}/orders/{{number:str}}/", GET=order_by_number)
@@ -134,6 +171,65 @@ def register(app: FastAPI) -> None:
     mount(app, f"{PREFIX}/faults/rules/", POST=add_rule)
     mount(app, f"{PREFIX}/faults/rules/{{rule_id:int}}/", DELETE=delete_rule)
     mount(app, f"{PREFIX}/tokens/expire/", POST=expire_tokens)
+    mount(app, f"{PREFIX}/channels/{{cid:int}}/conf/", GET=get_conf, PUT=put_conf, PATCH=patch_conf)
+    mount(app, f"{PREFIX}/raw/{{table:str}}/", POST=raw_create)
+    mount(app, f"{PREFIX}/raw/{{table:str}}/{{obj_id:int}}/", GET=raw_get, PATCH=raw_patch)
+
+
+MAX_CONTROL_BYTES = 2 * 1024 * 1024
+MAX_OMIT = 50
+
+
+async def _conf_body(request: Request) -> dict[str, Any]:
+    body = await read_json(request, limit=MAX_CONF_BYTES)
+    if not isinstance(body, dict):
+        raise ApiError(400, {"detail": "channel.conf is a JSON object."})
+    return body
+
+
+def _write_conf(sim: Any, request: Request, conf: dict[str, Any]) -> dict[str, Any]:
+    cid = int(request.path_params["cid"])
+    with sim.store.tx():
+        sim.store.require("channels", cid)
+        channel = sim.store.update("channels", cid, {"conf": conf})
+    conf_out: dict[str, Any] = channel["conf"]
+    return conf_out
+
+
+def _raw_table(request: Request) -> str:
+    table = str(request.path_params["table"])
+    if table not in SPECS:
+        raise ApiError(404, {"detail": f"No table {table!r}; one of {sorted(SPECS)}."})
+    return table
+
+
+async def _raw_body(request: Request) -> tuple[dict[str, Any], list[str] | None, bool]:
+    """``{"values": {column: any JSON}, "omit": [wire keys], "touch": true}``."""
+    body = await read_json(request, limit=MAX_CONTROL_BYTES)
+    if not isinstance(body, dict) or set(body) - {"values", "omit", "touch"}:
+        raise ApiError(400, {"detail": 'Expected {"values": {...}, "omit": [...], "touch": bool}.'})
+    values = body.get("values") or {}
+    if not isinstance(values, dict):
+        raise ApiError(400, {"values": ["An object of column: value."]})
+    omit = body.get("omit")
+    if omit is not None and (
+        not isinstance(omit, list)
+        or len(omit) > MAX_OMIT
+        or not all(isinstance(k, str) and 0 < len(k) <= 200 for k in omit)
+    ):
+        raise ApiError(400, {"omit": [f"A list of at most {MAX_OMIT} key names."]})
+    touch = body.get("touch", True)
+    if not isinstance(touch, bool):
+        raise ApiError(400, {"touch": ["Must be a valid boolean."]})
+    return values, omit, touch
+
+
+def _raw_view(sim: Any, table: str, obj_id: int) -> dict[str, Any]:
+    """What is stored, and what the API serves for it (``served``)."""
+    view: dict[str, Any] = sim.store.raw_row(table, obj_id)
+    record = sim.store.get(table, obj_id)
+    view["served"] = None if record is None else sim.store.wire(SPECS[table], record)
+    return view
 
 
 def _auth_settings(sim: Any, body: dict[str, Any]) -> None:

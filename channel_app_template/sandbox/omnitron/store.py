@@ -11,23 +11,30 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from random import Random
 from typing import Any
 
+from channel_app_template.sandbox.common.lenient import plain as _plain
+
 from .errors import ApiError, not_found
 from .resources import MODELS, SPECS, Field, Spec
-from .timeutil import Clock, parse_datetime, parse_decimal
+from .timeutil import ISO_FORMAT, Clock, parse_datetime, parse_decimal
 
 DEFAULT_USERNAME = "sandbox"
 DEFAULT_PASSWORD = "sandbox"  # noqa: S105 - a local simulator's documented login
 DEFAULT_CHANNEL_ID = 1
 DEFAULT_CATALOG_ID = 1
 EXTRA_MODELS = ("marketplaceattributeconfig",)  # not in the doc's list but used by configs # [INF]
+MAX_INT = 2**63 - 1  # what one SQLite INTEGER holds
+CLOCK_SKEW_SECONDS = 86_400  # a stored date further ahead than this never moves the clock
 
 _SQL_TYPES = {
     "int": "INTEGER",
@@ -75,11 +82,17 @@ class Store:
         self._select = {
             name: ", ".join(f"t.{_q(c)}" for c in columns(spec)) for name, spec in SPECS.items()
         }
+        # The list fast path splices stored JSON verbatim; text that is not JSON (a bad row)
+        # is served as a JSON string instead of breaking the whole page.
+        self._valid_sql = _strict_json_valid(self.conn)
+        self._select_json = {
+            name: _json_select(spec, self._valid_sql) for name, spec in SPECS.items()
+        }
+        self._omits: dict[str, dict[int, list[str]]] = {}
         self._create_schema()
         self._bootstrap()
-        row = self.conn.execute("SELECT max(modified_date) FROM products").fetchone()
-        if row and row[0]:
-            self.clock.observe(row[0])
+        self._load_omits()
+        self._observe_stored_dates()
 
     # ----------------------------------------------------------------- schema and bootstrap
     def _create_schema(self) -> None:
@@ -104,6 +117,10 @@ class Store:
         statements.append(
             "CREATE UNIQUE INDEX IF NOT EXISTS ux_ia_object ON integration_actions "
             "(channel, model, object_id)"
+        )
+        statements.append(
+            "CREATE TABLE IF NOT EXISTS sandbox_omit (tbl TEXT NOT NULL, obj_id INTEGER NOT NULL, "
+            "keys TEXT NOT NULL, PRIMARY KEY (tbl, obj_id))"
         )
         with self.tx():
             for statement in statements:
@@ -144,10 +161,27 @@ class Store:
     def reset(self) -> None:
         """Drop every row and bootstrap again (``POST /_sandbox/reset/``)."""
         with self.tx():
-            for name in (*SPECS, "meta", "tokens"):
+            for name in (*SPECS, "meta", "tokens", "sandbox_omit"):
                 self.conn.execute(f"DELETE FROM {name}")
             self._tokens.clear()
+            self._omits.clear()
         self._bootstrap()
+
+    def _observe_stored_dates(self) -> None:
+        """After a restart, never hand out a time earlier than a stored product date; a date
+        that is not canonical or lies far ahead (planted bad data) must not move the clock."""
+        horizon = datetime.fromtimestamp(time.time() + CLOCK_SKEW_SECONDS, UTC).strftime(ISO_FORMAT)
+        row = self.conn.execute(
+            "SELECT max(modified_date) FROM products WHERE modified_date <= ? "
+            "AND modified_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z'",
+            (horizon,),
+        ).fetchone()
+        if row and row[0]:
+            try:
+                datetime.strptime(row[0], ISO_FORMAT)
+            except ValueError:
+                return
+            self.clock.observe(row[0])
 
     # ----------------------------------------------------------------- plumbing
     @contextlib.contextmanager
@@ -185,23 +219,21 @@ class Store:
     # ----------------------------------------------------------------- rows
     @staticmethod
     def decode(spec: Spec, row: tuple[Any, ...]) -> dict[str, Any]:
-        """A stored row as Python values (JSON parsed, booleans as bool), hidden columns kept."""
+        """A stored row as Python values (JSON parsed, booleans as bool), hidden columns kept.
+
+        A value that does not decode (a bad row) stays as stored: one bad row is one bad
+        item for whoever reads it, never an error for the whole listing."""
         record: dict[str, Any] = {"id": row[0]}
         for fld, value in zip(spec.fields, row[1:], strict=False):
-            if value is not None:
-                if fld.kind == "json":
-                    value = json.loads(value)
-                elif fld.kind == "bool":
-                    value = bool(value)
-            record[fld.name] = value
+            record[fld.name] = _decoded(fld.kind, value)
         if spec.dates:
-            record["created_date"] = row[-2]
-            record["modified_date"] = row[-1]
+            record["created_date"] = _plain(row[-2])
+            record["modified_date"] = _plain(row[-1])
         return record
 
-    @staticmethod
-    def wire(spec: Spec, record: Mapping[str, Any]) -> dict[str, Any]:
-        """The JSON shape a client sees: id keys first, hidden columns dropped."""
+    def wire(self, spec: Spec, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON shape a client sees: id keys first, hidden columns dropped (and the keys a
+        planted bad row says to leave out)."""
         out: dict[str, Any] = {key: record["id"] for key in spec.id_keys}
         for fld in spec.fields:
             if not fld.hidden:
@@ -209,6 +241,8 @@ class Store:
         if spec.dates:
             out["created_date"] = record.get("created_date")
             out["modified_date"] = record.get("modified_date")
+        for key in self._omits.get(spec.table, {}).get(record["id"], ()):
+            out.pop(key, None)
         return out
 
     def select(
@@ -231,7 +265,7 @@ class Store:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         with self.lock:
-            rows = self.conn.execute(sql, params).fetchall()
+            rows = self.fetch_rows(sql, params)
         return [self.decode(spec, row) for row in rows]
 
     def count(
@@ -270,21 +304,40 @@ class Store:
         which saves a parse and a re-encode per row on the hot list path."""
         spec = SPECS[table]
         sql = (
-            f"SELECT {self._select[table]} FROM {table} t {joins} "
+            f"SELECT {self._select_json[table]} FROM {table} t {joins} "
             f"WHERE {where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
         )
         with self.lock:
-            rows = self.conn.execute(sql, [*args, limit, offset]).fetchall()
+            rows = self.fetch_rows(sql, [*args, limit, offset])
         encoders = self._encoders.get(table)
         if encoders is None:
-            encoders = self._encoders[table] = _wire_encoders(spec)
+            encoders = self._encoders[table] = _wire_encoders(spec, self._valid_sql is not None)
         id_keys = [f'"{key}":' for key in spec.id_keys]
+        omits = self._omits.get(table, {})
         out: list[str] = []
         for row in rows:
             parts = [key + str(row[0]) for key in id_keys]
             parts += [prefix + encode(row[index]) for index, prefix, encode in encoders]
-            out.append("{" + ",".join(parts) + "}")
+            text = "{" + ",".join(parts) + "}"
+            if row[0] in omits:
+                text = _without(text, omits[row[0]])
+            out.append(text)
         return out
+
+    def fetch_rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """``fetchall``; text that is not UTF-8 (written by another tool, a bad row) is read
+        with replacement characters instead of failing the whole query."""
+        with self.lock:
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "decode" not in str(exc):
+                    raise
+                self.conn.text_factory = _lenient_text
+                try:
+                    return self.conn.execute(sql, params).fetchall()
+                finally:
+                    self.conn.text_factory = str
 
     def get(self, table: str, obj_id: int) -> dict[str, Any] | None:
         rows = self.select(table, "t.id = ?", (obj_id,))
@@ -353,6 +406,80 @@ class Store:
     def counts(self) -> dict[str, int]:
         return {name: self.count(name) for name in SPECS}
 
+    # ----------------------------------------------------------------- planted bad rows
+    def _load_omits(self) -> None:
+        self._omits.clear()
+        for table, obj_id, keys in self.conn.execute("SELECT tbl, obj_id, keys FROM sandbox_omit"):
+            self._omits.setdefault(table, {})[int(obj_id)] = list(json.loads(keys))
+
+    def raw_write(
+        self,
+        table: str,
+        obj_id: int | None,
+        values: Mapping[str, Any],
+        omit: list[str] | None,
+        touch: bool,
+    ) -> int:
+        """Store ``values`` exactly as given, unvalidated (``/_sandbox/raw/``): a deliberately
+        malformed row for bad-data tests. Missing columns of a new row get their defaults;
+        ``omit`` lists wire keys the row is served without (``["pk"]``). Returns the id."""
+        spec = SPECS[table]
+        known = set(columns(spec)) - {"id"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ApiError(400, {"values": [f"Unknown column(s) {unknown} of {table}."]})
+        row = {name: _raw_value(spec, name, value) for name, value in values.items()}
+        with self.tx():
+            if obj_id is None:
+                base = {f.name: _encode(spec, f.name, _default(f)) for f in spec.fields}
+                if "uuid" in spec.field_map:
+                    base["uuid"] = self.new_uuid()
+                if spec.dates:
+                    stamp = self.clock.now()
+                    base.update(created_date=stamp, modified_date=stamp)
+                base.update(row)
+                names = list(base)
+                cursor = self.conn.execute(
+                    f"INSERT INTO {table} ({', '.join(_q(n) for n in names)}) "
+                    f"VALUES ({', '.join('?' * len(names))})",
+                    [base[n] for n in names],
+                )
+                obj_id = int(cursor.lastrowid or 0)
+            else:
+                if not self.exists(table, obj_id):
+                    raise not_found()
+                if spec.dates and touch and "modified_date" not in row:
+                    row["modified_date"] = self.clock.now()
+                if row:
+                    self.conn.execute(
+                        f"UPDATE {table} SET {', '.join(f'{_q(n)} = ?' for n in row)} WHERE id = ?",
+                        [*row.values(), obj_id],
+                    )
+            if omit is not None:
+                self.conn.execute(
+                    "DELETE FROM sandbox_omit WHERE tbl = ? AND obj_id = ?", (table, obj_id)
+                )
+                if omit:
+                    self.conn.execute(
+                        "INSERT INTO sandbox_omit (tbl, obj_id, keys) VALUES (?, ?, ?)",
+                        (table, obj_id, json.dumps(omit)),
+                    )
+            self._load_omits()
+        return obj_id
+
+    def raw_row(self, table: str, obj_id: int) -> dict[str, Any]:
+        """A row's stored columns as they are (for ``GET /_sandbox/raw/...``)."""
+        spec = SPECS[table]
+        names = columns(spec)
+        rows = self.fetch_rows(
+            f"SELECT {', '.join(_q(n) for n in names)} FROM {table} WHERE id = ?", [obj_id]
+        )
+        if not rows:
+            raise not_found()
+        row = rows[0]
+        stored = {name: _plain(value) for name, value in zip(names, row, strict=True)}
+        return {"stored": stored, "omit": self._omits.get(table, {}).get(obj_id, [])}
+
     # ----------------------------------------------------------------- validation
     def validate(
         self,
@@ -402,6 +529,12 @@ class Store:
                 raise ValueError("A valid integer is required.") from None
             if kind == "fk" and fld.target and not self.exists(fld.target, number):
                 raise ValueError(f'Invalid pk "{number}" - object does not exist.')
+            if fld.bounds is not None and number < fld.bounds[0]:
+                raise ValueError(f"Ensure this value is greater than or equal to {fld.bounds[0]}.")
+            if fld.bounds is not None and number > fld.bounds[1]:
+                raise ValueError(f"Ensure this value is less than or equal to {fld.bounds[1]}.")
+            if abs(number) > MAX_INT:
+                raise ValueError("A valid integer is required.")
             return number
         if kind == "bool":
             if isinstance(value, bool):
@@ -426,6 +559,8 @@ class Store:
         text = value if isinstance(value, str) else str(value)
         if fld.max_length is not None and len(text) > fld.max_length:
             raise ValueError(f"Ensure this field has no more than {fld.max_length} characters.")
+        if fld.choices is not None and text not in fld.choices:
+            raise ValueError(f'"{text}" is not a valid choice.')
         return text
 
     def check_unique(
@@ -497,25 +632,138 @@ class Store:
             self.conn.execute("DELETE FROM tokens WHERE key = ?", (key,))
 
 
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def _json_any(value: Any) -> str:
+    """Any stored scalar as JSON, whatever the column's declared kind."""
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
 def _json_text(value: Any) -> str:
+    # JSON columns are selected through json_valid()/json_quote(): always JSON text here
     return "null" if value is None else str(value)
 
 
 def _json_str(value: Any) -> str:
-    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return _json_any(value)
 
 
 def _json_int(value: Any) -> str:
-    return "null" if value is None else str(int(value))
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    return _json_any(value)  # a bad row: served with its stored value
 
 
 def _json_bool(value: Any) -> str:
-    return "null" if value is None else ("true" if value else "false")
+    if value is None:
+        return "null"
+    if value in (0, 1) and not isinstance(value, str):
+        return "true" if value else "false"
+    return _json_any(value)
 
 
-def _wire_encoders(spec: Spec) -> list[tuple[int, str, Any]]:
+def _decoded(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "json":
+        if not isinstance(value, str):
+            return _plain(value)
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if kind == "bool" and value in (0, 1) and not isinstance(value, str):
+        return bool(value)
+    return _plain(value)
+
+
+def _strict_json_valid(conn: sqlite3.Connection) -> str | None:
+    """The SQL that tells RFC 8259 JSON text from anything else, or None when this SQLite
+    cannot (since 3.42 plain ``json_valid`` also accepts JSON5; 3.45 takes a flag)."""
+    for form in ("json_valid({}, 1)", "json_valid({})"):
+        try:
+            row = conn.execute(
+                "SELECT " + form.format("'{a:1}'") + ", " + form.format("'[1]'")
+            ).fetchone()
+        except sqlite3.OperationalError:
+            continue
+        if row == (0, 1):
+            return form
+    return None
+
+
+def _json_select(spec: Spec, valid_sql: str | None) -> str:
+    """The list fast path's SELECT: JSON columns that are not JSON come out as JSON strings
+    (checked in SQL when SQLite can, else by the encoder)."""
+    out = ["t.id"]
+    for fld in spec.fields:
+        col = f"t.{_q(fld.name)}"
+        if fld.kind == "json":
+            text = f"CAST({col} AS TEXT)"
+            if valid_sql is None:
+                col = f"CASE WHEN {col} IS NULL THEN NULL ELSE {text} END"
+            else:
+                col = (
+                    f"CASE WHEN {col} IS NULL THEN NULL "
+                    f"WHEN typeof({col}) = 'text' AND {valid_sql.format(col)} THEN {col} "
+                    f"WHEN typeof({col}) = 'blob' THEN json_quote(hex({col})) "
+                    f"ELSE json_quote({text}) END"
+                )
+        out.append(col)
+    if spec.dates:
+        out += ["t.created_date", "t.modified_date"]
+    return ", ".join(out)
+
+
+def _without(text: str, keys: list[str]) -> str:
+    data = json.loads(text)
+    for key in keys:
+        data.pop(key, None)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _raw_value(spec: Spec, name: str, value: Any) -> Any:
+    """A planted value as SQLite stores it: JSON columns hold JSON text of any value; other
+    columns hold scalars as given (objects and lists as JSON text)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise ApiError(400, {name: [f"Integers are limited to +-{MAX_INT} (SQLite)."]})
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ApiError(400, {name: ["Numbers must be finite."]})
+    fld = spec.field_map.get(name)
+    if fld is not None and fld.kind == "json":
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return value
+
+
+def _json_checked(value: Any) -> str:
+    """A JSON column's text, checked here when SQLite could not check it."""
+    if value is None:
+        return "null"
+    try:
+        json.loads(value, parse_constant=_no_constant)
+    except ValueError:
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _wire_encoders(spec: Spec, checked_in_sql: bool = True) -> list[tuple[int, str, Any]]:
     """(column index, ``"name":`` prefix, encoder) for every serialized column, in wire order."""
-    kinds = {"json": _json_text, "int": _json_int, "fk": _json_int, "bool": _json_bool}
+    json_encoder = _json_text if checked_in_sql else _json_checked
+    kinds = {"json": json_encoder, "int": _json_int, "fk": _json_int, "bool": _json_bool}
     out: list[tuple[int, str, Any]] = []
     for index, fld in enumerate(spec.fields, 1):
         if not fld.hidden:

@@ -1,0 +1,47 @@
+"""Stop *starting* work once a run's budget is spent, but finish what was started.
+
+Inbound flows handle a page of orders or events concurrently and then, for the page,
+record mappings and acknowledge on the marketplace. Raising in the middle of that would
+leave created orders unacknowledged (harmless, they are looked up next run) or, worse,
+tempt a caller to acknowledge blindly. So each item asks :meth:`Gate.may_start` first;
+once the budget says no, every later item is deferred to the next run, the page is
+finished for the items already handled, and the flow raises :attr:`Gate.stopped` at the
+next page boundary.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from channel_app_template.core.budget import Budget, BudgetExceeded
+
+__all__ = ["Gate"]
+
+
+class Gate:
+    """A thread-safe view of one run's :class:`Budget` for concurrent item work."""
+
+    def __init__(self, budget: Budget | None) -> None:
+        self.budget = budget or Budget.unlimited()
+        self.stopped: BudgetExceeded | None = None
+        self._lock = threading.Lock()
+
+    def may_start(self) -> bool:
+        """False once the budget is spent (and from then on): defer this item."""
+        with self._lock:
+            if self.stopped is None:
+                try:
+                    self.budget.check()
+                except BudgetExceeded as error:
+                    self.stopped = error
+            return self.stopped is None
+
+    def progressed(self) -> None:
+        with self._lock:
+            self.budget.progressed()
+
+    def check(self) -> None:
+        """At a page boundary: raise if the budget was spent, now or during the page."""
+        self.may_start()
+        if self.stopped is not None:
+            raise self.stopped
