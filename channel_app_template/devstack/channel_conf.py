@@ -16,7 +16,6 @@ With the developer's own Omnitron ``dev`` writes nothing: the merchant's setting
 from __future__ import annotations
 
 import contextlib
-import json
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = [
-    "MAX_CONF_BYTES",
     "ChannelChoice",
     "GivenConf",
     "choose_channel",
@@ -32,7 +30,6 @@ __all__ = [
     "started_marketplace",
 ]
 
-MAX_CONF_BYTES = 1024 * 1024
 GIVE_ONE = "pass --channel-conf JSON|@file, or define conformance_marketplace() in {module}"
 Kind = Literal["reference", "given", "hook", "kept", "yours"]
 
@@ -45,39 +42,13 @@ class GivenConf:
     source: str
 
 
-def _parse(text: str, source: str) -> dict[str, Any]:
-    if len(text.encode()) > MAX_CONF_BYTES:
-        raise ValueError(f"{source}: limited to {MAX_CONF_BYTES} bytes")
-    try:
-        loaded = json.loads(text, parse_constant=_no_constant)
-    except ValueError as error:
-        # Never the text itself: it holds the channel's API keys.
-        line, column = getattr(error, "lineno", "?"), getattr(error, "colno", "?")
-        raise ValueError(f"{source}: not valid JSON (line {line}, column {column})") from None
-    if not isinstance(loaded, dict):
-        raise ValueError(f"{source}: must be a JSON object, not {type(loaded).__name__}")
-    return loaded
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def load_channel_conf(value: str) -> GivenConf:
-    """``'{"api_url": ...}'`` or ``@path/to/conf.json``, at most ``MAX_CONF_BYTES``."""
-    if not value.startswith("@"):
-        return GivenConf(_parse(value, "--channel-conf"), "--channel-conf")
-    path = Path(value[1:]).expanduser()
-    source = f"--channel-conf @{path}"
-    try:
-        if path.stat().st_size > MAX_CONF_BYTES:
-            raise ValueError(f"{source}: limited to {MAX_CONF_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ValueError(f"{source}: cannot read the file ({error.strerror})") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{source}: not UTF-8 text") from None
-    return GivenConf(_parse(text, source), source)
+    """``'{"api_url": ...}'`` or ``@path/to/conf.json``: the simulator's own parser and
+    limits (``sandbox omnitron --channel-conf`` takes the same), never echoing the value."""
+    from channel_app_template.sandbox.common.channel_conf import load_channel_conf as parse
+
+    source = f"--channel-conf @{Path(value[1:]).expanduser()}" if value.startswith("@") else ""
+    return GivenConf(parse(value), source or "--channel-conf")
 
 
 def _keys(conf: Mapping[str, Any]) -> str:

@@ -15,7 +15,6 @@ import pytest
 
 from channel_app_template.devstack import stack as stack_module
 from channel_app_template.devstack.channel_conf import (
-    MAX_CONF_BYTES,
     GivenConf,
     choose_channel,
     load_channel_conf,
@@ -29,6 +28,7 @@ from channel_app_template.devstack.stack import (
     plan,
 )
 from channel_app_template.kit.conformance import TestMarketplace
+from channel_app_template.sandbox.common.channel_conf import MAX_CONF_BYTES
 from tests.support.dev_stack import project_with_procfile
 from tests.support.processes import free_port
 
