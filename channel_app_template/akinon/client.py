@@ -15,7 +15,7 @@ from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.token_cache import RedisTokenCache, TokenCache
 from channel_app_template.core.errors import ConfigurationError
-from channel_app_template.core.http import RetryPolicy, Timeouts
+from channel_app_template.core.http import Limits, RetryPolicy, Timeouts
 from channel_app_template.settings import Settings
 
 
@@ -80,8 +80,11 @@ class OmnitronClient:
             settings.cache_dsn, base_url, settings.omnitron_username
         )
         timeouts = timeouts or Timeouts(
-            connect=settings.omnitron_connect_timeout, read=settings.omnitron_read_timeout
+            connect=settings.omnitron_connect_timeout,
+            read=settings.omnitron_read_timeout,
+            total=settings.http_request_deadline,
         )
+        http_options.setdefault("limits", Limits.from_settings(settings))
         return cls(
             base_url,
             settings.omnitron_username,

@@ -11,12 +11,14 @@ from pydantic import BaseModel, ValidationError
 from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.pagination import (
     DEFAULT_PAGE_SIZE,
+    ListFetch,
     Paginated,
     Unreadable,
     UnreadableHook,
     read_row,
 )
 from channel_app_template.core.errors import ItemError, RunError
+from channel_app_template.core.http import expect_object
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -81,11 +83,11 @@ class EndpointGroup:
         page_size: int = DEFAULT_PAGE_SIZE,
         headers: Mapping[str, str] | None = None,
     ) -> Paginated[T]:
-        def fetch(page_params: Mapping[str, Any]) -> Any:
-            return self.http.get(path, _clean(page_params), headers=headers)
+        def get(list_path: str, page_params: Mapping[str, Any]) -> Any:
+            return self.http.get(list_path, _clean(page_params), headers=headers)
 
         return Paginated(
-            fetch,
+            ListFetch(get, path, self.http.limits.max_pages),
             model,
             _clean(params or {}),
             page_size=page_size,
@@ -120,7 +122,7 @@ class EndpointGroup:
         object (its caller fails it, the run goes on)."""
         data = self.http.get(path, _clean(params or {}), headers=headers)
         if not isinstance(data, dict):
-            return self._model(model, data)
+            return self._model(model, data, "GET", path)
         parsed = read_row(model, data, path, require_pk=False)
         if isinstance(parsed, Unreadable):
             raise ItemError(parsed.describe(), method="GET", path=path)
@@ -128,14 +130,13 @@ class EndpointGroup:
 
     def create(self, path: str, model: type[T], body: object) -> T:
         """POST: never repeated after an ambiguous failure (see :mod:`.http`)."""
-        return self._model(model, self.http.post(path, body))
+        return self._model(model, self.http.post(path, body), "POST", path)
 
     def update(self, path: str, model: type[T], changes: object) -> T:
         """PATCH with absolute field values: safe to repeat."""
-        return self._model(model, self.http.patch(path, changes))
+        return self._model(model, self.http.patch(path, changes), "PATCH", path)
 
     @staticmethod
-    def _model(model: type[T], data: Any) -> T:
-        if not isinstance(data, dict):
-            raise RunError(f"expected one {model.__name__} object, got {type(data).__name__}")
+    def _model(model: type[T], data: Any, method: str, path: str) -> T:
+        expect_object(data, peer="Omnitron", method=method, path=path)
         return validate(model, data)

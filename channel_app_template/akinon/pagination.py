@@ -4,7 +4,14 @@ Omnitron lists are DRF pages (``count``/``next``/``previous``/``results``) addre
 ``page`` (1-based) and ``limit``. The incumbent read only the first page of most lists, which
 silently capped every run; here a list is read to its last page, but one page at a time, so
 memory depends on the page size, never on the catalog size. A bare JSON list is accepted as
-the only page, as omnisdk does.
+the only page, as omnisdk does (it is not paged, so only the answer-size cap bounds it).
+
+The walk is the framework's one paging helper
+(:func:`~channel_app_template.core.paging.walk_pages`): it stops on an empty page, refuses
+a page longer than ``limit`` or one served twice (a server ignoring ``page`` repeats its
+first ``pk``), never reads past the ``count`` announced (plus slack) nor more than
+``HTTP_MAX_PAGES`` pages, and raises :class:`~channel_app_template.core.paging.PagingError`
+naming Omnitron and the path.
 
 Each row is parsed on its own: a row that does not fit its model is an :class:`Unreadable`
 (its pk when that much is readable, the names of the fields that failed, never their
@@ -25,6 +32,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from channel_app_template.core.errors import ItemError, NotFoundError, RunError
+from channel_app_template.core.http import UnexpectedAnswer
+from channel_app_template.core.paging import DEFAULT_MAX_PAGES, PageToken, walk_pages
+from channel_app_template.core.paging import Page as RawPage
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -42,9 +52,16 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 
 DEFAULT_PAGE_SIZE = 100
-MAX_PAGES = 1_000_000  # a server that never says "last page" must not loop us forever
+MAX_PAGES = DEFAULT_MAX_PAGES  # a server that never says "last page" must not loop us forever
+PEER = "Omnitron"
 
 FetchPage = Callable[[Mapping[str, Any]], Any]
+
+
+def _row_pk(row: Any) -> int | None:
+    """A row's pk when it is a real one (a positive int): a malformed row proves nothing."""
+    pk = row.get("pk") if isinstance(row, dict) else None
+    return pk if isinstance(pk, int) and not isinstance(pk, bool) and pk > 0 else None
 
 
 def iter_raw_pages(
@@ -53,26 +70,81 @@ def iter_raw_pages(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
     first_page: int = 1,
+    max_pages: int | None = None,
+    path: str | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield the ``results`` of each page until ``next`` is null or a page is empty."""
+    """Yield the ``results`` of each page until ``next`` is null or a page is empty.
+
+    ``path`` names the list in errors (default: the ``path`` attribute of ``fetch``, as
+    :class:`ListFetch` has); ``max_pages`` defaults to the client's ``HTTP_MAX_PAGES``
+    when ``fetch`` carries one, else :data:`MAX_PAGES`.
+    """
     if page_size < 1:
         raise ValueError("page_size must be positive")
-    page = first_page
-    for _ in range(MAX_PAGES):
-        data = fetch({**params, "page": page, "limit": page_size})
-        if isinstance(data, list):
-            if data:
-                yield data
-            return
-        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            raise RunError(f"expected a page of results, got {type(data).__name__}")
-        results: list[dict[str, Any]] = data["results"]
-        if results:
-            yield results
-        if not data.get("next") or not results:
-            return
-        page += 1
-    raise RunError(f"gave up after {MAX_PAGES} pages; the server never reported the last one")
+    where = path or getattr(fetch, "path", None) or "an Omnitron list"
+    cap = max_pages or getattr(fetch, "max_pages", None) or MAX_PAGES
+
+    def envelope(data: Any) -> RawPage:
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(results, list):
+            got = "nothing" if data is None else f"a {type(data).__name__}"
+            if isinstance(data, dict):
+                got = "an object without a 'results' list"
+            raise UnexpectedAnswer(
+                f"{PEER} GET {where}: expected a page of results, got {got}",
+                peer=PEER,
+                method="GET",
+                path=where,
+            )
+        count = data.get("count")
+        return RawPage(
+            results,
+            "more" if data.get("next") else None,
+            count if isinstance(count, int) and not isinstance(count, bool) else None,
+        )
+
+    first = fetch({**params, "page": first_page, "limit": page_size})
+    if isinstance(first, list):  # an unpaged list: the only page
+        if first:
+            yield first
+        return
+    pending: list[Any] = [first]
+
+    def one_page(token: PageToken | None) -> RawPage:
+        data = pending.pop() if pending else fetch({**params, "page": token, "limit": page_size})
+        page = envelope(data)
+        more = page.next is not None and isinstance(token, int)
+        return RawPage(
+            page.rows, token + 1 if more and isinstance(token, int) else None, page.count
+        )
+
+    pages = walk_pages(
+        one_page,
+        peer=PEER,
+        path=where,
+        limit=page_size,
+        start=first_page,
+        ordered=True,
+        identity=_row_pk,
+        max_pages=cap,
+    )
+    for page in pages:
+        yield page.rows
+
+
+class ListFetch:
+    """One Omnitron list endpoint as a :data:`FetchPage`; ``path`` and the client's page cap
+    ride along for :func:`iter_raw_pages`."""
+
+    def __init__(
+        self, get: Callable[[str, Mapping[str, Any]], Any], path: str, max_pages: int
+    ) -> None:
+        self._get = get
+        self.path = path
+        self.max_pages = max_pages
+
+    def __call__(self, params: Mapping[str, Any]) -> Any:
+        return self._get(self.path, params)
 
 
 MAX_FAILED_FIELDS = 5  # field names named per unreadable row
@@ -215,7 +287,11 @@ class Paginated(Generic[T]):
     def read_pages(self, first_page: int = 1) -> Iterator[Page[T]]:
         """Every page from ``first_page`` on, each with its objects and unreadable rows."""
         raw_pages = iter_raw_pages(
-            self._fetch, self._params, page_size=self.page_size, first_page=first_page
+            self._fetch,
+            self._params,
+            page_size=self.page_size,
+            first_page=first_page,
+            path=self.source or None,
         )
         for raw in raw_pages:
             page: Page[T] = Page()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -51,6 +51,7 @@ from channel_app_template.core.dto import (
     Submitted,
 )
 from channel_app_template.core.errors import ChannelAppError
+from channel_app_template.core.http import Limits, Timeouts
 
 SETUP_COMMANDS = (
     "get_channel_conf_schema",
@@ -135,11 +136,18 @@ class ChannelConfig(BaseModel):
 
 @dataclass(frozen=True)
 class IntegrationContext:
-    """What an integration may know about where it runs."""
+    """What an integration may know about where it runs.
+
+    ``http_limits`` and ``http_timeouts`` are the deployment's transport bounds
+    (``HTTP_MAX_RESPONSE_BYTES``, ``HTTP_MAX_PAGES``, ``HTTP_REQUEST_DEADLINE``): pass them
+    to the marketplace client's ``HttpClient``.
+    """
 
     channel_id: int
     catalog_id: int
     logger: logging.Logger
+    http_limits: Limits = field(default_factory=Limits)
+    http_timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 ProductResults = list[ProductBatchRequestResponseDto]

@@ -17,6 +17,7 @@ from channel_app_template.core.commands import ChannelIntegration, IntegrationCo
 from channel_app_template.core.errors import ConfigurationError
 from channel_app_template.core.failure_book import FailureBook
 from channel_app_template.core.flows import CatalogEngine, EngineOptions, Progress
+from channel_app_template.core.http import Limits, Timeouts
 from channel_app_template.core.journal import BatchJournal
 from channel_app_template.core.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
@@ -117,6 +118,8 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
             channel_id=settings.omnitron_channel_id or 0,
             catalog_id=settings.omnitron_catalog_id or 0,
             logger=logging.getLogger(f"channel_app_template.channel.{channel_cls.__name__}"),
+            http_limits=Limits.from_settings(settings),
+            http_timeouts=Timeouts(total=settings.http_request_deadline),
         )
         channel = channel_cls(config, context)
         yield Runtime(

@@ -7,9 +7,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from channel_app_template.channel.reference.marketplace_client import (
     MarketplaceClient,
@@ -29,60 +28,47 @@ from channel_app_template.core.errors import (
 )
 from tests.support.marketplace import product_payload
 
-Step = Callable[[requests.PreparedRequest], requests.Response] | Exception
+Build = Callable[[httpx.Request], httpx.Response]
+Step = Build | Exception
 
 
-def answer(
-    status: int, body: Any = None, headers: Mapping[str, str] | None = None
-) -> Callable[[requests.PreparedRequest], requests.Response]:
-    def build(request: requests.PreparedRequest) -> requests.Response:
-        response = requests.Response()
-        response.status_code = status
-        response._content = b"" if body is None else json.dumps(body).encode()
-        response.headers.update(headers or {})
-        response.request = request
-        response.url = request.url or ""
-        return response
+def answer(status: int, body: Any = None, headers: Mapping[str, str] | None = None) -> Build:
+    def build(request: httpx.Request) -> httpx.Response:
+        content = b"" if body is None else json.dumps(body).encode()
+        return httpx.Response(status, content=content, headers=dict(headers or {}))
 
     return build
 
 
-class Script(BaseAdapter):
+class Script(httpx.MockTransport):
     """Answers requests from a list of steps; records what was sent."""
 
     def __init__(self, steps: list[Step]) -> None:
-        super().__init__()
+        super().__init__(self.reply)
         self.steps = list(steps)
-        self.sent: list[requests.PreparedRequest] = []
+        self.sent: list[httpx.Request] = []
         self.timeouts: list[Any] = []
 
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, **kwargs: Any
-    ) -> requests.Response:
+    def reply(self, request: httpx.Request) -> httpx.Response:
         self.sent.append(request)
-        self.timeouts.append(kwargs.get("timeout"))
+        self.timeouts.append(request.extensions.get("timeout"))
         step = self.steps.pop(0)
         if isinstance(step, Exception):
             raise step
         return step(request)
 
-    def close(self) -> None:
-        pass
-
 
 def make(steps: list[Step], **kwargs: Any) -> tuple[MarketplaceClient, Script, list[float]]:
     script = Script(steps)
     sleeps: list[float] = []
-    session = requests.Session()
     client = MarketplaceClient(
         "http://market.test",
         "k",
-        session=session,
+        transport=script,
         sleep=sleeps.append,
         retry=kwargs.pop("retry", RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_cap=0.02)),
         **kwargs,
     )
-    session.mount("http://", script)
     return client, script, sleeps
 
 
@@ -100,11 +86,11 @@ def test_headers_timeouts_and_body() -> None:
     summary = client.upsert_products([ProductUpsert.model_validate(product_payload(1))])
     assert summary.batch_id == "b-1" and not summary.completed
     sent = script.sent[0]
-    assert sent.url == "http://market.test/api/v1/products"
+    assert str(sent.url) == "http://market.test/api/v1/products"
     assert sent.headers["X-Api-Key"] == "k"
     assert sent.headers["Idempotency-Key"]
-    assert script.timeouts[0] == (5.0, 30.0)
-    item = json.loads(sent.body or b"{}")["items"][0]
+    assert script.timeouts[0] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 5.0}
+    item = json.loads(sent.content or b"{}")["items"][0]
     assert item["price"] == {"list_price": "120.00", "sale_price": "99.90", "currency": "TRY"}
     assert "description" in item
 
@@ -114,14 +100,12 @@ def test_optional_fields_are_left_out() -> None:
     client.upsert_products(
         [ProductUpsert(sku="A", title="T", brand="B", category_id=1001, barcode="12345678")]
     )
-    item = json.loads(script.sent[0].body or b"{}")["items"][0]
+    item = json.loads(script.sent[0].content or b"{}")["items"][0]
     assert set(item) == {"sku", "title", "brand", "category_id", "barcode", "attributes"}
 
 
 def test_upsert_is_retried_with_the_same_idempotency_key() -> None:
-    client, script, sleeps = make(
-        [requests.exceptions.ReadTimeout("lost"), answer(503), answer(202, BATCH)]
-    )
+    client, script, sleeps = make([httpx.ReadTimeout("lost"), answer(503), answer(202, BATCH)])
     client.upsert_products([ProductUpsert.model_validate(product_payload(1))])
     keys = {r.headers["Idempotency-Key"] for r in script.sent}
     assert len(script.sent) == 3 and len(keys) == 1
@@ -129,7 +113,7 @@ def test_upsert_is_retried_with_the_same_idempotency_key() -> None:
 
 
 def test_non_idempotent_call_is_not_repeated_after_doubt() -> None:
-    client, script, _ = make([requests.exceptions.ReadTimeout("lost")])
+    client, script, _ = make([httpx.ReadTimeout("lost")])
     with pytest.raises(AmbiguousWriteError):
         client.request("POST", "/orders/ack", json_body={}, idempotent=False)
     assert len(script.sent) == 1
@@ -140,7 +124,7 @@ def test_non_idempotent_call_is_not_repeated_after_doubt() -> None:
 
 
 def test_non_idempotent_call_is_repeated_when_nothing_was_sent() -> None:
-    refused = requests.exceptions.ConnectTimeout("connect timed out")
+    refused = httpx.ConnectTimeout("connect timed out")
     client, script, _ = make([refused, answer(429, None, {"Retry-After": "0"}), answer(200, {})])
     assert client.request("POST", "/orders/ack", json_body={}) == {}
     assert len(script.sent) == 3
@@ -169,7 +153,7 @@ def test_attempts_are_bounded() -> None:
     client, script, _ = make([answer(429, None, {"Retry-After": "1"})] * 4)
     with pytest.raises(RateLimited):
         client.request("GET", "/categories")
-    client, script, _ = make([requests.exceptions.ConnectionError("reset")] * 4)
+    client, script, _ = make([httpx.ReadError("reset")] * 4)
     with pytest.raises(RetryLater):
         client.list_categories()
 
@@ -203,12 +187,9 @@ def test_unexpected_shapes_are_run_errors() -> None:
     client, _, _ = make([answer(200, {"items": [{"id": "x"}]})])
     with pytest.raises(RunError):
         client.list_categories()
-    broken = answer(200)
 
-    def not_json(request: requests.PreparedRequest) -> requests.Response:
-        response = broken(request)
-        response._content = b"<html>"
-        return response
+    def not_json(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"<html>", headers={"Content-Type": "text/html"})
 
     client, _, _ = make([not_json])
     with pytest.raises(RunError):
@@ -226,7 +207,7 @@ def test_batch_pages_are_joined() -> None:
     )
     batch = client.get_batch("b-1")
     assert [i.index for i in batch.items] == [0, 1] and batch.completed
-    assert "offset=1" in (script.sent[1].url or "")
+    assert script.sent[1].url.params["offset"] == "1"
 
 
 def test_wait_for_batch_gives_up() -> None:

@@ -1,8 +1,10 @@
-"""A scripted Omnitron stand-in on loopback, shared by the client's unit tests.
+"""A scripted Omnitron stand-in on loopback, shared by the HTTP clients' unit tests.
 
 It answers each request with whatever the test's ``responder`` says: a JSON reply, a dropped
-connection (after reading the request) or a hang (to provoke a read timeout). Every request is
-recorded with its headers, query and body so a test can count exactly what went on the wire.
+connection (after reading the request), a hang (to provoke a read timeout) or raw bytes
+written slowly (a trickled or a huge answer). Every request is recorded with its headers,
+query and body so a test can count exactly what went on the wire. Any peer can be played
+by it (the marketplace tests use it too); only ``/api/v1/auth/login/`` is Omnitron's.
 No tests live here.
 """
 
@@ -12,7 +14,7 @@ import contextlib
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,7 +55,46 @@ class Hang:
     seconds: float
 
 
-Action = Reply | Drop | Hang
+@dataclass
+class Raw:
+    """Write ``chunks`` as they are (status line and headers included), waiting ``pause``
+    seconds before each one; the connection is closed afterwards."""
+
+    chunks: Iterable[bytes]
+    pause: float = 0.0
+
+
+def trickled_body(size: int, pause: float) -> Raw:
+    """A 200 whose ``size``-byte JSON body arrives one byte per ``pause`` seconds."""
+    body = b'{"x":"' + b"y" * max(0, size - 8) + b'"}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    return Raw([head, *(body[i : i + 1] for i in range(len(body)))], pause)
+
+
+def trickled_headers(count: int, pause: float) -> Raw:
+    """A status line, then ``count`` header lines one per ``pause`` seconds (never a body)."""
+    lines = (b"X-Slow-%d: 1\r\n" % n for n in range(count))
+    return Raw([b"HTTP/1.1 200 OK\r\n", *lines], pause)
+
+
+def huge_body(size: int, *, declared: bool) -> Raw:
+    """A 200 with ``size`` bytes of body, its length declared or not (read to the close)."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % size if declared else b"Connection: close\r\n\r\n"
+    block = b" " * 65536
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        left = size
+        while left > 0:
+            yield block[: min(left, len(block))]
+            left -= len(block)
+
+    return Raw(chunks())
+
+
+Action = Reply | Drop | Hang | Raw
 Responder = Callable[[Seen], Action]
 
 
@@ -90,6 +131,15 @@ class FakeOmnitron:
                     self.close_connection = True
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if isinstance(action, Raw):
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        for chunk in action.chunks:
+                            if action.pause and fake.stop.wait(action.pause):
+                                break
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
                     return
                 if isinstance(action, Hang):
                     fake.stop.wait(action.seconds)

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 import redis
-import requests
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -93,10 +93,10 @@ def test_login_has_no_authorization_and_every_other_call_carries_the_token(
 
 def test_one_session_reuses_one_connection(fake: FakeOmnitron) -> None:
     client = make_client(fake.url)
-    session = client.http.session
+    session = client.http.client.client
     for _ in range(5):
         client.http.get("channel/7/order_items/5/")
-    assert client.http.session is session
+    assert client.http.client.client is session
     assert len({seen.client_port for seen in fake.seen}) == 1  # keep-alive on one session
 
 
@@ -456,16 +456,16 @@ def test_a_rejected_cached_token_is_followed_by_one_own_login(fake: FakeOmnitron
     assert len(fake.calls(ITEMS)) == 1 + 3  # first call; then stale, cached, fresh token
 
 
-class RecordingSession(requests.Session):
-    """A real session that remembers the keyword arguments of every request."""
+class RecordingTransport(httpx.HTTPTransport):
+    """A real transport that remembers the method and timeouts of every request."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[tuple[str, Any]] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        self.sent.append({"method": method, **kwargs})
-        return super().request(method, url, *args, **kwargs)
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, request.extensions.get("timeout")))
+        return super().handle_request(request)
 
 
 def test_every_request_has_a_connect_and_read_timeout_and_no_redirects(
@@ -474,14 +474,18 @@ def test_every_request_has_a_connect_and_read_timeout_and_no_redirects(
     fake.responder = lambda seen: (
         page([{"pk": 1}]) if seen.method == "GET" else Reply(200, {"pk": 1, "status": "commit"})
     )
-    session = RecordingSession()
-    client = make_client(fake.url, session=session, timeouts=Timeouts(connect=1.5, read=7))
+    transport = RecordingTransport()
+    client = make_client(fake.url, transport=transport, timeouts=Timeouts(connect=1.5, read=7))
     list(client.catalog.products())
     client.catalog.create_batch_request()
     client.catalog.update_attribute(3, {"name": "x"})
-    assert [s["method"] for s in session.sent] == ["POST", "GET", "POST", "PATCH"]
-    assert all(s["timeout"] == (1.5, 7) for s in session.sent)
-    assert all(s["allow_redirects"] is False for s in session.sent)
+    assert [method for method, _ in transport.sent] == ["POST", "GET", "POST", "PATCH"]
+    expected = {"connect": 1.5, "read": 7, "write": 7, "pool": 1.5}
+    assert all(timeout == expected for _, timeout in transport.sent)
+    fake.responder = lambda seen: Reply(302, {}, {"Location": "https://elsewhere.test/"})
+    with pytest.raises(ConfigurationError):
+        client.http.get("channel/7/order_items/5/")
+    assert fake.calls(ITEMS)[-1].method == "GET" and len(fake.calls(ITEMS)) == 1
 
 
 def test_an_unreachable_token_cache_means_retry_later(fake: FakeOmnitron) -> None:

@@ -11,17 +11,14 @@ the values it was sent, in order.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import requests
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from requests.adapters import BaseAdapter
 
 from channel_app_template.channel.reference.integration import (
     ReferenceConfig,
@@ -51,35 +48,24 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 # --- The marketplace, answered in-process ------------------------------------------------
 
 
-class Served(BaseAdapter):
+def served(lists: Mapping[str, list[Any]]) -> httpx.MockTransport:
     """Answers the listing routes with one page each: ``{path or path?type: items}``."""
 
-    def __init__(self, lists: Mapping[str, list[Any]]) -> None:
-        super().__init__()
-        self.lists = lists
+    def answer(request: httpx.Request) -> httpx.Response:
+        kind = request.url.params.get("type", "")
+        path = request.url.path.removeprefix("/api/v1")
+        items = lists.get(f"{path}?{kind}" if kind else path, [])
+        return httpx.Response(200, json={"items": items, "limit": 100, "next_cursor": None})
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        url = urlsplit(request.url or "")
-        kind = parse_qs(url.query).get("type", [""])[0]
-        path = url.path.removeprefix("/api/v1")
-        items = self.lists.get(f"{path}?{kind}" if kind else path, [])
-        response = requests.Response()
-        response.status_code = 200
-        response.headers["Content-Type"] = "application/json"
-        response._content = json.dumps({"items": items, "limit": 100, "next_cursor": None}).encode()
-        response.url = request.url or ""
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
+    return httpx.MockTransport(answer)
 
 
 def channel(lists: Mapping[str, list[Any]]) -> ReferenceIntegration:
     context = IntegrationContext(channel_id=1, catalog_id=1, logger=logging.getLogger("prop"))
     integration = ReferenceIntegration(ReferenceConfig(api_url=BASE), context)
-    client = MarketplaceClient(BASE, "key", retry=RetryPolicy(max_attempts=1))
-    client.session.mount(f"{BASE}/", Served(lists))
+    client = MarketplaceClient(
+        BASE, "key", retry=RetryPolicy(max_attempts=1), transport=served(lists)
+    )
     integration.client = client
     return integration
 

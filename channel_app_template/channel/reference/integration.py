@@ -88,7 +88,12 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
         super().__init__(config, context)
         assert isinstance(config, ReferenceConfig)
         self.conf = config
-        self.client = MarketplaceClient(config.api_url, config.api_key)
+        self.client = MarketplaceClient(
+            config.api_url,
+            config.api_key,
+            limits=context.http_limits,
+            timeouts=context.http_timeouts,
+        )
 
     def close(self) -> None:
         self.client.close()

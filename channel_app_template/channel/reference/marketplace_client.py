@@ -50,6 +50,13 @@ Errors are the project's (:mod:`channel_app_template.core.errors`): ``RetryLater
 the answer broke the contract, e.g. 400/413 for a malformed bulk request). An error's
 ``payload`` is the marketplace's error object ``{"code", "message", "details"?}``, so
 ``error.code`` is its machine-readable code (``rate_limited``, ``too_many_items``...).
+
+The wire is the framework's transport (:class:`~channel_app_template.core.http.HttpClient`):
+a deadline per request, a cap on the bytes of an answer (``ResponseTooLarge``), answers of
+the wrong shape as ``UnexpectedAnswer``, and every list read through the one paging helper
+(``PagingError`` for a list that does not end: a repeated offset or cursor, a page served
+twice, more rows than asked for or than announced). Every error names the marketplace and
+the path.
 """
 
 from __future__ import annotations
@@ -64,9 +71,8 @@ from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
-import requests
+import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from requests.adapters import HTTPAdapter
 
 from channel_app_template.core.errors import (
     AmbiguousWriteError,
@@ -76,7 +82,16 @@ from channel_app_template.core.errors import (
     RetryLater,
     RunError,
 )
-from channel_app_template.core.http import RetryingSender, RetryPolicy, Timeouts
+from channel_app_template.core.http import (
+    Answer,
+    ApiKeyAuth,
+    HttpClient,
+    Limits,
+    RetryPolicy,
+    Timeouts,
+    UnexpectedAnswer,
+    expect_list,
+)
 
 __all__ = [
     "MAX_ITEMS_PER_REQUEST",
@@ -92,6 +107,7 @@ __all__ = [
     "Claim",
     "ImageUpdate",
     "ItemResult",
+    "Limits",
     "LineStatusUpdate",
     "MarketOrder",
     "MarketplaceClient",
@@ -123,8 +139,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ITEMS_PER_REQUEST = 1000
 PAGE_SIZE = 1000
 NUMBERS_PER_QUERY = 200
-RETRIABLE_STATUSES = frozenset({500, 502, 503, 504})
 MAX_ERROR_BODY = 2000
+PEER = "the reference marketplace"
+REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 
 # ====================================================================================== models
@@ -497,23 +514,27 @@ class Claim(_Model):
 
 
 # ====================================================================================== client
-def _payload(response: requests.Response) -> Any:
+def _payload(answer: Answer) -> Any:
     """The error object of an error body (``{"code", "message", "details"?}``), so that
     ``ChannelAppError.code`` is the marketplace's code; other bodies as they came."""
     try:
-        body = response.json()
+        body = answer.json()
     except ValueError:
-        return response.text[:MAX_ERROR_BODY]
+        return answer.text[:MAX_ERROR_BODY]
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return body["error"]
     return body
+
+
+def _row_id(key: str) -> Callable[[Any], Any]:
+    return lambda row: row.get(key) if isinstance(row, dict) else None
 
 
 class MarketplaceClient:
     """One seller's conversation with the reference marketplace.
 
     ``base_url`` is the server root (``http://127.0.0.1:8020``). One instance per worker
-    thread (a ``requests.Session`` is not meant to be shared between concurrent threads).
+    thread. ``transport`` replaces the network (``httpx.MockTransport`` in tests);
     ``sleep``/``clock``/``rng`` are injectable for tests.
     """
 
@@ -524,7 +545,8 @@ class MarketplaceClient:
         *,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
-        session: requests.Session | None = None,
+        limits: Limits | None = None,
+        transport: httpx.BaseTransport | None = None,
         pool_size: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -536,28 +558,28 @@ class MarketplaceClient:
         if not key:
             raise ConfigurationError("the marketplace API key is empty")
         self.base_url = base_url.rstrip("/")
-        self._api_key = SecretStr(key)
-        self.timeouts = timeouts or Timeouts()
-        self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
-        self._rng = rng or random.Random()  # jitter only
-        self.session = session or requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update(
-            {"Accept": "application/json", "User-Agent": "channel_app_template-marketplace/1"}
-        )
-        self.sender = RetryingSender(
-            self.session,
-            "the marketplace",
-            timeouts=self.timeouts,
-            retry=self.retry,
+        self.http = HttpClient(
+            self.base_url + API_PREFIX,
+            peer=PEER,
+            auth=ApiKeyAuth(key, API_KEY_HEADER),
+            timeouts=timeouts,
+            retry=retry,
+            limits=limits or Limits(pool_size=pool_size),
+            headers={"User-Agent": "channel_app_template-marketplace/1"},
+            idempotent_methods=REPEATABLE_METHODS,
+            classify=self._classify,
+            error_payload=_payload,
+            on_answer=self._note_rate_limit,
+            transport=transport,
             sleep=sleep,
             clock=clock,
-            rng=self._rng,
+            rng=rng,
         )
+        self.timeouts = self.http.timeouts
+        self.retry = self.http.retry
+        self.sender = self.http.sender
         # ``X-RateLimit-Remaining`` of the last answer that had one: pace bulk loops with it
         self.rate_limit_remaining: int | None = None
 
@@ -565,7 +587,7 @@ class MarketplaceClient:
         return f"MarketplaceClient({self.base_url!r})"
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def __enter__(self) -> MarketplaceClient:
         return self
@@ -576,13 +598,12 @@ class MarketplaceClient:
     # ------------------------------------------------------------------ reference data
     def list_categories(self) -> list[Category]:
         """Every category, flat, parents before children (``parent_id`` links them)."""
-        body = self.request("GET", "/categories")
-        return self._parse_list(Category, body["items"], "/categories")
+        return self._parse_list(Category, self._items("/categories"), "/categories")
 
     def category_tree(self) -> list[CategoryNode]:
         """The roots of the category tree, each with nested ``children``."""
-        body = self.request("GET", "/categories/tree")
-        return self._parse_list(CategoryNode, body["items"], "/categories/tree")
+        path = "/categories/tree"
+        return self._parse_list(CategoryNode, self._items(path), path)
 
     def get_category(self, category_id: int) -> Category:
         """One category with its attributes (``NotFoundError`` if unknown)."""
@@ -591,15 +612,15 @@ class MarketplaceClient:
 
     def category_attributes(self, category_id: int) -> list[CategoryAttribute]:
         path = f"/categories/{int(category_id)}/attributes"
-        return self._parse_list(CategoryAttribute, self.request("GET", path)["items"], path)
+        return self._parse_list(CategoryAttribute, self._items(path), path)
 
     def list_attributes(self) -> list[Attribute]:
         """Every attribute with its values (category-independent view)."""
-        return self._parse_list(Attribute, self.request("GET", "/attributes")["items"], "/attrs")
+        return self._parse_list(Attribute, self._items("/attributes"), "/attributes")
 
     def attribute_values(self, attribute_id: int) -> list[AttributeValue]:
         path = f"/attributes/{int(attribute_id)}/values"
-        return self._parse_list(AttributeValue, self.request("GET", path)["items"], path)
+        return self._parse_list(AttributeValue, self._items(path), path)
 
     # ------------------------------------------------------------------ products
     def upsert_products(
@@ -641,21 +662,29 @@ class MarketplaceClient:
         return self._bulk("POST", "/products/delete", items)
 
     def get_batch(self, batch_id: str, *, item_status: str | None = None) -> Batch:
-        """A batch with **all** its item results (pages of 1000 are fetched and joined).
+        """A batch with **all** its item results (pages of 1000 are fetched and joined;
+        a batch holds at most 1000 items, so no more are ever kept).
 
         ``item_status="rejected"`` fetches only the refused items.
         """
-        path = f"/batches/{batch_id}"
-        params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": 0}
-        if item_status:
-            params["item_status"] = item_status
-        body = self.request("GET", path, params=params)
-        items = list(body.get("items") or [])
-        while body.get("next_offset") is not None:
-            params["offset"] = body["next_offset"]
-            body = self.request("GET", path, params=params)
-            items += body.get("items") or []
-        return self._parse(Batch, {**body, "items": items}, path)
+        path = f"/batches/{quote(batch_id, safe='')}"
+        params: dict[str, Any] = {"item_status": item_status} if item_status else {}
+        envelopes: list[dict[str, Any]] = []
+        items: list[Any] = []
+        for page in self.http.iter_pages(
+            path,
+            params,
+            style="offset",
+            limit=PAGE_SIZE,
+            count_key="total_items",
+            identity=_row_id("index"),
+            max_rows=MAX_ITEMS_PER_REQUEST,
+            rows_optional=True,  # no items while the batch is processing
+            on_envelope=lambda body: None if envelopes else envelopes.append(body),
+        ):
+            items += page.rows
+        envelope = envelopes[0]
+        return self._parse(Batch, {**envelope, "items": items}, path)
 
     def wait_for_batch(
         self, batch_id: str, *, timeout: float = 60.0, interval: float = 0.25
@@ -689,17 +718,15 @@ class MarketplaceClient:
         wanted = list(skus or [])
         chunks = [wanted[i : i + PAGE_SIZE] for i in range(0, len(wanted), PAGE_SIZE)] or [[]]
         for chunk in chunks:
-            offset: int | None = 0
-            while offset is not None:
-                params: dict[str, Any] = {
-                    "status": status,
-                    "offset": offset,
-                    "limit": PAGE_SIZE,
-                    "sku": chunk,
-                }
-                body = self.request("GET", "/products", params=params)
-                yield from self._parse_list(Product, body["items"], "/products")
-                offset = body.get("next_offset")
+            params: dict[str, Any] = {"status": status, "sku": chunk}
+            for page in self.http.iter_pages(
+                "/products",
+                params,
+                style="offset",
+                limit=PAGE_SIZE,
+                identity=_row_id("product_id"),
+            ):
+                yield from self._parse_list(Product, page.rows, "/products")
 
     # ------------------------------------------------------------------ orders
     def iter_orders(
@@ -803,17 +830,14 @@ class MarketplaceClient:
 
     def _pages(self, path: str, params: dict[str, Any], page_size: int) -> Iterator[Any]:
         """Every item of a cursor-paged list; one page in memory at a time."""
-        query = {**params, "limit": max(1, min(PAGE_SIZE, page_size))}
-        while True:
-            body = self.request("GET", path, params=query)
-            rows = body.get("items") if isinstance(body, dict) else None
-            if not isinstance(rows, list):
-                raise RunError(f"unexpected answer shape from {path}: no items", path=path)
-            yield from rows
-            cursor = body.get("next_cursor")
-            if cursor is None:
-                return
-            query["cursor"] = cursor
+        yield from self.http.iter_rows(
+            path,
+            params,
+            style="cursor",
+            limit=max(1, min(PAGE_SIZE, page_size)),
+            count_key=None,
+            identity=_row_id("id"),
+        )
 
     def _ack(self, path: str, key: str, ids: Sequence[str]) -> OrderBulkResult:
         """A bulk acknowledgement in chunks of 1000; results re-indexed to ``ids``."""
@@ -861,13 +885,24 @@ class MarketplaceClient:
         try:
             return model.model_validate(body)
         except ValidationError as error:
-            raise RunError(f"unexpected answer shape from {path}: {error}", path=path) from None
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(answer)'}: {e['msg']}"
+                for e in error.errors(include_input=False, include_url=False)[:5]
+            )
+            raise UnexpectedAnswer(
+                f"{PEER} {path}: not a {model.__name__} ({problems})", peer=PEER, path=path
+            ) from None
 
     @classmethod
     def _parse_list(cls, model: type[M], rows: Any, path: str) -> list[M]:
         if not isinstance(rows, list):
-            raise RunError(f"unexpected answer shape from {path}: not a list", path=path)
+            raise UnexpectedAnswer(f"{PEER} {path}: expected a list", peer=PEER, path=path)
         return [cls._parse(model, row, path) for row in rows]
+
+    def _items(self, path: str) -> list[Any]:
+        """The ``items`` list of an unpaged GET (its size is bounded by the byte cap)."""
+        body = self.request("GET", path)
+        return expect_list(body, "items", peer=PEER, method="GET", path=path)
 
     def request(
         self,
@@ -884,53 +919,28 @@ class MarketplaceClient:
         ``idempotent`` defaults to true for GET/PUT/DELETE and false otherwise; only
         idempotent calls are repeated after a connection error or a 5xx.
         """
-        method = method.upper()
-        repeatable = (
-            method in ("GET", "HEAD", "PUT", "DELETE") if idempotent is None else idempotent
+        return self.http.request(
+            method, path, params=params, json=json_body, headers=headers, idempotent=idempotent
         )
-        url = f"{self.base_url}{API_PREFIX}{path}"
-        send_headers = {API_KEY_HEADER: self._api_key.get_secret_value(), **(headers or {})}
-        response = self.sender.send(
-            method,
-            url,
-            path,
-            repeatable=repeatable,
-            prepare=lambda: {"params": params, "json": json_body, "headers": send_headers},
-            classify=lambda answer: self._classify(answer, method, path, repeatable),
-            intercept=self._note_rate_limit,
-            payload_of=_payload,
-        )
-        self._note_rate_limit(response)
-        try:
-            return response.json() if response.content else None
-        except ValueError as error:
-            raise RunError(
-                f"{method} {path} answered {response.status_code} with a body that is not JSON",
-                status_code=response.status_code,
-                method=method,
-                path=path,
-            ) from error
 
-    def _note_rate_limit(self, response: requests.Response) -> bool:
-        """Keep the last ``X-RateLimit-Remaining``; never claims the answer."""
-        remaining = response.headers.get("X-RateLimit-Remaining")
+    def _note_rate_limit(self, answer: Answer) -> None:
+        """Keep the last ``X-RateLimit-Remaining``."""
+        remaining = answer.headers.get("X-RateLimit-Remaining")
         if remaining is not None and remaining.isdigit():
             self.rate_limit_remaining = int(remaining)
-        return False
 
     @property
     def requests_sent(self) -> int:
-        return self.sender.stats.requests
+        return self.http.stats.requests
 
     @property
     def retries(self) -> int:
-        return self.sender.stats.retries
+        return self.http.stats.retries
 
     def _classify(
-        self, response: requests.Response, method: str, path: str, repeatable: bool
+        self, answer: Answer, *, peer: str, method: str, path: str, repeatable: bool, payload: Any
     ) -> Exception:
-        status = response.status_code
-        payload = _payload(response)
+        status = answer.status_code
         info: dict[str, Any] = {
             "status_code": status,
             "payload": payload,
@@ -940,21 +950,22 @@ class MarketplaceClient:
         code = payload.get("code") if isinstance(payload, dict) else None
         if status >= 500 and not repeatable:
             return AmbiguousWriteError(
-                f"{method} {path} answered {status}; it may have been applied, look it up "
-                "before trying again",
+                f"{peer} {method} {path} answered {status}; it may have been applied, look it "
+                "up before trying again",
                 **info,
             )
         if status >= 500:
             return RetryLater(
-                f"{method} {path} answered {status} {self.retry.max_attempts} times", **info
+                f"{peer} {method} {path} answered {status} {self.retry.max_attempts} times",
+                **info,
             )
         if status in (401, 403):
-            return AuthenticationError(
-                f"the marketplace refused the API key ({status} {code})", **info
-            )
+            return AuthenticationError(f"{peer} refused the API key ({status} {code})", **info)
         if status == 404:
-            return NotFoundError(f"{method} {path}: not found", **info)
-        return RunError(f"{method} {path} refused ({status} {code}): {str(payload)[:300]}", **info)
+            return NotFoundError(f"{peer} {method} {path}: not found", **info)
+        return RunError(
+            f"{peer} {method} {path} refused ({status} {code}): {str(payload)[:300]}", **info
+        )
 
 
 def _ack_param(acknowledged: bool | None) -> str:
