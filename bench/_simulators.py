@@ -14,9 +14,9 @@ import redis
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
+from channel_app_template.channel import IntegrationContext
 from channel_app_template.channel.reference.integration import ChannelIntegration
-from channel_app_template.core.commands import IntegrationContext
-from channel_app_template.core.runtime import channel_config
+from channel_app_template.core.run.runtime import channel_config
 from tests.support.marketplace import marketplace_server
 from tests.support.omnitron import omnitron_simulator
 from tests.support.processes import redis_server

@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 def one_run(products: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
     from bench._simulators import wired
-    from channel_app_template.core import setup_flows
-    from channel_app_template.core.flows import CatalogEngine, EngineOptions
-    from channel_app_template.core.journal import BatchJournal
-    from channel_app_template.core.resources import IMAGES, PRICES, PRODUCTS, STOCKS
+    from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+    from channel_app_template.core.engine.journal import BatchJournal
+    from channel_app_template.core.engine.resources import IMAGES, PRICES, PRODUCTS, STOCKS
+    from channel_app_template.core.setup import flows as setup_flows
 
     with wired(products, latency_ms, concurrency, batch_delay=0.2) as w:
         engine = CatalogEngine(

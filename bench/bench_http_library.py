@@ -88,7 +88,7 @@ def main() -> int:
     import httpx
     import requests
 
-    from channel_app_template.core.http import HttpClient
+    from channel_app_template.transport import HttpClient
 
     session = requests.Session()
     client = httpx.Client(timeout=30)

@@ -36,7 +36,7 @@ def child(url: str, page_size: int, keep: bool) -> None:
     import psutil  # type: ignore[import-untyped]
 
     from channel_app_template.akinon.client import OmnitronClient
-    from channel_app_template.core.http import Timeouts
+    from channel_app_template.transport import Timeouts
 
     client = OmnitronClient(
         url, USERNAME, PASSWORD, CHANNEL_ID, CATALOG_ID, timeouts=Timeouts(connect=5, read=120)

@@ -34,22 +34,20 @@ def one_run(units: int, latency_ms: int) -> dict[str, Any]:
     from channel_app_template.akinon.client import OmnitronClient
     from channel_app_template.akinon.integration import OmnitronIntegration
     from channel_app_template.akinon.token_cache import MemoryTokenCache
-    from channel_app_template.core.commands import (
-        ChannelConfig,
-        ChannelIntegration,
-        IntegrationContext,
-    )
-    from channel_app_template.core.dto import (
+    from channel_app_template.channel import (
         AddressDto,
+        ChannelConfig,
         ChannelCreateOrderDto,
+        ChannelIntegration,
         ChannelOrderDto,
         ChannelUpdateOrderItemDto,
         CustomerDto,
+        IntegrationContext,
         OrderItemDto,
     )
-    from channel_app_template.core.ledger import Ledger
-    from channel_app_template.core.order_events import OrderEvents
-    from channel_app_template.core.orders import OrderIngestion, OrderOptions
+    from channel_app_template.core.inbound.ledger import Ledger
+    from channel_app_template.core.inbound.order_events import OrderEvents
+    from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
     from tests.support.omnitron import omnitron_simulator
     from tests.support.processes import redis_server
 

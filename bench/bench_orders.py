@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
     from bench._simulators import wired
-    from channel_app_template.core import setup_flows
-    from channel_app_template.core.flows import CatalogEngine, EngineOptions
-    from channel_app_template.core.journal import BatchJournal
-    from channel_app_template.core.ledger import Ledger
-    from channel_app_template.core.orders import OrderIngestion, OrderOptions
-    from channel_app_template.core.resources import PRODUCTS
+    from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+    from channel_app_template.core.engine.journal import BatchJournal
+    from channel_app_template.core.engine.resources import PRODUCTS
+    from channel_app_template.core.inbound.ledger import Ledger
+    from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+    from channel_app_template.core.setup import flows as setup_flows
 
     with wired(200, latency_ms, concurrency, batch_delay=0.1) as w:
         setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel)

@@ -17,7 +17,7 @@ from typing import Any
 from celery import signals
 
 from channel_app_template.celery_config import create_celery_app, name_this_worker
-from channel_app_template.core.registry import integration_problems
+from channel_app_template.core.run.registry import integration_problems
 from channel_app_template.logs import (
     adopt_handlers,
     capture_warnings,

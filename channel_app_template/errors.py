@@ -22,6 +22,20 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = [
+    "AmbiguousWriteError",
+    "AuthenticationError",
+    "ChannelAppError",
+    "ConfigurationError",
+    "ItemError",
+    "LoginThrottled",
+    "MayHaveHappened",
+    "NotFoundError",
+    "RateLimited",
+    "RetryLater",
+    "RunError",
+]
+
 
 class ChannelAppError(Exception):
     """Base of every error this project raises on purpose."""

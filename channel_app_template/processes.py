@@ -53,7 +53,7 @@ def run_flower(args: argparse.Namespace) -> int:
 
 def check_config(args: argparse.Namespace) -> int:
     roles = [Role(args.role)] if args.role else [Role.WEB, Role.WORKER, Role.BEAT, Role.FLOWER]
-    from channel_app_template.core.registry import integration_problems
+    from channel_app_template.core.run.registry import integration_problems
 
     failed = False
     for role in roles:

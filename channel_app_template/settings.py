@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from channel_app_template.core.order_bounds import (
+from channel_app_template.order_bounds import (
     DEFAULT_MAX_LINE_QUANTITY,
     DEFAULT_MAX_UNITS,
     MAX_LINE_QUANTITY,

@@ -15,7 +15,7 @@ from typing import Any
 from celery import Task
 
 from channel_app_template.celery_app import app, settings
-from channel_app_template.core.runner import parked, run_job, time_limits
+from channel_app_template.core.run.runner import parked, run_job, time_limits
 
 PREFIX = "channel_app_template.app.tasks."
 
@@ -42,7 +42,7 @@ def _flow_task(name: str) -> Task:
         return run_job(name, settings, _progress(self), **params)
 
     run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"Flow {name!r} (see channel_app_template.core.runner.JOBS)."
+    run.__doc__ = f"Flow {name!r} (see channel_app_template.core.run.runner.JOBS)."
     soft, hard = time_limits(settings.flow_time_budget)
     task: Task = app.task(name=PREFIX + name, bind=True, soft_time_limit=soft, time_limit=hard)(run)
     return task

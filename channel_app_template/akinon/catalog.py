@@ -40,7 +40,7 @@ from channel_app_template.akinon.models import (
     ProductStock,
 )
 from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
-from channel_app_template.core.errors import ItemError, NotFoundError, RunError
+from channel_app_template.errors import ItemError, NotFoundError, RunError
 
 logger = logging.getLogger(__name__)
 

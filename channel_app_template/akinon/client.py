@@ -14,9 +14,9 @@ from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.http import OmnitronHttp
 from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.token_cache import RedisTokenCache, TokenCache
-from channel_app_template.core.errors import ConfigurationError
-from channel_app_template.core.http import Limits, RetryPolicy, Timeouts
+from channel_app_template.errors import ConfigurationError
 from channel_app_template.settings import Settings
+from channel_app_template.transport import Limits, RetryPolicy, Timeouts
 
 
 class OmnitronClient:

@@ -17,8 +17,8 @@ from channel_app_template.akinon.pagination import (
     UnreadableHook,
     read_row,
 )
-from channel_app_template.core.errors import ItemError, RunError
-from channel_app_template.core.http import expect_object
+from channel_app_template.errors import ItemError, RunError
+from channel_app_template.transport import expect_object
 
 T = TypeVar("T", bound=BaseModel)
 

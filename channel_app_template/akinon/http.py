@@ -1,7 +1,7 @@
 """One authenticated, bounded, retrying HTTP conversation with Omnitron.
 
 Everything about the wire lives here so the typed endpoint modules stay one-liners. It is
-the framework's one transport (:class:`~channel_app_template.core.http.HttpClient`) with
+the framework's one transport (:class:`~channel_app_template.transport.HttpClient`) with
 Omnitron's rules added:
 
 * a token from the shared cache, a login only when there is none, and on a 401 exactly one
@@ -33,7 +33,7 @@ from channel_app_template.akinon.token_cache import (
     MemoryTokenCache,
     TokenCache,
 )
-from channel_app_template.core.errors import (
+from channel_app_template.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
@@ -43,7 +43,7 @@ from channel_app_template.core.errors import (
     RetryLater,
     RunError,
 )
-from channel_app_template.core.http import (
+from channel_app_template.transport import (
     Answer,
     Auth,
     HttpClient,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.client import OmnitronClient
+from channel_app_template.akinon.dates import parse_date
 from channel_app_template.akinon.endpoints import ID_CHUNK, chunked
 from channel_app_template.akinon.models import (
     BatchRequest,
@@ -29,20 +30,20 @@ from channel_app_template.akinon.models import (
     Catalog,
     CategoryNode,
     Channel,
+    FailedReasonType,
     IntegrationAction,
     MappedProduct,
     Order,
     OrderItem,
     Product,
+    ProductDetails,
     ProductImage,
     ProductPrice,
     ProductStock,
 )
 from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.pagination import Paginated, Unreadable
-from channel_app_template.core.dates import parse_date
-from channel_app_template.core.dto import FailedReasonType, ProductDetails
-from channel_app_template.core.errors import ChannelAppError, ItemError
+from channel_app_template.errors import ChannelAppError, ItemError
 from channel_app_template.settings import Settings
 
 logger = logging.getLogger(__name__)

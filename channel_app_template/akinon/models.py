@@ -10,6 +10,8 @@ Objects expose ``pk`` or ``id`` depending on the endpoint; both are filled when 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -32,9 +34,11 @@ class IntegrationActionStatus(enum.StrEnum):
 
 
 class FailedReasonType(enum.StrEnum):
-    MAPPING = "mapping"
-    REMOTE = "remote"
-    CHANNEL_APP = "channel_app"
+    """Why an object failed, as Omnitron records it on the integration action."""
+
+    MAPPING = "mapping"  # the merchant must map a category, attribute or value
+    REMOTE = "remote"  # the marketplace refused it
+    CHANNEL_APP = "channel_app"  # this app could not send it (missing price, no result...)
 
 
 class ContentType(enum.StrEnum):
@@ -440,3 +444,18 @@ class CancellationRequest(OmnitronModel):
     cancellation_type: str | None = None
     status: str | None = None
     modified_date: str | None = None
+
+
+# --- What the engine reads besides a product, for the channel (Omnitron objects only) ---
+
+
+@dataclass(frozen=True)
+class ProductDetails:
+    """What a marketplace usually needs besides the product itself."""
+
+    mapped: MappedProduct | None = None
+    stock: ProductStock | None = None
+    price: ProductPrice | None = None
+    images: Sequence[ProductImage] = ()
+    categories: Sequence[CategoryNode] = ()
+    category_remote_ids: Sequence[str] = ()

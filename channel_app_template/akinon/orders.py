@@ -26,7 +26,7 @@ from channel_app_template.akinon.models import (
     RetailStore,
 )
 from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
-from channel_app_template.core.errors import ItemError
+from channel_app_template.errors import ItemError
 
 logger = logging.getLogger(__name__)
 

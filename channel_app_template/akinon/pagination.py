@@ -7,10 +7,10 @@ memory depends on the page size, never on the catalog size. A bare JSON list is 
 the only page, as omnisdk does (it is not paged, so only the answer-size cap bounds it).
 
 The walk is the framework's one paging helper
-(:func:`~channel_app_template.core.paging.walk_pages`): it stops on an empty page, refuses
+(:func:`~channel_app_template.transport.walk_pages`): it stops on an empty page, refuses
 a page longer than ``limit`` or one served twice (a server ignoring ``page`` repeats its
 first ``pk``), never reads past the ``count`` announced (plus slack) nor more than
-``HTTP_MAX_PAGES`` pages, and raises :class:`~channel_app_template.core.paging.PagingError`
+``HTTP_MAX_PAGES`` pages, and raises :class:`~channel_app_template.transport.PagingError`
 naming Omnitron and the path.
 
 Each row is parsed on its own: a row that does not fit its model is an :class:`Unreadable`
@@ -31,10 +31,14 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from channel_app_template.core.errors import ItemError, NotFoundError, RunError
-from channel_app_template.core.http import UnexpectedAnswer
-from channel_app_template.core.paging import DEFAULT_MAX_PAGES, PageToken, walk_pages
-from channel_app_template.core.paging import Page as RawPage
+from channel_app_template.errors import ItemError, NotFoundError, RunError
+from channel_app_template.transport import (
+    DEFAULT_MAX_PAGES,
+    PageToken,
+    UnexpectedAnswer,
+    walk_pages,
+)
+from channel_app_template.transport import Page as RawPage
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

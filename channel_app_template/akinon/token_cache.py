@@ -19,7 +19,7 @@ from typing import ParamSpec, Protocol, TypeVar
 
 import redis
 
-from channel_app_template.core.errors import RetryLater
+from channel_app_template.errors import RetryLater
 
 P = ParamSpec("P")
 R = TypeVar("R")

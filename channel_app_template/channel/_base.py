@@ -8,9 +8,9 @@ reports so and does nothing, instead of crashing. Declare the ones you will neve
 support in ``unsupported`` with a reason, so operators see why. The exception is
 ``get_channel_conf_schema``: by default it is derived from ``config_model``.
 
-Commands receive typed :mod:`~channel_app_template.core.dto` objects and return typed
+Commands receive typed :mod:`~channel_app_template.channel` objects and return typed
 results. A ``send_*`` command returns one result row per item (synchronous channels) or
-:class:`~channel_app_template.core.dto.Submitted` with the marketplace's job id
+:class:`~channel_app_template.channel.Submitted` with the marketplace's job id
 (asynchronous channels); the matching ``check_*`` command then returns the rows, or
 ``None`` while the job is still running. Rows are matched back to Omnitron objects by
 ``sku``; an item without a row is recorded as failed, never as sent.
@@ -18,16 +18,13 @@ results. A ``send_*`` command returns one result row per item (synchronous chann
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
-from channel_app_template.core.conf_schema import conf_schema_fields
-from channel_app_template.core.dto import (
+from channel_app_template.channel._conf_schema import conf_schema_fields
+from channel_app_template.channel._config import ChannelConfig, IntegrationContext
+from channel_app_template.channel._dto import (
     AttributeDto,
     BatchRequestResponseDto,
     CancellationRequestDto,
@@ -38,60 +35,30 @@ from channel_app_template.core.dto import (
     ChannelConfSchemaField,
     ChannelCreateOrderDto,
     ChannelUpdateOrderItemDto,
-    DeletedItem,
-    ImageItem,
     MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
-    OrderUpdateItem,
-    PriceItem,
     ProductBatchRequestResponseDto,
-    ProductItem,
-    StockItem,
     Submitted,
 )
-from channel_app_template.core.errors import ChannelAppError
-from channel_app_template.core.http import Limits, Timeouts
+from channel_app_template.channel._items import (
+    DeletedItem,
+    ImageItem,
+    OrderUpdateItem,
+    PriceItem,
+    ProductItem,
+    StockItem,
+)
+from channel_app_template.channel.commands import COMMANDS, DERIVED_COMMANDS
+from channel_app_template.errors import ChannelAppError
 
-SETUP_COMMANDS = (
-    "get_channel_conf_schema",
-    "get_category_tree_and_nodes",
-    "get_category_attributes",
-    "get_attributes",
-)
-CATALOG_COMMANDS = (
-    "send_inserted_products",
-    "send_updated_products",
-    "send_deleted_products",
-    "check_products",
-    "check_deleted_products",
-    "send_inserted_stocks",
-    "send_updated_stocks",
-    "check_stocks",
-    "send_inserted_prices",
-    "send_updated_prices",
-    "check_prices",
-    "send_inserted_images",
-    "send_updated_images",
-    "check_images",
-)
-ORDER_COMMANDS = (
-    "get_orders",
-    "acknowledge_orders",
-    "send_updated_orders",
-    "check_orders",
-    "get_updated_order_items",
-    "acknowledge_order_item_updates",
-    "get_cancelled_orders",
-    "acknowledge_cancelled_orders",
-    "get_cancellation_requests",
-    "acknowledge_cancellation_requests",
-    "update_cancellation_request",
-)
-COMMANDS = SETUP_COMMANDS + CATALOG_COMMANDS + ORDER_COMMANDS
-DERIVED_COMMANDS = frozenset({"get_channel_conf_schema"})
-"""Commands the base class implements (from the config model): supported unless declared
-in ``unsupported``, whether or not a subclass overrides them."""
+__all__ = [
+    "ChannelIntegration",
+    "ProductResults",
+    "RowResults",
+    "UnsupportedCommand",
+    "describe",
+]
 
 
 class UnsupportedCommand(ChannelAppError):
@@ -103,51 +70,6 @@ class UnsupportedCommand(ChannelAppError):
             f"{integration.__module__}.{integration.__name__} does not support {command!r}{reason}"
         )
         self.command = command
-
-
-class ChannelConfig(BaseModel):
-    """The channel's settings from Omnitron's ``channel.conf``; subclass to add your own.
-
-    Unknown keys are kept, so settings Omnitron adds never break an integration. A field's
-    docstring is its description, which labels it in the merchant's settings form.
-    """
-
-    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
-
-    remote_id_attribute: str = "sku"
-    """Where the matching key lives: ``sku`` or a ``__`` path such as ``attributes__barcode``."""
-
-    def setting(self, name: str) -> Any:
-        """A declared field or, when the subclass does not declare it, an extra key."""
-        value = getattr(self, name, None)
-        return value if value is not None else (self.model_extra or {}).get(name)
-
-    def reason_ids(self) -> tuple[dict[str, int], int | None]:
-        """``reason_mapping`` (channel reason code -> Omnitron reason id) and the
-        ``cancellation_reason_id`` fallback, both read forwards and backwards from here."""
-        mapping = {
-            str(code): int(str(pk))
-            for code, pk in dict(self.setting("reason_mapping") or {}).items()
-            if str(pk).isdigit()
-        }
-        fallback = self.setting("cancellation_reason_id")
-        return mapping, int(str(fallback)) if str(fallback or "").isdigit() else None
-
-
-@dataclass(frozen=True)
-class IntegrationContext:
-    """What an integration may know about where it runs.
-
-    ``http_limits`` and ``http_timeouts`` are the deployment's transport bounds
-    (``HTTP_MAX_RESPONSE_BYTES``, ``HTTP_MAX_PAGES``, ``HTTP_REQUEST_DEADLINE``): pass them
-    to the marketplace client's ``HttpClient``.
-    """
-
-    channel_id: int
-    catalog_id: int
-    logger: logging.Logger
-    http_limits: Limits = field(default_factory=Limits)
-    http_timeouts: Timeouts = field(default_factory=Timeouts)
 
 
 ProductResults = list[ProductBatchRequestResponseDto]
@@ -252,7 +174,7 @@ class ChannelIntegration(_OrderCommands, ABC):
 
     def get_channel_conf_schema(self) -> Sequence[ChannelConfSchemaField]:
         """The settings form fields Omnitron should show for this channel: by default one
-        per field of ``config_model`` (see :mod:`~channel_app_template.core.conf_schema`;
+        per field of ``config_model`` (see :mod:`~channel_app_template.channel._conf_schema`;
         the base class's keys are the engine's own form fields). Override to change it."""
         if "get_channel_conf_schema" in self.unsupported:
             raise self._unsupported("get_channel_conf_schema")

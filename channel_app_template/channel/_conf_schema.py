@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from channel_app_template.core.dto import ChannelConfSchemaField, ConfDataType
+from channel_app_template.channel._dto import ChannelConfSchemaField, ConfDataType
 
 __all__ = ["conf_schema_fields"]
 

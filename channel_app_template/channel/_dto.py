@@ -2,9 +2,8 @@
 
 Names follow Akinon's ``channel_app`` where a DTO existed there
 (``ProductBatchRequestResponseDto``, ``CategoryTreeDto``, ...), so porting an existing
-integration is mostly a matter of imports. What the engine hands to a channel is a
-:class:`SyncItem`: the Omnitron object as it was read, its matching key (``sku``) and,
-where the channel already knows it, its ``remote_id``.
+integration is mostly a matter of imports. What the engine hands to a channel (the
+items) is in :mod:`~channel_app_template.channel._items`.
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ from __future__ import annotations
 import datetime
 import enum
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -27,32 +24,61 @@ from pydantic import (
     model_validator,
 )
 
-from channel_app_template.akinon.models import (
-    CategoryNode,
-    IntegrationAction,
-    MappedProduct,
-    Order,
-    Product,
-    ProductImage,
-    ProductPrice,
-    ProductStock,
-)
-from channel_app_template.core.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
+from channel_app_template.akinon.models import FailedReasonType
+from channel_app_template.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
 
-T = TypeVar("T")
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_CODE_LENGTH",
+    "MAX_EMAIL_LENGTH",
+    "MAX_EXTRA_FIELD_CHARS",
+    "MAX_ID_LENGTH",
+    "MAX_MESSAGE_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_ORDER_LINES",
+    "MAX_ORDER_NOTES_LENGTH",
+    "MAX_ORDER_NUMBER_LENGTH",
+    "MAX_PHONE_LENGTH",
+    "MAX_RATE",
+    "MAX_RAW_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "MAX_TRACKING_LENGTH",
+    "ORDER_CURRENCIES",
+    "ORDER_ITEM_STATUSES",
+    "AddressDto",
+    "AttributeDto",
+    "AttributeValueDto",
+    "BatchRequestResponseDto",
+    "CancelOrderDto",
+    "CancellationRequestDto",
+    "CategoryAttributeDto",
+    "CategoryAttributeValueDto",
+    "CategoryDto",
+    "CategoryNodeDto",
+    "CategoryTreeDto",
+    "ChannelCancellationRequestDto",
+    "ChannelConfSchemaField",
+    "ChannelCreateOrderDto",
+    "ChannelOrderDto",
+    "ChannelUpdateOrderItemDto",
+    "ConfDataType",
+    "CustomerDto",
+    "Dto",
+    "EventDto",
+    "MalformedEventDto",
+    "MalformedOrderDto",
+    "OrderBatchRequestResponseDto",
+    "OrderItemDto",
+    "ProductBatchRequestResponseDto",
+    "ResponseStatus",
+    "ResultDto",
+    "Submitted",
+]
 
 
 class ResponseStatus(enum.StrEnum):
     SUCCESS = "SUCCESS"
     FAIL = "FAIL"
-
-
-class FailedReasonType(enum.StrEnum):
-    """Why an object failed, as Omnitron records it on the integration action."""
-
-    MAPPING = "mapping"  # the merchant must map a category, attribute or value
-    REMOTE = "remote"  # the marketplace refused it
-    CHANNEL_APP = "channel_app"  # this app could not send it (missing price, no result...)
 
 
 class Dto(BaseModel):
@@ -186,46 +212,6 @@ class ChannelConfSchemaField(Dto):
         if self.schema_ is not None:
             data["schema"] = self.schema_
         return data
-
-
-# --- What the engine sends ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProductDetails:
-    """What a marketplace usually needs besides the product itself."""
-
-    mapped: MappedProduct | None = None
-    stock: ProductStock | None = None
-    price: ProductPrice | None = None
-    images: Sequence[ProductImage] = ()
-    categories: Sequence[CategoryNode] = ()
-    category_remote_ids: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class SyncItem(Generic[T]):
-    """One Omnitron object on its way to the channel.
-
-    ``sku`` is the matching key (the value at the channel's ``remote_id_attribute``) that
-    result rows must carry; ``remote_id`` is the channel's id for the object, known for
-    updates (and, for stocks, prices and images, the product's id on the channel).
-    """
-
-    obj: T
-    sku: str
-    remote_id: str | None = None
-    product: Product | None = None
-    details: ProductDetails | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-ProductItem = SyncItem[Product]
-StockItem = SyncItem[ProductStock]
-PriceItem = SyncItem[ProductPrice]
-ImageItem = SyncItem[tuple[ProductImage, ...]]  # all active images of one product
-DeletedItem = SyncItem[IntegrationAction]
-OrderUpdateItem = SyncItem[Order]  # ``sku`` is the order number; ``extra["items"]`` its items
 
 
 # --- Orders ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from channel_app_template.core.errors import RunError
+from channel_app_template.errors import RunError
 
 __all__ = ["Budget", "BudgetExceeded"]
 

@@ -11,7 +11,7 @@ or ``channel-app conformance channels.acme.integration --conf '{...}'`` (runs py
 What is checked, each under a check named after the command it is about:
 
 * ``load``: the module imports and its ``ChannelIntegration`` is a concrete subclass of
-  :class:`~channel_app_template.core.commands.ChannelIntegration`;
+  :class:`~channel_app_template.channel.ChannelIntegration`;
 * ``config``: ``config_model`` validates the given conf (or its defaults) and the class
   can be built with it; ``describe``: ``describe()`` works and ``unsupported`` names only
   known commands;
@@ -66,15 +66,7 @@ from pydantic import ValidationError
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core.commands import (
-    CATALOG_COMMANDS,
-    COMMANDS,
-    ORDER_COMMANDS,
-    ChannelIntegration,
-    IntegrationContext,
-    describe,
-)
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     AttributeDto,
     BatchRequestResponseDto,
     CancellationRequestDto,
@@ -84,22 +76,21 @@ from channel_app_template.core.dto import (
     CategoryTreeDto,
     ChannelConfSchemaField,
     ChannelCreateOrderDto,
+    ChannelIntegration,
     ChannelUpdateOrderItemDto,
+    IntegrationContext,
     MalformedEventDto,
     MalformedOrderDto,
     OrderBatchRequestResponseDto,
     ProductBatchRequestResponseDto,
     ResponseStatus,
     Submitted,
+    describe,
 )
-from channel_app_template.core.errors import ConfigurationError, ItemError, RetryLater
-from channel_app_template.core.flows import CatalogEngine, EngineOptions
-from channel_app_template.core.journal import BatchJournal
-from channel_app_template.core.ledger import Ledger
-from channel_app_template.core.order_events import OrderEvents
-from channel_app_template.core.orders import OrderIngestion, OrderOptions
-from channel_app_template.core.registry import load_channel
-from channel_app_template.core.resources import (
+from channel_app_template.channel.commands import CATALOG_COMMANDS, COMMANDS, ORDER_COMMANDS
+from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+from channel_app_template.core.engine.journal import BatchJournal
+from channel_app_template.core.engine.resources import (
     CANCELLATION_DECISIONS,
     DELETED_PRODUCTS,
     IMAGES,
@@ -109,12 +100,17 @@ from channel_app_template.core.resources import (
     STOCKS,
     CatalogResource,
 )
-from channel_app_template.core.setup_flows import (
+from channel_app_template.core.inbound.ledger import Ledger
+from channel_app_template.core.inbound.order_events import OrderEvents
+from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+from channel_app_template.core.run.registry import load_channel
+from channel_app_template.core.setup.flows import (
     create_or_update_attributes,
     create_or_update_category_attributes,
     create_or_update_category_tree_and_nodes,
     update_channel_conf_schema,
 )
+from channel_app_template.errors import ConfigurationError, ItemError, RetryLater
 from channel_app_template.kit.plan import YES_VARIABLE, confirmed, write_plan
 from channel_app_template.kit.simulators import (
     OmnitronSimulator,

@@ -26,8 +26,10 @@ from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import Channel
 from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core.commands import ChannelIntegration, IntegrationContext
-from channel_app_template.core.errors import (
+from channel_app_template.channel import ChannelIntegration, IntegrationContext
+from channel_app_template.core.run.registry import load_channel, load_class
+from channel_app_template.core.run.runtime import channel_config
+from channel_app_template.errors import (
     AuthenticationError,
     ChannelAppError,
     ConfigurationError,
@@ -35,9 +37,6 @@ from channel_app_template.core.errors import (
     RetryLater,
     RunError,
 )
-from channel_app_template.core.http import RetryPolicy, Timeouts
-from channel_app_template.core.registry import load_channel, load_class
-from channel_app_template.core.runtime import channel_config
 from channel_app_template.observability import secret_values
 from channel_app_template.ops.arguments import bounded_float
 from channel_app_template.redaction import MIN_SECRET_LENGTH, config_secrets
@@ -49,6 +48,7 @@ from channel_app_template.settings import (
     read_settings,
     redacted_url,
 )
+from channel_app_template.transport import RetryPolicy, Timeouts
 
 T = TypeVar("T")
 ROLES = (Role.WEB, Role.WORKER, Role.BEAT, Role.FLOWER)

@@ -18,7 +18,7 @@ from channel_app_template.ops.trigger import EXIT_REFUSED, add_wait_arguments, r
 __all__ = ["CONTENT_TYPES", "MAX_IDS", "register", "run_resend"]
 
 CONTENT_TYPES = ("product", "productstock", "productprice", "productimage")
-MAX_IDS = 10_000  # the task refuses more in one call (see core.runner.MAX_RESEND_IDS)
+MAX_IDS = 10_000  # the task refuses more in one call (see core.run.runner.MAX_RESEND_IDS)
 
 
 def run_resend(

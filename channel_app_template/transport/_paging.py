@@ -26,7 +26,7 @@ import dataclasses
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
 
-from channel_app_template.core.errors import RunError
+from channel_app_template.errors import RunError
 
 __all__ = [
     "DEFAULT_MAX_PAGES",

@@ -55,7 +55,7 @@ IMPLEMENTATION = """
 import datetime as _dt
 from decimal import Decimal as _Decimal
 
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     AddressDto as _AddressDto,
     ChannelOrderDto as _ChannelOrderDto,
     CustomerDto as _CustomerDto,

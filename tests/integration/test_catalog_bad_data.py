@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import redis
 
+from channel_app_template.channel import ProductItem
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.dto import ProductItem
-from channel_app_template.core.failure_book import FailureBook
-from channel_app_template.core.resources import DELETED_PRODUCTS, PRODUCTS, STOCKS
+from channel_app_template.core.engine.failure_book import FailureBook
+from channel_app_template.core.engine.resources import DELETED_PRODUCTS, PRODUCTS, STOCKS
 from tests.support.bad_rows import plant
 from tests.support.fake_market import (
     REJECTED,

@@ -13,13 +13,13 @@ from collections.abc import Iterator, Sequence
 import pytest
 import redis
 
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     ProductBatchRequestResponseDto,
     ProductItem,
     ResponseStatus,
 )
-from channel_app_template.core.errors import ChannelAppError
-from channel_app_template.core.resources import DELETED_PRODUCTS, PRICES, PRODUCTS, STOCKS
+from channel_app_template.core.engine.resources import DELETED_PRODUCTS, PRICES, PRODUCTS, STOCKS
+from channel_app_template.errors import ChannelAppError
 from tests.support.fake_market import REJECTED, actions, batches, make_engine, products
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 from tests.support.processes import redis_server
@@ -210,7 +210,7 @@ def test_engine_log_lines_carry_flow_batch_and_counts(
     sim: OmnitronSim, cache: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine, _ = make_engine(sim, cache)
-    with caplog.at_level(logging.INFO, logger="channel_app_template.core.flows"):
+    with caplog.at_level(logging.INFO, logger="channel_app_template.core.engine.flows"):
         summary = engine.send(PRODUCTS, "inserts")
     settled = [r for r in caplog.records if getattr(r, "batch", None) is not None]
     assert {getattr(r, "batch", None) for r in settled} >= set(summary.batches)

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from channel_app_template.core.locks import KEY_PREFIX as LOCK_PREFIX
-from channel_app_template.core.runner import time_limits
+from channel_app_template.core.run.runner import time_limits
 from tests.support.bad_rows import plant
 from tests.support.sync_stack import PREFIX, SyncStack, sync_stack
 

@@ -49,7 +49,7 @@ IMPORTED = "BAZAAR-MODULE-IMPORTED"
 BAZAAR = (
     "import sys\n"
     f"print('{IMPORTED}', file=sys.stderr, flush=True)\n"
-    "from channel_app_template.core.commands import ChannelIntegration as Base\n\n\n"
+    "from channel_app_template.channel import ChannelIntegration as Base\n\n\n"
     "class ChannelIntegration(Base):\n"
     "    def check_connection(self):\n"
     "        return None\n"
@@ -182,9 +182,9 @@ def test_a_broken_procfile_line_breaks_dev_too(tmp_path: Path) -> None:
 SHOP = """
 import httpx
 
-from channel_app_template.core.commands import ChannelConfig
-from channel_app_template.core.commands import ChannelIntegration as Base
-from channel_app_template.core.dto import ProductBatchRequestResponseDto, ResponseStatus
+from channel_app_template.channel import ChannelConfig
+from channel_app_template.channel import ChannelIntegration as Base
+from channel_app_template.channel import ProductBatchRequestResponseDto, ResponseStatus
 
 
 class ShopConfig(ChannelConfig):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from channel_app_template.core.runner import JOBS
+from channel_app_template.core.run.runner import JOBS
 from tests.support.hostile_data import (
     BAD_DATES,
     MB,

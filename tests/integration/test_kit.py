@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from channel_app_template.core.commands import COMMANDS, IntegrationContext
+from channel_app_template.channel import IntegrationContext
+from channel_app_template.channel.commands import COMMANDS
 from channel_app_template.kit.conformance import SEED_PRODUCTS, run_conformance
 from channel_app_template.kit.plan import YES_VARIABLE
 from channel_app_template.kit.scaffold import scaffold
@@ -286,8 +287,8 @@ from __future__ import annotations
 
 import itertools
 
-from channel_app_template.core.commands import ChannelIntegration as Base
-from channel_app_template.core.dto import (
+from channel_app_template.channel import ChannelIntegration as Base
+from channel_app_template.channel import (
     BatchRequestResponseDto,
     MalformedOrderDto,
     ProductBatchRequestResponseDto,

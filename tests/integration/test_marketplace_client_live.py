@@ -16,11 +16,7 @@ from channel_app_template.channel.reference.marketplace_client import (
     RetryPolicy,
     StockUpdate,
 )
-from channel_app_template.core.errors import (
-    AmbiguousWriteError,
-    AuthenticationError,
-    RateLimited,
-)
+from channel_app_template.errors import AmbiguousWriteError, AuthenticationError, RateLimited
 from tests.support.marketplace import MarketplaceSim, marketplace_server, product_payload
 
 pytestmark = pytest.mark.integration

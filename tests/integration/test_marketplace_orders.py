@@ -10,6 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from channel_app_template.akinon.models import Order, OrderItem
+from channel_app_template.channel import (
+    ChannelCancellationRequestDto,
+    ChannelCreateOrderDto,
+    IntegrationContext,
+    MalformedOrderDto,
+    OrderUpdateItem,
+    ResponseStatus,
+)
 from channel_app_template.channel.reference.integration import (
     ReferenceConfig,
     ReferenceIntegration,
@@ -19,14 +27,6 @@ from channel_app_template.channel.reference.marketplace_client import (
     MarketOrder,
     OrderStatusUpdate,
     UnreadableOrder,
-)
-from channel_app_template.core.commands import IntegrationContext
-from channel_app_template.core.dto import (
-    ChannelCancellationRequestDto,
-    ChannelCreateOrderDto,
-    MalformedOrderDto,
-    OrderUpdateItem,
-    ResponseStatus,
 )
 from tests.support.marketplace import MarketplaceSim, marketplace_server
 

@@ -15,8 +15,8 @@ import pytest
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.token_cache import RedisTokenCache
-from channel_app_template.core.errors import AmbiguousWriteError, ItemError
-from channel_app_template.core.http import RetryPolicy, Timeouts
+from channel_app_template.errors import AmbiguousWriteError, ItemError
+from channel_app_template.transport import RetryPolicy, Timeouts
 from tests.support.omnitron import (
     CATALOG_ID,
     CHANNEL_ID,

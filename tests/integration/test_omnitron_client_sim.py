@@ -21,13 +21,13 @@ from channel_app_template.akinon.models import (
     IntegrationActionStatus,
 )
 from channel_app_template.akinon.token_cache import KEY_PREFIX, RedisTokenCache
-from channel_app_template.core.errors import (
+from channel_app_template.errors import (
     AmbiguousWriteError,
     LoginThrottled,
     RateLimited,
     RetryLater,
 )
-from channel_app_template.core.http import RetryPolicy, Timeouts
+from channel_app_template.transport import RetryPolicy, Timeouts
 from tests.support.omnitron import (
     CATALOG_ID,
     CHANNEL_ID,

@@ -20,23 +20,25 @@ import redis
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     AddressDto,
     CancelOrderDto,
+    ChannelConfig,
     ChannelCreateOrderDto,
+    ChannelIntegration,
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
     CustomerDto,
+    IntegrationContext,
     MalformedEventDto,
     MalformedOrderDto,
     OrderItemDto,
 )
-from channel_app_template.core.errors import AmbiguousWriteError
-from channel_app_template.core.ledger import Ledger
-from channel_app_template.core.order_events import OrderEvents
-from channel_app_template.core.orders import OrderIngestion, OrderOptions
+from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.inbound.ledger import Ledger
+from channel_app_template.core.inbound.order_events import OrderEvents
+from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+from channel_app_template.errors import AmbiguousWriteError
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 from tests.support.processes import redis_server
 
@@ -424,7 +426,7 @@ class Ticks:
 def test_a_run_stopped_by_its_budget_acknowledges_only_what_it_created_and_mapped(
     sim: OmnitronSim, cache: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="channel_app_template.core.orders")
+    caplog.set_level(logging.WARNING, logger="channel_app_template.core.inbound.orders")
     budget = Budget(total=22, stall=10**6, clock=Ticks())  # spent in the middle of page 2
     ingestion, channel, ledger = setup(sim, cache, budget)
     channel.orders = [order(n) for n in range(10)]

@@ -13,9 +13,7 @@ import pytest
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core import setup_tree
-from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     AttributeDto,
     AttributeValueDto,
     CategoryAttributeDto,
@@ -23,16 +21,20 @@ from channel_app_template.core.dto import (
     CategoryDto,
     CategoryNodeDto,
     CategoryTreeDto,
+    ChannelConfig,
     ChannelConfSchemaField,
+    ChannelIntegration,
     ConfDataType,
+    IntegrationContext,
 )
-from channel_app_template.core.errors import ItemError
-from channel_app_template.core.setup_flows import (
+from channel_app_template.core.setup import tree as setup_tree
+from channel_app_template.core.setup.flows import (
     create_or_update_attributes,
     create_or_update_category_attributes,
     create_or_update_category_tree_and_nodes,
     update_channel_conf_schema,
 )
+from channel_app_template.errors import ItemError
 from tests.support.bad_rows import plant
 from tests.support.omnitron import ApiClient, OmnitronSim, omnitron_simulator
 

@@ -170,7 +170,7 @@ def test_worker_and_beat_refuse_integration_modules_that_do_not_load() -> None:
     env = app_env("redis://127.0.0.1:9/0")
     env.update(
         CHANNEL_MODULE="no_such_package.integration",
-        OMNITRON_MODULE="channel_app_template.core.errors",  # imports, has no integration
+        OMNITRON_MODULE="channel_app_template.errors",  # imports, has no integration
         OMNITRON_CONNECT_TIMEOUT="inf",
         BEAT_SCHEDULE_FILE=f"{tempfile.mkdtemp()}/schedule",
     )
@@ -178,9 +178,7 @@ def test_worker_and_beat_refuse_integration_modules_that_do_not_load() -> None:
         result = run_procfile_line(process, env, tempfile.mkdtemp())
         assert result.returncode == 2, result.stderr[-3000:]
         assert "CHANNEL_MODULE=no_such_package.integration: no such module" in result.stderr
-        assert "OMNITRON_MODULE=channel_app_template.core.errors: the module has no" in (
-            result.stderr
-        )
+        assert "OMNITRON_MODULE=channel_app_template.errors: the module has no" in (result.stderr)
         assert "OMNITRON_CONNECT_TIMEOUT" in result.stderr  # listed with the rest
         assert "Traceback" not in result.stderr
     config = run([sys.executable, "-m", "channel_app_template.cli", "config"], env)

@@ -12,11 +12,12 @@ import redis
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core.budget import Budget
-from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     BatchRequestResponseDto,
+    ChannelConfig,
+    ChannelIntegration,
     DeletedItem,
+    IntegrationContext,
     PriceItem,
     ProductBatchRequestResponseDto,
     ProductItem,
@@ -24,9 +25,10 @@ from channel_app_template.core.dto import (
     StockItem,
     Submitted,
 )
-from channel_app_template.core.failure_book import FailureBook
-from channel_app_template.core.flows import CatalogEngine, EngineOptions
-from channel_app_template.core.journal import BatchJournal
+from channel_app_template.core.budget import Budget
+from channel_app_template.core.engine.failure_book import FailureBook
+from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+from channel_app_template.core.engine.journal import BatchJournal
 from tests.support.omnitron import OmnitronSim
 
 REJECTED = {"SKU-0000007", "SKU-0000013"}

@@ -40,7 +40,7 @@ from celery import Celery
 from celery.events.receiver import EventReceiver
 from celery.exceptions import TimeoutError as CeleryTimeout
 
-from channel_app_template.core.runner import JOBS, Job
+from channel_app_template.core.run.runner import JOBS, Job
 from channel_app_template.schedule import DEFAULT_SCHEDULE, PREFIX
 from tests.support.bad_rows import plant_product
 from tests.support.hostile_orders import ORDER_KINDS, plant_order

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.errors import RunError
+from channel_app_template.errors import RunError
 
 
 def test_a_run_stops_after_its_total_time_even_while_progressing() -> None:

@@ -15,19 +15,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ConfigDict, Field, HttpUrl, SecretStr, create_model
 
+from channel_app_template.channel import (
+    ChannelConfig,
+    ChannelConfSchemaField,
+    ChannelIntegration,
+    ConfDataType,
+    IntegrationContext,
+    UnsupportedCommand,
+    conf_schema_fields,
+)
 from channel_app_template.channel.reference.integration import (
     ReferenceConfig,
     ReferenceIntegration,
 )
-from channel_app_template.core.commands import (
-    ChannelConfig,
-    ChannelIntegration,
-    IntegrationContext,
-    UnsupportedCommand,
-)
-from channel_app_template.core.conf_schema import conf_schema_fields
-from channel_app_template.core.dto import ChannelConfSchemaField, ConfDataType
-from channel_app_template.core.setup_flows import ENGINE_CONF_FIELDS, update_channel_conf_schema
+from channel_app_template.core.setup.flows import ENGINE_CONF_FIELDS, update_channel_conf_schema
 from tests.unit.test_setup_flows import fake_omnitron
 
 CONTEXT = IntegrationContext(1, 1, logging.getLogger("tests.unit.conf_schema"))

@@ -35,7 +35,7 @@ from tests.support.processes import free_port
 REFERENCE = "channel_app_template.channel.reference.integration"
 SECRET = "sk-live-0123456789"
 CHANNEL = (
-    "from channel_app_template.core.commands import ChannelIntegration as Base\n\n\n"
+    "from channel_app_template.channel import ChannelIntegration as Base\n\n\n"
     "class ChannelIntegration(Base):\n"
     "    def check_connection(self):\n"
     "        return None\n"

@@ -287,7 +287,7 @@ MAPPING_SECTION = "Mapping an order"
 
 def order_dto_prefixes() -> dict[type, str]:
     """How the mapping table names the fields of each DTO inside an order."""
-    from channel_app_template.core import dto
+    from channel_app_template.channel import _dto as dto
 
     return {
         dto.ChannelCreateOrderDto: "",

@@ -8,19 +8,19 @@ import pytest
 from pydantic import SecretStr
 
 from channel_app_template.akinon.client import OmnitronClient
+from channel_app_template.channel import IntegrationContext
 from channel_app_template.channel.reference.integration import (
     ReferenceConfig,
     ReferenceIntegration,
 )
-from channel_app_template.core.commands import IntegrationContext
-from channel_app_template.core.http import (
+from channel_app_template.settings import Role, Settings, SettingsError, load_settings
+from channel_app_template.transport import (
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
     Limits,
     Timeouts,
 )
-from channel_app_template.core.paging import DEFAULT_MAX_PAGES
-from channel_app_template.settings import Role, Settings, SettingsError, load_settings
 
 
 def settings(**overrides: object) -> Settings:

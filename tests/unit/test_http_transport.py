@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from channel_app_template.core.errors import (
+from channel_app_template.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
@@ -17,19 +17,19 @@ from channel_app_template.core.errors import (
     NotFoundError,
     RetryLater,
 )
-from channel_app_template.core.http import (
+from channel_app_template.transport import (
     ApiKeyAuth,
     Auth,
     BearerAuth,
     DeadlineExceeded,
     HttpClient,
     Limits,
+    PagingError,
     ResponseTooLarge,
     RetryPolicy,
     Timeouts,
     UnexpectedAnswer,
 )
-from channel_app_template.core.paging import PagingError
 from tests.unit.test_omnitron_client_fakes import (
     FakeOmnitron,
     Raw,

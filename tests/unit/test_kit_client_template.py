@@ -14,14 +14,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from channel_app_template.core.errors import (
-    ConfigurationError,
-    NotFoundError,
-    RetryLater,
-    RunError,
-)
-from channel_app_template.core.http import RetryPolicy
+from channel_app_template.errors import ConfigurationError, NotFoundError, RetryLater, RunError
 from channel_app_template.kit.scaffold import render
+from channel_app_template.transport import RetryPolicy
 from tests.unit.test_omnitron_client_fakes import FakeOmnitron, Reply, Seen, running_fake
 
 
@@ -100,7 +95,7 @@ def test_an_unconfigured_client_loads_and_fails_only_when_used(module: ModuleTyp
 
 
 def test_the_deployment_limits_can_be_passed(module: ModuleType) -> None:
-    from channel_app_template.core.http import Limits
+    from channel_app_template.transport import Limits
 
     client = module.BazaarClient(
         "http://bazaar.test", SecretStr("k"), 7.0, limits=Limits(max_pages=9), deadline=11.0

@@ -18,8 +18,8 @@ import docutils.nodes
 import docutils.utils
 import pytest
 
+from channel_app_template.channel.commands import COMMANDS
 from channel_app_template.cli import build_parser
-from channel_app_template.core.commands import COMMANDS
 from channel_app_template.kit.scaffold import render, template
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from channel_app_template.channel.reference.marketplace_client import (
     RetryPolicy,
     StockUpdate,
 )
-from channel_app_template.core.errors import (
+from channel_app_template.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,

@@ -17,14 +17,14 @@ from channel_app_template.channel.reference.marketplace_client import (
     RetryPolicy,
     UnreadableOrder,
 )
-from channel_app_template.core.http import (
+from channel_app_template.transport import (
     DeadlineExceeded,
     Limits,
+    PagingError,
     ResponseTooLarge,
     Timeouts,
     UnexpectedAnswer,
 )
-from channel_app_template.core.paging import PagingError
 from tests.unit.test_omnitron_client_fakes import (
     FakeOmnitron,
     Reply,

@@ -11,6 +11,15 @@ from typing import Any
 import pytest
 
 from channel_app_template.akinon.models import Order, OrderItem
+from channel_app_template.channel import (
+    ChannelCancellationRequestDto,
+    ChannelCreateOrderDto,
+    IntegrationContext,
+    MalformedOrderDto,
+    OrderUpdateItem,
+    ResponseStatus,
+)
+from channel_app_template.channel.commands import ORDER_COMMANDS
 from channel_app_template.channel.reference.integration import (
     ReferenceConfig,
     ReferenceIntegration,
@@ -24,15 +33,7 @@ from channel_app_template.channel.reference.marketplace_client import (
     UnreadableOrder,
 )
 from channel_app_template.channel.reference.orders import order_dto
-from channel_app_template.core.commands import ORDER_COMMANDS, IntegrationContext
-from channel_app_template.core.dto import (
-    ChannelCancellationRequestDto,
-    ChannelCreateOrderDto,
-    MalformedOrderDto,
-    OrderUpdateItem,
-    ResponseStatus,
-)
-from channel_app_template.core.errors import NotFoundError, RunError
+from channel_app_template.errors import NotFoundError, RunError
 
 
 def wire_order(n: int = 1, **overrides: Any) -> dict[str, Any]:

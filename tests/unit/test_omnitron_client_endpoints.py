@@ -17,7 +17,7 @@ from channel_app_template.akinon.models import (
     Product,
 )
 from channel_app_template.akinon.pagination import Paginated, Unreadable, iter_raw_pages
-from channel_app_template.core.errors import ItemError, NotFoundError, RunError
+from channel_app_template.errors import ItemError, NotFoundError, RunError
 from tests.unit.test_omnitron_client_fakes import (
     FakeOmnitron,
     Reply,

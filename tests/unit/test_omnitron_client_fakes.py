@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.token_cache import MemoryTokenCache
-from channel_app_template.core.http import RetryPolicy, Timeouts
+from channel_app_template.transport import RetryPolicy, Timeouts
 
 PASSWORD = "s3cret-Pa55word!"
 USERNAME = "channel-bot"

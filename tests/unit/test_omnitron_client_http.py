@@ -23,7 +23,7 @@ from channel_app_template.akinon.token_cache import (
     RedisTokenCache,
     cache_namespace,
 )
-from channel_app_template.core.errors import (
+from channel_app_template.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
@@ -34,7 +34,7 @@ from channel_app_template.core.errors import (
     RateLimited,
     RetryLater,
 )
-from channel_app_template.core.http import RetryPolicy, Timeouts, parse_retry_after
+from channel_app_template.transport import RetryPolicy, Timeouts, parse_retry_after
 from tests.support.processes import free_port
 from tests.unit.test_omnitron_client_fakes import (
     LOGIN,

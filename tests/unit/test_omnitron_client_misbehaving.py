@@ -9,16 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from channel_app_template.core.errors import AmbiguousWriteError, RunError
-from channel_app_template.core.http import (
+from channel_app_template.errors import AmbiguousWriteError, RunError
+from channel_app_template.transport import (
     DeadlineExceeded,
     Limits,
+    PagingError,
     ResponseTooLarge,
     RetryPolicy,
     Timeouts,
     UnexpectedAnswer,
 )
-from channel_app_template.core.paging import PagingError
 from tests.unit.test_omnitron_client_fakes import (
     LOGIN,
     FakeOmnitron,

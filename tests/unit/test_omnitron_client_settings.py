@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.token_cache import MemoryTokenCache, RedisTokenCache
-from channel_app_template.core.errors import ConfigurationError
+from channel_app_template.errors import ConfigurationError
 from channel_app_template.settings import Settings
 
 

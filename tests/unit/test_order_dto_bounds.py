@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     CancellationRequestDto,
     CancelOrderDto,
     ChannelCreateOrderDto,
@@ -18,7 +18,7 @@ from channel_app_template.core.dto import (
     MalformedEventDto,
     MalformedOrderDto,
 )
-from channel_app_template.core.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
+from channel_app_template.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
 
 
 def address() -> dict[str, Any]:

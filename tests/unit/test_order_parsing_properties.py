@@ -20,6 +20,16 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from channel_app_template.channel import (
+    ORDER_CURRENCIES,
+    CancellationRequestDto,
+    CancelOrderDto,
+    ChannelCreateOrderDto,
+    ChannelUpdateOrderItemDto,
+    IntegrationContext,
+    MalformedEventDto,
+    MalformedOrderDto,
+)
 from channel_app_template.channel.reference.integration import (
     ReferenceConfig,
     ReferenceIntegration,
@@ -27,16 +37,6 @@ from channel_app_template.channel.reference.integration import (
 from channel_app_template.channel.reference.marketplace_client import (
     MarketplaceClient,
     RetryPolicy,
-)
-from channel_app_template.core.commands import IntegrationContext
-from channel_app_template.core.dto import (
-    ORDER_CURRENCIES,
-    CancellationRequestDto,
-    CancelOrderDto,
-    ChannelCreateOrderDto,
-    ChannelUpdateOrderItemDto,
-    MalformedEventDto,
-    MalformedOrderDto,
 )
 
 BASE = "http://market.test"

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from channel_app_template.core.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
-from channel_app_template.core.orders import OrderOptions
+from channel_app_template.core.inbound.orders import OrderOptions
+from channel_app_template.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
 from channel_app_template.settings import Role, Settings, SettingsError, load_settings
 
 FLOWER = "admin:long-enough-password"

@@ -24,7 +24,7 @@ from channel_app_template.akinon.models import (
     ProductStock,
 )
 from channel_app_template.akinon.pagination import Paginated, Unreadable
-from channel_app_template.core.errors import ItemError
+from channel_app_template.errors import ItemError
 
 MARKER = "s3cr3t-VALUE-7f"  # planted in bad values: must never reach a message
 

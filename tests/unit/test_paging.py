@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channel_app_template.core.errors import RunError
-from channel_app_template.core.paging import (
-    Page,
-    PageToken,
-    PagingError,
-    count_slack,
-    walk_pages,
-)
+from channel_app_template.errors import RunError
+from channel_app_template.transport import Page, PageToken, PagingError, count_slack, walk_pages
 
 
 def rows(first: int, size: int) -> list[dict[str, int]]:

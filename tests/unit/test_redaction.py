@@ -13,7 +13,7 @@ from celery import Celery
 from celery.exceptions import Retry
 from pydantic import BaseModel, SecretStr
 
-from channel_app_template.core.errors import ItemError
+from channel_app_template.errors import ItemError
 from channel_app_template.redaction import (
     REDACTED,
     REDACTOR,

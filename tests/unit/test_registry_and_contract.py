@@ -11,17 +11,17 @@ from typing import ClassVar
 
 import pytest
 
-from channel_app_template.core.commands import (
-    COMMANDS,
+from channel_app_template.channel import (
     ChannelConfig,
     ChannelIntegration,
     IntegrationContext,
     UnsupportedCommand,
     describe,
 )
-from channel_app_template.core.errors import ConfigurationError
-from channel_app_template.core.matching import match_key
-from channel_app_template.core.registry import load_channel
+from channel_app_template.channel.commands import COMMANDS
+from channel_app_template.core.engine.matching import match_key
+from channel_app_template.core.run.registry import load_channel
+from channel_app_template.errors import ConfigurationError
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_a_good_module_loads(modules: Path) -> None:
         modules,
         "fake_channel_good",
         """
-        from channel_app_template.core.commands import ChannelIntegration as Base
+        from channel_app_template.channel import ChannelIntegration as Base
 
         class ChannelIntegration(Base):
             def check_connection(self):
@@ -59,7 +59,7 @@ def test_a_good_module_loads(modules: Path) -> None:
         ("x = 1\n", "has no 'ChannelIntegration'"),
         ("class ChannelIntegration:\n    pass\n", "must be a subclass"),
         (
-            "from channel_app_template.core.commands import ChannelIntegration\n",
+            "from channel_app_template.channel import ChannelIntegration\n",
             "does not implement check_connection",
         ),
         ("import no_such_dependency_xyz\n", "importing it failed"),

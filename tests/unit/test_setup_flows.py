@@ -12,30 +12,32 @@ import pytest
 
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode, Channel, IntegrationAction
-from channel_app_template.core.commands import ChannelConfig, ChannelIntegration, IntegrationContext
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     CategoryDto,
     CategoryNodeDto,
     CategoryTreeDto,
+    ChannelConfig,
     ChannelConfSchemaField,
+    ChannelIntegration,
     ConfDataType,
+    IntegrationContext,
 )
-from channel_app_template.core.errors import AmbiguousWriteError, ItemError, RetryLater, RunError
-from channel_app_template.core.setup_attributes import AttributeSpec, Category, _merge, _pk_of
-from channel_app_template.core.setup_common import Tally, actions_for_remote_ids, now_stamp
-from channel_app_template.core.setup_flows import (
+from channel_app_template.core.setup.attributes import AttributeSpec, Category, _merge, _pk_of
+from channel_app_template.core.setup.common import Tally, actions_for_remote_ids, now_stamp
+from channel_app_template.core.setup.flows import (
     ENGINE_CONF_FIELDS,
     create_or_update_category_attributes,
     fetch_categories,
     update_channel_conf_schema,
 )
-from channel_app_template.core.setup_tree import (
+from channel_app_template.core.setup.tree import (
     LocalTree,
     TreeSync,
     clip,
     is_refusal,
     temporary_name,
 )
+from channel_app_template.errors import AmbiguousWriteError, ItemError, RetryLater, RunError
 
 CONTEXT = IntegrationContext(1, 1, logging.getLogger("tests.unit.setup"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from channel_app_template import tasks
 from channel_app_template.celery_app import app
-from channel_app_template.core.runner import JOBS
+from channel_app_template.core.run.runner import JOBS
 from channel_app_template.schedule import DEFAULT_SCHEDULE, TASK_NAMES
 
 SETUP = {

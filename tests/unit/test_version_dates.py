@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channel_app_template.core.dates import date_problem, parse_date
+from channel_app_template.akinon.dates import date_problem, parse_date
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 

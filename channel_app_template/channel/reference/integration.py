@@ -18,6 +18,28 @@ from urllib.parse import urljoin
 
 from pydantic import Field, SecretStr
 
+from channel_app_template.channel import (
+    AttributeDto,
+    AttributeValueDto,
+    BatchRequestResponseDto,
+    CategoryAttributeDto,
+    CategoryAttributeValueDto,
+    CategoryDto,
+    CategoryNodeDto,
+    CategoryTreeDto,
+    ChannelConfig,
+    DeletedItem,
+    FailedReasonType,
+    ImageItem,
+    IntegrationContext,
+    PriceItem,
+    ProductBatchRequestResponseDto,
+    ProductItem,
+    ResponseStatus,
+    StockItem,
+    Submitted,
+)
+from channel_app_template.channel import ChannelIntegration as BaseIntegration
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
     Batch,
@@ -34,27 +56,6 @@ from channel_app_template.channel.reference.marketplace_client import (
 from channel_app_template.channel.reference.orders import (
     ReferenceOrderCommands,
     ReferenceOrderConfig,
-)
-from channel_app_template.core.commands import ChannelConfig, IntegrationContext
-from channel_app_template.core.commands import ChannelIntegration as BaseIntegration
-from channel_app_template.core.dto import (
-    AttributeDto,
-    AttributeValueDto,
-    BatchRequestResponseDto,
-    CategoryAttributeDto,
-    CategoryAttributeValueDto,
-    CategoryDto,
-    CategoryNodeDto,
-    CategoryTreeDto,
-    DeletedItem,
-    FailedReasonType,
-    ImageItem,
-    PriceItem,
-    ProductBatchRequestResponseDto,
-    ProductItem,
-    ResponseStatus,
-    StockItem,
-    Submitted,
 )
 
 MAX_IMAGES = 8

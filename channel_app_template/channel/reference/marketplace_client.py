@@ -44,14 +44,14 @@ Non-idempotent calls (none in this API today) go through
 request provably never reached the server (connection refused, connect timeout) or was refused
 with 429/408; any other doubt raises :class:`AmbiguousWriteError` and is never repeated blindly.
 
-Errors are the project's (:mod:`channel_app_template.core.errors`): ``RetryLater`` /
+Errors are the project's (:mod:`channel_app_template.errors`): ``RetryLater`` /
 ``RateLimited`` (try the run again later), ``AmbiguousWriteError`` (look before repeating),
 ``AuthenticationError`` (bad API key), ``NotFoundError`` (404), ``RunError`` (the request or
 the answer broke the contract, e.g. 400/413 for a malformed bulk request). An error's
 ``payload`` is the marketplace's error object ``{"code", "message", "details"?}``, so
 ``error.code`` is its machine-readable code (``rate_limited``, ``too_many_items``...).
 
-The wire is the framework's transport (:class:`~channel_app_template.core.http.HttpClient`):
+The wire is the framework's transport (:class:`~channel_app_template.transport.HttpClient`):
 a deadline per request, a cap on the bytes of an answer (``ResponseTooLarge``), answers of
 the wrong shape as ``UnexpectedAnswer``, and every list read through the one paging helper
 (``PagingError`` for a list that does not end: a repeated offset or cursor, a page served
@@ -74,7 +74,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from channel_app_template.core.errors import (
+from channel_app_template.errors import (
     AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
@@ -82,7 +82,7 @@ from channel_app_template.core.errors import (
     RetryLater,
     RunError,
 )
-from channel_app_template.core.http import (
+from channel_app_template.transport import (
     Answer,
     ApiKeyAuth,
     HttpClient,

@@ -36,27 +36,14 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
-from channel_app_template.channel.reference.marketplace_client import (
-    MAX_ITEMS_PER_REQUEST,
-    Claim,
-    LineStatusUpdate,
-    MarketOrder,
-    MarketplaceClient,
-    OrderAddress,
-    OrderBulkResult,
-    OrderEvent,
-    OrderStatusUpdate,
-    UnreadableOrder,
-    UnreadableRow,
-)
-from channel_app_template.core.commands import ChannelConfig
-from channel_app_template.core.dto import MAX_RAW_LENGTH as MAX_RAW
-from channel_app_template.core.dto import (
+from channel_app_template.channel import MAX_RAW_LENGTH as MAX_RAW
+from channel_app_template.channel import (
     AddressDto,
     BatchRequestResponseDto,
     CancellationRequestDto,
     CancelOrderDto,
     ChannelCancellationRequestDto,
+    ChannelConfig,
     ChannelCreateOrderDto,
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
@@ -70,7 +57,20 @@ from channel_app_template.core.dto import (
     OrderUpdateItem,
     ResponseStatus,
 )
-from channel_app_template.core.errors import NotFoundError, RunError
+from channel_app_template.channel.reference.marketplace_client import (
+    MAX_ITEMS_PER_REQUEST,
+    Claim,
+    LineStatusUpdate,
+    MarketOrder,
+    MarketplaceClient,
+    OrderAddress,
+    OrderBulkResult,
+    OrderEvent,
+    OrderStatusUpdate,
+    UnreadableOrder,
+    UnreadableRow,
+)
+from channel_app_template.errors import NotFoundError, RunError
 
 __all__ = ["ReferenceOrderCommands", "ReferenceOrderConfig", "order_dto"]
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import redis
 
+from channel_app_template.akinon.dates import date_problem, parse_date
 from channel_app_template.akinon.integration import OPEN_REMOTE, OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
     BatchRequest,
@@ -42,32 +43,26 @@ from channel_app_template.akinon.models import (
     IntegrationActionStatus,
 )
 from channel_app_template.akinon.pagination import Page
-from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.commands import ChannelIntegration
-from channel_app_template.core.dates import date_problem, parse_date
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     BatchRequestResponseDto,
+    ChannelIntegration,
     FailedReasonType,
     OrderBatchRequestResponseDto,
     ResponseStatus,
     ResultDto,
     Submitted,
 )
-from channel_app_template.core.errors import (
-    ChannelAppError,
-    ConfigurationError,
-    ItemError,
-    RetryLater,
-)
-from channel_app_template.core.failure_book import FailureBook
-from channel_app_template.core.journal import BatchJournal
-from channel_app_template.core.resources import (
+from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.engine.failure_book import FailureBook
+from channel_app_template.core.engine.journal import BatchJournal
+from channel_app_template.core.engine.resources import (
     CatalogResource,
     Cover,
     Failure,
     PrepareContext,
     Prepared,
 )
+from channel_app_template.errors import ChannelAppError, ConfigurationError, ItemError, RetryLater
 
 __all__ = ["CatalogEngine", "EngineOptions", "FlowSummary", "Progress", "row_key"]
 

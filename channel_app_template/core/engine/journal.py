@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import redis
 
 from channel_app_template.akinon.integration import Tracked
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     BatchRequestResponseDto,
     FailedReasonType,
     ResponseStatus,
     ResultDto,
 )
-from channel_app_template.core.resources import Cover, Failure
+from channel_app_template.core.engine.resources import Cover, Failure
 
 KEY = "channel_app_template:batch:{channel}:{batch}"
 

@@ -3,7 +3,7 @@
 Each :class:`CatalogResource` says where its pending objects come from, which channel
 commands send and check them, and how a page of Omnitron objects becomes channel items
 (:func:`prepare_products` and friends). Everything else (batches, locks, matching
-results, error reports) is the one engine in :mod:`channel_app_template.core.flows`.
+results, error reports) is the one engine in :mod:`channel_app_template.core.engine.flows`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from channel_app_template.akinon.dates import parse_date
 from channel_app_template.akinon.endpoints import ID_CHUNK, chunked, join_ids
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
@@ -27,18 +28,17 @@ from channel_app_template.akinon.models import (
     ProductStock,
 )
 from channel_app_template.akinon.pagination import Paginated
-from channel_app_template.core.commands import ChannelConfig
-from channel_app_template.core.dates import parse_date
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     BatchRequestResponseDto,
     ChannelCancellationRequestDto,
+    ChannelConfig,
     FailedReasonType,
     ProductDetails,
     ResponseStatus,
     SyncItem,
 )
-from channel_app_template.core.errors import ItemError
-from channel_app_template.core.matching import match_key
+from channel_app_template.core.engine.matching import match_key
+from channel_app_template.errors import ItemError
 
 logger = logging.getLogger(__name__)
 

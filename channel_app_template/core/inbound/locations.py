@@ -16,7 +16,7 @@ from typing import Any
 
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import Location
-from channel_app_template.core.errors import ChannelAppError, ItemError
+from channel_app_template.errors import ChannelAppError, ItemError
 
 INTEGRATION_TYPE = "sales_channel"
 PARENT_FILTER = {"cities": "country", "townships": "city", "districts": "township"}

@@ -32,22 +32,17 @@ from typing import Any
 from channel_app_template.akinon.endpoints import chunked
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import OrderItem
-from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.budget_gate import Gate
-from channel_app_template.core.commands import ChannelIntegration
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     CancellationRequestDto,
     CancelOrderDto,
+    ChannelIntegration,
     ChannelUpdateOrderItemDto,
     MalformedEventDto,
 )
-from channel_app_template.core.errors import (
-    AmbiguousWriteError,
-    ChannelAppError,
-    ItemError,
-    RetryLater,
-)
-from channel_app_template.core.ledger import Ledger
+from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.inbound.budget_gate import Gate
+from channel_app_template.core.inbound.ledger import Ledger
+from channel_app_template.errors import AmbiguousWriteError, ChannelAppError, ItemError, RetryLater
 
 __all__ = ["FLOWS", "EventSummary", "OrderEvents"]
 

@@ -16,10 +16,10 @@ For every page of new marketplace orders:
 
 Before anything is created, each order is checked against what one order may cost
 (``ORDER_MAX_LINE_QUANTITY`` units per line, ``ORDER_MAX_UNITS`` per order; see
-:mod:`channel_app_template.core.order_bounds`): the units are counted, never expanded, so
+:mod:`channel_app_template.order_bounds`): the units are counted, never expanded, so
 a line of 10**12 units costs nothing. An order that fails (over a limit, malformed, or
 refused) gets one error report per problem and is retried on later runs; after
-``max_attempts`` it is parked (see :mod:`channel_app_template.core.ledger`). It is never
+``max_attempts`` it is parked (see :mod:`channel_app_template.core.inbound.ledger`). It is never
 acknowledged, so the marketplace keeps it: nothing is dropped.
 
 A run has a :class:`~channel_app_template.core.budget.Budget`: once it is spent no new
@@ -44,27 +44,19 @@ from typing import TYPE_CHECKING, Any
 from channel_app_template.akinon.endpoints import chunked
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import BatchRequestStatus, Customer, Order, OrderItem
-from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.budget_gate import Gate
-from channel_app_template.core.commands import ChannelIntegration
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     AddressDto,
     ChannelCreateOrderDto,
+    ChannelIntegration,
     CustomerDto,
     MalformedOrderDto,
 )
-from channel_app_template.core.errors import (
-    AmbiguousWriteError,
-    ChannelAppError,
-    ItemError,
-    RetryLater,
-)
-from channel_app_template.core.ledger import Ledger
-from channel_app_template.core.locations import LocationResolver
-from channel_app_template.core.order_bounds import (
-    DEFAULT_MAX_LINE_QUANTITY,
-    DEFAULT_MAX_UNITS,
-)
+from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.inbound.budget_gate import Gate
+from channel_app_template.core.inbound.ledger import Ledger
+from channel_app_template.core.inbound.locations import LocationResolver
+from channel_app_template.errors import AmbiguousWriteError, ChannelAppError, ItemError, RetryLater
+from channel_app_template.order_bounds import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_UNITS
 
 if TYPE_CHECKING:
     from channel_app_template.settings import Settings

@@ -1,7 +1,7 @@
 """Loads the integrations named by ``OMNITRON_MODULE`` and ``CHANNEL_MODULE``.
 
 A channel module exposes a class named ``ChannelIntegration`` (Akinon's convention) that
-subclasses :class:`channel_app_template.core.commands.ChannelIntegration`; an Omnitron
+subclasses :class:`channel_app_template.channel.ChannelIntegration`; an Omnitron
 module exposes ``OmnitronIntegration``. Every way this can go wrong names the module and
 what is missing, because this is the first thing an integrator gets wrong.
 """
@@ -13,8 +13,8 @@ import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from channel_app_template.core.commands import ChannelIntegration
-from channel_app_template.core.errors import ConfigurationError
+from channel_app_template.channel import ChannelIntegration
+from channel_app_template.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from channel_app_template.settings import Settings

@@ -15,13 +15,13 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from channel_app_template.core import setup_flows
 from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.flows import FlowSummary
-from channel_app_template.core.order_events import EventSummary, OrderEvents
-from channel_app_template.core.orders import OrderIngestion, OrderOptions
-from channel_app_template.core.resources import RESOURCES, CatalogResource, pks_for_skus
-from channel_app_template.core.runtime import Runtime, open_runtime
+from channel_app_template.core.engine.flows import FlowSummary
+from channel_app_template.core.engine.resources import RESOURCES, CatalogResource, pks_for_skus
+from channel_app_template.core.inbound.order_events import EventSummary, OrderEvents
+from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+from channel_app_template.core.run.runtime import Runtime, open_runtime
+from channel_app_template.core.setup import flows as setup_flows
 from channel_app_template.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -12,18 +12,18 @@ import redis
 from pydantic import ValidationError
 
 from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.channel import ChannelIntegration, IntegrationContext
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.commands import ChannelIntegration, IntegrationContext
-from channel_app_template.core.errors import ConfigurationError
-from channel_app_template.core.failure_book import FailureBook
-from channel_app_template.core.flows import CatalogEngine, EngineOptions, Progress
-from channel_app_template.core.http import Limits, Timeouts
-from channel_app_template.core.journal import BatchJournal
-from channel_app_template.core.ledger import Ledger
+from channel_app_template.core.engine.failure_book import FailureBook
+from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions, Progress
+from channel_app_template.core.engine.journal import BatchJournal
+from channel_app_template.core.inbound.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
-from channel_app_template.core.registry import load_channel, load_class
+from channel_app_template.core.run.registry import load_channel, load_class
+from channel_app_template.errors import ConfigurationError
 from channel_app_template.redaction import config_secrets, register_secrets
 from channel_app_template.settings import Settings
+from channel_app_template.transport import Limits, Timeouts
 
 logger = logging.getLogger("channel_app_template.flows")
 

@@ -28,10 +28,9 @@ from channel_app_template.akinon.models import (
     AttributeSet,
     AttributeValue,
 )
+from channel_app_template.channel import AttributeDto, CategoryDto
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.dto import AttributeDto, CategoryDto
-from channel_app_template.core.errors import AmbiguousWriteError, ItemError
-from channel_app_template.core.setup_common import (
+from channel_app_template.core.setup.common import (
     ATTRIBUTE,
     NODE,
     VALUE,
@@ -41,6 +40,7 @@ from channel_app_template.core.setup_common import (
     now_stamp,
     report,
 )
+from channel_app_template.errors import AmbiguousWriteError, ItemError
 
 NAME_LIMIT = 255
 ATTRIBUTE_KEYS = (

@@ -11,8 +11,8 @@ from typing import Any
 from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import IntegrationAction
-from channel_app_template.core.commands import ChannelIntegration, UnsupportedCommand
-from channel_app_template.core.errors import ChannelAppError
+from channel_app_template.channel import ChannelIntegration, UnsupportedCommand
+from channel_app_template.errors import ChannelAppError
 
 logger = logging.getLogger("channel_app_template.setup")
 

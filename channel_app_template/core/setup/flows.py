@@ -26,16 +26,16 @@ from typing import Any
 
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode
-from channel_app_template.core.budget import Budget
-from channel_app_template.core.commands import ChannelIntegration, UnsupportedCommand
-from channel_app_template.core.dto import (
+from channel_app_template.channel import (
     CategoryDto,
     CategoryTreeDto,
     ChannelConfSchemaField,
+    ChannelIntegration,
     ConfDataType,
+    UnsupportedCommand,
 )
-from channel_app_template.core.errors import RetryLater
-from channel_app_template.core.setup_attributes import (
+from channel_app_template.core.budget import Budget
+from channel_app_template.core.setup.attributes import (
     ATTRIBUTE_KEYS,
     CATEGORY_KEYS,
     AttributeSpec,
@@ -43,7 +43,7 @@ from channel_app_template.core.setup_attributes import (
     Category,
     CategorySync,
 )
-from channel_app_template.core.setup_common import (
+from channel_app_template.core.setup.common import (
     NODE,
     Tally,
     logger,
@@ -51,7 +51,8 @@ from channel_app_template.core.setup_common import (
     skipped,
     unsupported,
 )
-from channel_app_template.core.setup_tree import RemovalMode, sync_category_tree
+from channel_app_template.core.setup.tree import RemovalMode, sync_category_tree
+from channel_app_template.errors import RetryLater
 
 __all__ = [
     "ENGINE_CONF_FIELDS",

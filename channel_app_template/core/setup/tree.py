@@ -33,10 +33,10 @@ from typing import Any, Literal
 from channel_app_template.akinon.catalog import CatalogApi
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode, CategoryTree, IntegrationAction
+from channel_app_template.channel import CategoryNodeDto, CategoryTreeDto
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.dto import CategoryNodeDto, CategoryTreeDto
-from channel_app_template.core.errors import AmbiguousWriteError, ItemError, RunError
-from channel_app_template.core.setup_common import NODE, Tally, logger, model_of, report
+from channel_app_template.core.setup.common import NODE, Tally, logger, model_of, report
+from channel_app_template.errors import AmbiguousWriteError, ItemError, RunError
 
 RemovalMode = Literal["detach", "delete"]
 HOLDING_NAME = "Removed from marketplace"
