@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr
 
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
+    PEER,
     Batch,
     BulkResult,
     CategoryNode,
@@ -56,6 +57,7 @@ from channel_app_template.core.dto import (
     StockItem,
     Submitted,
 )
+from channel_app_template.core.http import UnexpectedAnswer
 
 MAX_IMAGES = 8
 PRODUCT_FIELDS = frozenset({"brand", "barcode"})  # product fields here, not attributes
@@ -111,7 +113,13 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
                 children=[node(child) for child in category.children],
             )
 
-        return CategoryTreeDto(roots=[node(root) for root in self.client.category_tree()])
+        roots = self.client.category_tree()
+        if not roots:  # a marketplace always has categories: this answer went wrong
+            path = "/categories/tree"
+            raise UnexpectedAnswer(
+                f"{PEER} GET {path}: no category at all", peer=PEER, method="GET", path=path
+            )
+        return CategoryTreeDto(roots=[node(root) for root in roots])
 
     def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
         category = self.client.get_category(int(category_remote_id))
