@@ -50,6 +50,7 @@ SETTINGS = {
     "ORDER_MAX_ATTEMPTS": "5",
 }
 BOUND = 30.0  # wall seconds a misbehaving run may take, send to result
+GIVE_UP = BOUND + 15  # past this the run is abandoned (and the worker restarted)
 RSS_LIMIT = 50 * MB
 OMNITRON = "Omnitron"
 MARKET = "the reference marketplace"
@@ -283,7 +284,7 @@ def test_omnitron_pending_lists(clean: PeerStack, misbehaviour: str, expect: str
     names = edit_products(stack, f"catalog {misbehaviour}")
     before = batches(stack)
     misbehave(stack, CATALOG, misbehaviour)
-    outcome = stack.send(CATALOG.flow)
+    outcome = stack.send(CATALOG.flow, timeout=GIVE_UP)
     heal(stack)
     assert_bounded(stack, CATALOG, misbehaviour, expect, outcome, before, may_submit=True)
     settle_products(stack)
@@ -346,7 +347,7 @@ def test_omnitron_batch_list(
     stack = clean
     before = batches(stack)
     misbehave(stack, BATCHES, misbehaviour)
-    outcome = stack.send(BATCHES.flow)
+    outcome = stack.send(BATCHES.flow, timeout=GIVE_UP)
     heal(stack)
     assert_bounded(stack, BATCHES, misbehaviour, expect, outcome, before)
     after = batches(stack)
@@ -380,10 +381,11 @@ def order_ids(made: dict[str, Any]) -> list[str]:
     return [f"MO{seq:08d}" for seq in range(first, last + 1)]
 
 
-def new_orders(stack: PeerStack, tag: str, count: int = 3) -> dict[str, str]:
-    """``count`` new marketplace orders of synced products: number -> marketplace id."""
+def new_orders(stack: PeerStack, tag: str, count: int = 3, lines: int = 1) -> dict[str, str]:
+    """``count`` new marketplace orders of synced products, ``lines`` one-unit lines each:
+    number -> marketplace id."""
     made = stack.market.generate_orders(
-        count, items_per_order=1, max_quantity=1, seed=len(tag), number_prefix=f"{tag}-"
+        count, items_per_order=lines, max_quantity=1, seed=len(tag), number_prefix=f"{tag}-"
     )
     return {stack.market.order(i)["served"]["number"]: i for i in order_ids(made)}
 
@@ -436,7 +438,7 @@ def test_omnitron_order_lookups(clean: PeerStack, misbehaviour: str, expect: str
     assert first.failed and all(omnitron_order(stack, n) for n in orders), first.text()
     before = batches(stack)
     misbehave(stack, ORDER_LOOKUPS, misbehaviour)
-    outcome = stack.send(ORDER_LOOKUPS.flow)
+    outcome = stack.send(ORDER_LOOKUPS.flow, timeout=GIVE_UP)
     heal(stack)
     assert_bounded(stack, ORDER_LOOKUPS, misbehaviour, expect, outcome, before)
     assert_orders_true(stack, orders, misbehaviour)
@@ -470,11 +472,80 @@ def test_marketplace_orders(clean: PeerStack, misbehaviour: str, expect: str) ->
     orders = new_orders(stack, f"M{misbehaviour}")
     before = batches(stack)
     misbehave(stack, MARKET_ORDERS, misbehaviour)
-    outcome = stack.send(MARKET_ORDERS.flow)
+    outcome = stack.send(MARKET_ORDERS.flow, timeout=GIVE_UP)
     heal(stack)
     assert_bounded(stack, MARKET_ORDERS, misbehaviour, expect, outcome, before)
     assert_orders_true(stack, orders, misbehaviour)
     assert_orders_synced(stack, orders, misbehaviour)
+
+
+# --- The marketplace: changes to order lines ---------------------------------------------
+
+EVENTS = Reader(
+    MARKET,
+    "fetch_and_update_order_items",
+    r"/api/v1/order-events$",
+    "/order-events",
+    key="id",
+    date="created_at",
+)
+EVENT_CASES = {  # a trickle is one per marketplace list already (orders, claims, categories)
+    "looping_next": REFUSED,
+    "ignored_page": REFUSED,
+    "empty_pages": REPORTED,
+    "huge_body": REFUSED,
+    "rows_over_limit": REFUSED,
+    "list_not_object": REFUSED,
+    "rows_without_pk": REPORTED,
+    "date_unparseable": REPORTED,
+}
+
+
+@pytest.fixture(scope="module")
+def shipped(stack: PeerStack) -> tuple[str, str, list[str]]:
+    """An order in Omnitron with three one-unit lines: (number, marketplace id, line ids)."""
+    (number, order_id), *_ = new_orders(stack, "EVT", count=1, lines=3).items()
+    stack.run("fetch_orders")
+    lines = [line["line_id"] for line in stack.market.order(order_id)["raw"]["lines"]]
+    return number, order_id, lines
+
+
+def tracking(stack: PeerStack, number: str) -> dict[str, str | None]:
+    """Omnitron's tracking number of each marketplace line of the order."""
+    found = omnitron_order(stack, number)
+    assert found is not None
+    return {i["extra_field"]["id"]: i.get("tracking_number") for i in found["orderitem_set"]}
+
+
+def assert_events_true(stack: PeerStack, number: str, events: dict[str, tuple[str, str]]) -> None:
+    """An acknowledged line update is in Omnitron: its line carries its tracking number."""
+    acked = {e.id for e in stack.market.client().iter_order_events(acknowledged=True)}
+    applied = tracking(stack, number)
+    for event_id, (line, value) in events.items():
+        if event_id in acked:
+            assert applied[line] == value, (event_id, line, applied)
+
+
+@cases(EVENT_CASES)
+def test_marketplace_order_events(
+    clean: PeerStack, shipped: tuple[str, str, list[str]], misbehaviour: str, expect: str
+) -> None:
+    stack = clean
+    number, order_id, lines = shipped
+    events: dict[str, tuple[str, str]] = {}
+    for n, line in enumerate(lines):
+        value = f"{misbehaviour[:20]}-{n}"
+        made = stack.market.update_line(order_id, line_id=line, tracking_number=value)
+        events[made["items"][0]["id"]] = (line, value)
+    before = batches(stack)
+    misbehave(stack, EVENTS, misbehaviour)
+    outcome = stack.send(EVENTS.flow, timeout=GIVE_UP)
+    heal(stack)
+    assert_bounded(stack, EVENTS, misbehaviour, expect, outcome, before)
+    assert_events_true(stack, number, events)
+    stack.run(EVENTS.flow)
+    assert_events_true(stack, number, events)
+    assert tracking(stack, number) == dict(events.values())
 
 
 # --- The marketplace: buyers' claims -----------------------------------------------------
@@ -540,7 +611,7 @@ def test_marketplace_claims(
     ]
     before = batches(stack)
     misbehave(stack, CLAIMS, misbehaviour)
-    outcome = stack.send(CLAIMS.flow)
+    outcome = stack.send(CLAIMS.flow, timeout=GIVE_UP)
     heal(stack)
     assert_bounded(stack, CLAIMS, misbehaviour, expect, outcome, before)
     assert_claims_true(stack, claims, misbehaviour)
@@ -613,7 +684,7 @@ def test_marketplace_categories(
     state = category_state(stack)
     before = batches(stack)
     misbehave(stack, reader, misbehaviour)
-    outcome = stack.send(reader.flow)
+    outcome = stack.send(reader.flow, timeout=GIVE_UP)
     heal(stack)
     assert_bounded(stack, reader, misbehaviour, expect, outcome, before)
     assert category_state(stack) == state, misbehaviour  # nothing made up, nothing lost
