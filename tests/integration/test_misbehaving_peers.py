@@ -64,7 +64,7 @@ MISBEHAVIOURS: dict[str, dict[str, Any]] = {
     "looping_next": {"action": "repeat_next"},
     "ignored_page": {"action": "ignore_page"},
     "empty_pages": {"action": "empty_page"},
-    "huge_body": {"action": "huge_body", "size_bytes": 100 * MB},
+    "huge_body": {"action": "huge_body", "size_bytes": 100 * MB, "chunked": True},
     "rows_over_limit": {"action": "extra_rows", "rows": 5000},
     "trickle": {"action": "trickle", "bytes_per_second": 100},
     "list_not_object": {"action": "wrong_shape", "shape": "list"},

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -75,6 +77,7 @@ class MemoryWatch:
     baseline: int = 0
     killed: bool = False
     resettable: bool = True
+    peaks: dict[int, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -123,11 +126,10 @@ class MemoryWatch:
 
     @property
     def growth(self) -> int:
-        """Bytes: the largest growth of one process (high-water marks), or of the sampled
-        total where the marks could not be reset."""
-        if self.resettable and getattr(self, "peaks", None):
-            return max(0, *self.peaks.values())
-        return max(0, self.sampled_peak - self.baseline)
+        """Bytes: the largest growth of one process (high-water marks, when they could be
+        reset) or of the sampled total, whichever is larger."""
+        marks = list(self.peaks.values()) if self.resettable else []
+        return max(0, self.sampled_peak - self.baseline, *marks)
 
 
 @dataclass
@@ -162,7 +164,6 @@ class PeerStack:
     celery: Celery
     env: dict[str, str]
     workdir: Path
-    timings: list[tuple[str, float, float]] = field(default_factory=list)
 
     def cache(self) -> redis.Redis:
         return redis.Redis(port=self.redis.port, db=CACHE_DB)
@@ -171,15 +172,6 @@ class PeerStack:
         client = self.cache()
         try:
             return sorted(k.decode() for k in client.scan_iter(match=f"{LOCK_PREFIX}*"))
-        finally:
-            client.close()
-
-    def forget_app_state(self) -> None:
-        """Empty the app's cache database (locks, ledgers, failure book, journals): cases
-        do not inherit each other's attempts. The broker's database is left alone."""
-        client = self.cache()
-        try:
-            client.flushdb()
         finally:
             client.close()
 
@@ -218,12 +210,39 @@ class PeerStack:
         return outcome.summary
 
     def restart_worker(self) -> None:
-        self.worker.stop()
+        """Kill the worker's whole process group (its leader may be gone already: a pool
+        child left behind would go on consuming tasks), start a new one, and wait until
+        the locks the killed runs held have expired (``TASK_LOCK_TTL``)."""
+        self.stop_worker(signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while self.held_locks():
+            assert time.monotonic() < deadline, f"locks stay held: {self.held_locks()}"
+            time.sleep(0.2)
         self.worker = start_worker(self.env, self.workdir)
         self.run("ping", timeout=90)
 
+    def stop_worker(self, sig: int = signal.SIGTERM) -> None:
+        """Stop every process of the worker's group, the pool children included."""
+        group = self.worker.process.pid
+        deadline = time.monotonic() + 20
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, sig)
+            while _group_alive(group) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            os.killpg(group, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.worker.process.wait(10)
+
     def logs(self) -> str:
         return self.worker.output()[-6000:]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def start_worker(env: Mapping[str, str], workdir: Path) -> Service:
@@ -280,5 +299,5 @@ def peer_stack(
             stack.run("ping", timeout=90)
             yield stack
         finally:
-            stack.worker.stop()
+            stack.stop_worker()
             celery.close()
