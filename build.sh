@@ -1,11 +1,15 @@
 #!/bin/sh
-# Runs inside the image at build time (akinon.json "scripts.build"). Installs the app
-# and its pinned-by-range dependencies; works on Alpine (the ACC runtime) and Debian.
+# The ACC build step (akinon.json "scripts.build"), also run by CI in a throwaway venv.
+# Installs exactly the locked runtime distributions, wheels only and hash-checked, then the
+# app itself (with the integrator's channels/) without resolving anything again. Same
+# result on Alpine CPython 3.12 (ACC) and Debian CPython 3.11 (CI); nothing is compiled.
+# Regenerate the locks with `python scripts/lock.py` after changing pyproject.toml.
 set -eu
 cd "$(dirname "$0")"
-if command -v apk >/dev/null 2>&1; then
-    # Compilers only matter when a dependency has no musl wheel for this Python.
-    apk add --no-cache build-base libffi-dev
-fi
-python -m pip install --no-cache-dir --upgrade pip
-python -m pip install --no-cache-dir .
+pip_install() {
+    python -m pip install --no-cache-dir --disable-pip-version-check "$@"
+}
+pip_install --only-binary=:all: --require-hashes --no-deps -r requirements/runtime.lock
+pip_install --only-binary=:all: --require-hashes --no-deps -r requirements/build.lock
+pip_install --no-deps --no-build-isolation .
+python -m pip check

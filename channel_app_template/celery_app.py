@@ -10,12 +10,13 @@ needs only the broker. Every problem is listed at once and the process exits wit
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 from celery import signals
 
-from channel_app_template.celery_config import create_celery_app
+from channel_app_template.celery_config import create_celery_app, name_this_worker
 from channel_app_template.core.registry import integration_problems
 from channel_app_template.logs import (
     adopt_handlers,
@@ -47,6 +48,7 @@ def _load_for_this_process() -> tuple[Role, Settings]:
 role, settings = _load_for_this_process()
 register_settings_secrets(settings)
 app = create_celery_app(settings)
+name_this_worker(sys.argv, os.environ, os.getpid())
 # Before any task is declared: every task, ours and a project's own, redacts what it emits.
 app.task_cls = SafeTask
 if role is Role.FLOWER:

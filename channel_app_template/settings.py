@@ -175,6 +175,22 @@ class Settings(BaseSettings):
     proxy_max_body_bytes: int = Field(default=65_536, ge=1, le=16 * 1024 * 1024)
     proxy_trust_forwarded_headers: bool = False
     health_timeout: float = Field(default=2.0, ge=MIN_TIMEOUT, le=60.0)
+    # The web process: its clients (api/server.py), logins (api/login.py), the waits it
+    # lets through to Flower (api/waits.py) and its /health probe (api/health.py).
+    web_header_timeout: float = Field(default=10.0, ge=MIN_TIMEOUT, le=300.0)
+    web_body_timeout: float = Field(default=30.0, ge=MIN_TIMEOUT, le=MAX_READ_TIMEOUT)
+    web_keep_alive_timeout: float = Field(default=5.0, ge=MIN_TIMEOUT, le=300.0)
+    web_max_connections: int = Field(default=1000, ge=1, le=100_000)
+    web_max_header_bytes: int = Field(default=65_536, ge=1024, le=1_048_576)
+    login_failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    login_failures_per_user: int = Field(default=100, ge=1, le=100_000)
+    login_failure_window: float = Field(default=60.0, ge=1.0, le=86_400.0)
+    login_trusted_for: float = Field(default=86_400.0, ge=0.0, le=30 * 86_400.0)
+    proxy_max_wait: float = Field(default=30.0, ge=MIN_TIMEOUT, le=600.0)
+    proxy_waits_per_user: int = Field(default=4, ge=1, le=1000)
+    proxy_max_waits: int = Field(default=64, ge=1, le=10_000)
+    proxy_flower_waits: int = Field(default=1, ge=1, le=4)
+    health_interval: float = Field(default=10.0, ge=0.5, le=3600.0)
 
     # The operator CLI (channel-app trigger/status): how to reach the web process.
     channel_app_url: str | None = None

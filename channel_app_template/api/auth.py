@@ -11,6 +11,15 @@ from dataclasses import dataclass
 
 from channel_app_template.settings import BasicCredential
 
+__all__ = [
+    "CHALLENGE",
+    "Access",
+    "Attempt",
+    "BasicAuthenticator",
+    "Caller",
+    "basic_authorization",
+]
+
 CHALLENGE = b'Basic realm="channel-app flower", charset="UTF-8"'
 
 
@@ -50,25 +59,48 @@ class BasicAuthenticator:
 
     def authenticate(self, header: bytes | None) -> Caller | None:
         """Return who is calling, or ``None`` if the header proves nothing."""
+        return self.check(header).caller
+
+    def check(self, header: bytes | None) -> Attempt:
+        """Who is calling, and which configured user name the header claimed (if any)."""
         if not header:
-            return None
+            return NO_ATTEMPT
         scheme, _, encoded = header.strip().partition(b" ")
         if scheme.lower() != b"basic":
-            return None
+            return NO_ATTEMPT
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True)
         except (binascii.Error, ValueError):
-            return None
+            return NO_ATTEMPT
         username, separator, password = decoded.partition(b":")
         if not separator:
-            return None
+            return NO_ATTEMPT
         granted: Caller | None = None
+        claimed: str | None = None
         for known_user, known_password, caller in self._users:
             user_ok = hmac.compare_digest(username, known_user)
             password_ok = hmac.compare_digest(password, known_password)
+            if user_ok and claimed is None:
+                claimed = caller.username
             if user_ok and password_ok and granted is None:
                 granted = caller
-        return granted
+        return Attempt(granted, claimed)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The outcome of checking one ``Authorization`` header.
+
+    ``claimed_user`` is set only when the header named a configured user, so that
+    throttling and logs never key on (or print) whatever a client typed as a user name:
+    people do type their password there.
+    """
+
+    caller: Caller | None
+    claimed_user: str | None = None
+
+
+NO_ATTEMPT = Attempt(None)
 
 
 def basic_authorization(credential: BasicCredential) -> bytes:

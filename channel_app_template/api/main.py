@@ -6,6 +6,7 @@ they are wrong; tests build apps with :func:`channel_app_template.api.app.create
 
 from __future__ import annotations
 
+from channel_app_template.api import server
 from channel_app_template.api.app import create_app
 from channel_app_template.logs import configure_logging
 from channel_app_template.observability import init_sentry
@@ -15,6 +16,7 @@ from channel_app_template.settings import Role, load_settings_or_exit
 def _build() -> object:
     settings = load_settings_or_exit(Role.WEB)
     configure_logging(settings)
+    server.configure(settings)  # the client bounds of the Procfile's --http protocol
     from sentry_sdk.integrations.fastapi import FastApiIntegration
     from sentry_sdk.integrations.starlette import StarletteIntegration
 

@@ -16,15 +16,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from channel_app_template.devstack.ports import LOOPBACK, first_free_port, port_is_free
+
+__all__ = [
+    "BROKER_SETTINGS",
+    "DEFAULT_BROKER_PORT",
+    "BrokerUnavailableError",
+    "EmbeddedBroker",
+    "broker_configured",
+    "embedded_broker",
+    "first_free_port",
+    "port_is_free",
+    "server_command",
+    "valkey_binary",
+]
+
 # Not 6379: a developer's own Redis must never receive the dev stack's queues.
 DEFAULT_BROKER_PORT = 6390
-LOOPBACK = "127.0.0.1"
 # Any of these, in the environment or in .env, means "use my broker": never embed then.
 BROKER_SETTINGS = ("BROKER_URL", "BROKER_HOST", "BROKER_PORT", "BROKER_DATABASE_INDEX")
 
@@ -65,26 +78,6 @@ def broker_configured(environ: Mapping[str, str], dotenv: Mapping[str, str | Non
     return False
 
 
-def port_is_free(port: int, host: str = LOOPBACK) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    # Something may also listen on the wildcard address only; a connect tells.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) != 0
-
-
-def first_free_port(base: int, host: str = LOOPBACK, tries: int = 50) -> int:
-    """The first free port from ``base`` on: stable across runs, yet never a clash."""
-    for port in range(base, base + tries):
-        if port_is_free(port, host):
-            return port
-    raise OSError(f"no free port in {base}..{base + tries - 1}")
-
-
 @dataclass(frozen=True)
 class EmbeddedBroker:
     """How to run the embedded server: loopback only, data in ``data_dir``."""
@@ -119,6 +112,10 @@ class EmbeddedBroker:
             "no",
             "--loglevel",
             "warning",
+            # Keep argv and the environment as given: the title rewrite overwrites both,
+            # and dev recognises its processes by that environment.
+            "--set-proc-title",
+            "no",
         ]
 
 

@@ -3,32 +3,77 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 from channel_app_template.devstack.stack import DevOptions
 
+__all__ = ["register", "run_dev"]
+
+MAX_PRODUCTS = 100_000
+MAX_ORDERS = 10_000
+MAX_STOP_TIMEOUT = 600.0
+
+
+def _bounded_int(low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _stop_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_STOP_TIMEOUT:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_STOP_TIMEOUT:g}")
+    return value
+
 
 def run_dev(args: argparse.Namespace) -> int:
     from channel_app_template.devstack.broker import BrokerUnavailableError
+    from channel_app_template.devstack.channel_conf import load_channel_conf
+    from channel_app_template.devstack.claim import (
+        LeftoversRemainError,
+        StateDirBusyError,
+        claim_state_dir,
+    )
     from channel_app_template.devstack.stack import plan, run
     from channel_app_template.devstack.supervisor import Supervisor
 
-    options = DevOptions(
-        web_port=args.port or int(os.environ.get("WEB_PORT") or DevOptions().web_port),
-        products=args.products,
-        demo_orders=0 if args.no_demo_orders else args.orders,
-        state_dir=Path(args.state_dir),
-        host=args.host,
-    )
     supervisor = Supervisor(stop_timeout=args.stop_timeout)
+    supervisor.output.register("omnitron")  # the widest usual name: aligned from line one
     try:
-        dev = plan(options)
-    except (BrokerUnavailableError, OSError) as error:
+        given = load_channel_conf(args.channel_conf) if args.channel_conf else None
+        options = DevOptions(
+            web_port=args.port,
+            products=args.products,
+            demo_orders=0 if args.no_demo_orders else args.orders,
+            state_dir=Path(args.state_dir),
+            host=args.host,
+            procfile=Path(args.procfile),
+            channel_conf=given,
+        )
+        with claim_state_dir(
+            Path.cwd() / options.state_dir, supervisor.say, args.stop_timeout
+        ) as claim:
+            try:
+                dev = plan(options)
+            except (BrokerUnavailableError, OSError, ValueError) as error:
+                supervisor.say(f"cannot start: {error}")
+                return 2
+            return run(dev, supervisor, claim)
+    except (StateDirBusyError, LeftoversRemainError, OSError, ValueError) as error:
         supervisor.say(f"cannot start: {error}")
         return 2
-    return run(dev, supervisor)
 
 
 def register(subparsers: Any) -> None:
@@ -37,25 +82,46 @@ def register(subparsers: Any) -> None:
         "dev",
         help="run the whole stack locally in one terminal (embedded broker and simulators "
         "when none are configured)",
-        description="Start worker, beat, Flower and web like the Procfile does. Without "
-        "BROKER_URL/BROKER_HOST an embedded Valkey is started; without OMNITRON_URL the "
-        "Omnitron simulator and the reference marketplace are started with a demo catalog. "
-        "Ctrl-C stops everything.",
+        description="Run every line of the Procfile as written (through sh -c, as honcho "
+        "does). Without BROKER_URL/BROKER_HOST an embedded Valkey is started; without "
+        "OMNITRON_URL the Omnitron simulator is started with a demo catalog, and the "
+        "reference marketplace when CHANNEL_MODULE is the reference channel. One dev per "
+        "state dir. Ctrl-C stops everything.",
     )
     dev.add_argument(
-        "--port", type=int, default=None, help=f"web port (default WEB_PORT or {defaults.web_port})"
+        "--port",
+        type=_bounded_int(1, 65535),
+        default=None,
+        help="web port (default WEB_PORT, from the environment or .env, or 8008)",
     )
-    dev.add_argument("--host", default=defaults.host, help="web bind address (default %(default)s)")
+    dev.add_argument(
+        "--host",
+        default=defaults.host,
+        help="web bind address, passed to the Procfile as WEB_HOST (default %(default)s)",
+    )
+    dev.add_argument(
+        "--channel-conf",
+        default=None,
+        metavar="JSON|@FILE",
+        help="the channel's settings (channel.conf) for the Omnitron simulator: your "
+        "marketplace's sandbox URL and keys (default: the reference marketplace for the "
+        "reference channel, else CHANNEL_MODULE's conformance_marketplace())",
+    )
+    dev.add_argument(
+        "--procfile",
+        default=str(defaults.procfile),
+        help="the Procfile whose lines are run (default ./%(default)s)",
+    )
     dev.add_argument(
         "--products",
-        type=int,
+        type=_bounded_int(0, MAX_PRODUCTS),
         default=defaults.products,
         metavar="N",
         help="demo catalog size when the simulator starts empty (default %(default)s)",
     )
     dev.add_argument(
         "--orders",
-        type=int,
+        type=_bounded_int(0, MAX_ORDERS),
         default=defaults.demo_orders,
         metavar="N",
         help="demo orders placed once products are synced (default %(default)s)",
@@ -70,7 +136,7 @@ def register(subparsers: Any) -> None:
     )
     dev.add_argument(
         "--stop-timeout",
-        type=float,
+        type=_stop_timeout,
         default=10.0,
         metavar="SECONDS",
         help="grace period after SIGTERM before SIGKILL (default %(default)s)",

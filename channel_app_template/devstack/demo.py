@@ -5,6 +5,9 @@ Beat's interval entries first fire one interval after beat starts, so the setup 
 Flower would, followed by one product run; ``fetch_orders`` is sent right after the demo
 orders are placed. Orders are generated only once products are live on the marketplace *and*
 mapped in Omnitron: an order naming a product Omnitron does not know yet would be parked.
+
+Orders come from the reference marketplace simulator, or from the channel's own test
+marketplace when its ``conformance_marketplace()`` can make some (``prepare_orders``).
 """
 
 from __future__ import annotations
@@ -27,12 +30,18 @@ class DemoDriver:
     """Runs in a helper thread of the supervisor; every wait ends when the stack stops."""
 
     def __init__(
-        self, supervisor: Supervisor, broker_url: str, sims: Simulators, options: DevOptions
+        self,
+        supervisor: Supervisor,
+        broker_url: str,
+        sims: Simulators,
+        options: DevOptions,
+        market: Any = None,
     ) -> None:
         self.supervisor = supervisor
         self.broker_url = broker_url
         self.sims = sims
         self.options = options
+        self.market = market  # the channel's TestMarketplace, when it brought one
         self.http = httpx.Client(timeout=10.0)
 
     def say(self, text: str) -> None:
@@ -51,11 +60,24 @@ class DemoDriver:
             celery.send_task(TASK_PREFIX + "insert_and_update_products")
             if self.options.demo_orders <= 0:
                 return
-            self.wait_for_products()
-            before = self.omnitron_orders()
-            self.generate_orders()
-            celery.send_task(TASK_PREFIX + "fetch_orders")
-            self.watch_orders(before + self.options.demo_orders)
+            if self.sims.market_port is not None:
+                self.wait_for_products()
+                before = self.omnitron_orders()
+                self.generate_orders()
+                celery.send_task(TASK_PREFIX + "fetch_orders")
+                self.watch_orders(before + self.options.demo_orders)
+            elif getattr(self.market, "prepare_orders", None) is not None:
+                self.wait_for_mapped_products()
+                before = self.omnitron_orders()
+                self.market.prepare_orders()
+                self.say("the channel's test marketplace made orders; fetch_orders brings them")
+                celery.send_task(TASK_PREFIX + "fetch_orders")
+                self.watch_orders(before + 1)
+            else:
+                self.say(
+                    "no demo orders: they come from the reference marketplace, or from a "
+                    "conformance_marketplace() whose TestMarketplace has prepare_orders"
+                )
         finally:
             celery.close()
             self.http.close()
@@ -105,6 +127,21 @@ class DemoDriver:
                 return live
             self.supervisor.sleep(2.0)
         raise TimeoutError(f"products not synced within {PRODUCTS_TIMEOUT:.0f}s (live: {live})")
+
+    def wait_for_mapped_products(self) -> int:
+        """Until Omnitron maps some product to the channel's marketplace."""
+        self.say("waiting for the catalog to reach the marketplace")
+        deadline = time.monotonic() + PRODUCTS_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                mapped = self.mapped_products()
+            except httpx.HTTPError:
+                mapped = 0
+            if mapped:
+                self.say(f"{mapped} products mapped in Omnitron")
+                return mapped
+            self.supervisor.sleep(2.0)
+        raise TimeoutError(f"no product mapped within {PRODUCTS_TIMEOUT:.0f}s")
 
     def omnitron_orders(self) -> int:
         return int(self._get(f"{self.sims.omnitron_url}_sandbox/counts/")["orders"])

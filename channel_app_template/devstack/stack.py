@@ -3,23 +3,29 @@
 Whatever the developer configured is used as is; only what is missing is provided:
 
 * no ``BROKER_*``: an embedded Valkey on a free port from 6390, data in ``<state>/valkey``;
-* no ``OMNITRON_URL`` / ``MAIN_APP_URL``: the Omnitron simulator (seeded with a demo catalog)
-  and the reference marketplace, state in ``<state>/*.sqlite3``, with ``channel.conf``
-  pointing at the marketplace, a fast beat schedule and a batch of demo orders;
+* no ``OMNITRON_URL`` / ``MAIN_APP_URL``: the Omnitron simulator (seeded with a demo catalog),
+  state in ``<state>/*.sqlite3``, its ``channel.conf`` set as :mod:`.channel_conf` decides
+  (the reference marketplace simulator runs only for the reference channel), a fast beat
+  schedule and a batch of demo orders;
 * no ``FLOWER_BASIC_AUTH``: user ``admin`` with a password generated once per state dir.
 
-Then the Procfile's worker, beat, Flower and web run under one supervisor.
+Then every line of the project's Procfile runs, literally, under one supervisor (see
+:mod:`.procfile`); ``dev`` reaches them only through the environment: ``WEB_PORT``,
+``WEB_HOST``, ``FLOWER_PORT``/``FLOWER_ADDRESS``/``FLOWER_URL``, ``BEAT_SCHEDULE_FILE``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import sys
+import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -31,16 +37,40 @@ from channel_app_template.devstack.broker import (
     first_free_port,
     port_is_free,
 )
+from channel_app_template.devstack.channel_conf import (
+    ChannelChoice,
+    GivenConf,
+    choose_channel,
+    started_marketplace,
+)
+from channel_app_template.devstack.claim import StateDirClaim
+from channel_app_template.devstack.ports import port_in_use_message
+from channel_app_template.devstack.procfile import ProcfileProcess, read_procfile, shell_command
 from channel_app_template.devstack.supervisor import ProcessSpec, Supervisor
+
+__all__ = [
+    "DEMO_SCHEDULE",
+    "SETUP_TASKS",
+    "DevOptions",
+    "DevPlan",
+    "Simulators",
+    "app_processes",
+    "describe",
+    "infrastructure",
+    "plan",
+    "read_channel_conf",
+    "run",
+    "write_channel_conf",
+]
 
 OMNITRON_SETTINGS = ("OMNITRON_URL", "MAIN_APP_URL")
 OMNITRON_BASE_PORT = 8010
 MARKET_BASE_PORT = 8020
 FLOWER_BASE_PORT = 5555
+DEFAULT_WEB_PORT = 8008
 DEMO_USER = "sandbox"
 DEMO_API_KEY = "sandbox-key"
 FLOWER_USER = "admin"
-CELERY_APP = "channel_app_template.celery_app"
 # Seconds between runs in the demo: things visibly move within a minute. Setup flows are
 # kicked off once at start (beat's first interval run would come only after an hour).
 DEMO_SCHEDULE: dict[str, float] = {
@@ -75,17 +105,19 @@ SETUP_TASKS = (
 
 @dataclass(frozen=True)
 class DevOptions:
-    web_port: int = 8008
+    web_port: int | None = None  # None: WEB_PORT (environment, then .env), else 8008
     products: int = 300
     demo_orders: int = 25
     state_dir: Path = Path("var/dev")
     host: str = "127.0.0.1"
+    procfile: Path = Path("Procfile")
+    channel_conf: GivenConf | None = None
 
 
 @dataclass(frozen=True)
 class Simulators:
     omnitron_port: int
-    market_port: int
+    market_port: int | None  # the reference marketplace, for the reference channel only
     state_dir: Path
     products: int
 
@@ -95,6 +127,8 @@ class Simulators:
 
     @property
     def market_url(self) -> str:
+        if self.market_port is None:
+            raise RuntimeError("no reference marketplace runs for this channel")
         return f"http://127.0.0.1:{self.market_port}"
 
 
@@ -110,10 +144,15 @@ class DevPlan:
     flower_port: int
     flower_login: tuple[str, str] | None  # None: the developer's own FLOWER_BASIC_AUTH
     env: dict[str, str] = field(default_factory=dict)
+    web_port: int = DEFAULT_WEB_PORT
+    procfile: tuple[ProcfileProcess, ...] = ()
+    procfile_path: Path = Path("Procfile")
+    channel: ChannelChoice = field(default_factory=lambda: ChannelChoice("yours", ""))
+    cwd: Path = field(default_factory=Path.cwd)  # where the Procfile's lines run
 
     @property
     def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.options.web_port}"
+        return f"http://127.0.0.1:{self.web_port}"
 
 
 def read_dotenv(cwd: Path) -> dict[str, str | None]:
@@ -122,8 +161,13 @@ def read_dotenv(cwd: Path) -> dict[str, str | None]:
     return {k.upper(): v for k, v in dotenv_values(path).items()} if path.is_file() else {}
 
 
+def _setting(name: str, environ: Mapping[str, str], dotenv: Mapping[str, str | None]) -> str:
+    """A setting as the app reads it: the environment first, then ``.env``."""
+    return environ.get(name) or dotenv.get(name) or ""
+
+
 def _configured(name: str, environ: Mapping[str, str], dotenv: Mapping[str, str | None]) -> bool:
-    return bool(environ.get(name) or dotenv.get(name))
+    return bool(_setting(name, environ, dotenv))
 
 
 def flower_password(state_dir: Path) -> str:
@@ -146,6 +190,35 @@ def _external_broker_url() -> str:
     return Settings().broker_dsn
 
 
+def _channel_module(environ: Mapping[str, str], dotenv: Mapping[str, str | None]) -> str:
+    from channel_app_template.settings import Settings
+
+    default = str(Settings.model_fields["channel_module"].default)
+    return _setting("CHANNEL_MODULE", environ, dotenv).strip() or default
+
+
+def _web_port(
+    options: DevOptions, environ: Mapping[str, str], dotenv: Mapping[str, str | None]
+) -> int:
+    if options.web_port is not None:
+        return options.web_port
+    raw = _setting("WEB_PORT", environ, dotenv).strip()
+    if not raw:
+        return DEFAULT_WEB_PORT
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ValueError(f"WEB_PORT={raw!r} is not a port (1-65535)")
+    return int(raw)
+
+
+def _children_path(environ: Mapping[str, str]) -> str:
+    """``PATH`` with our interpreter's scripts first: the Procfile's ``celery``,
+    ``uvicorn`` and ``channel-app`` are the ones installed beside the running ``dev``
+    (what activating the virtualenv would do), also when it was not activated."""
+    scripts = sysconfig.get_path("scripts") or str(Path(sys.executable).parent)
+    rest = [p for p in environ.get("PATH", os.defpath).split(os.pathsep) if p and p != scripts]
+    return os.pathsep.join([scripts, *rest])
+
+
 def plan(
     options: DevOptions, environ: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> DevPlan:
@@ -153,11 +226,17 @@ def plan(
     environ = dict(os.environ if environ is None else environ)
     cwd = cwd or Path.cwd()
     dotenv = read_dotenv(cwd)
-    if not port_is_free(options.web_port):
-        raise OSError(f"port {options.web_port} is in use: pass --port (or set WEB_PORT)")
+    procfile_path = (cwd / options.procfile).resolve()
+    procfile = tuple(read_procfile(procfile_path))
+    web_port = _web_port(options, environ, dotenv)
+    if not port_is_free(web_port):
+        raise OSError(port_in_use_message(web_port, "the web port: pass --port or set WEB_PORT"))
     state_dir = (cwd / options.state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
+    # The Procfile's lines see .env like the app does (the environment wins over it).
+    env: dict[str, str] = {k: v for k, v in dotenv.items() if v is not None and k not in environ}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PATH"] = _children_path(environ)
 
     broker: EmbeddedBroker | None = None
     if broker_configured(environ, dotenv):
@@ -167,12 +246,16 @@ def plan(
         broker_url = broker.url
         env["BROKER_URL"] = broker_url
 
+    simulated = not any(_configured(name, environ, dotenv) for name in OMNITRON_SETTINGS)
+    channel = choose_channel(_channel_module(environ, dotenv), options.channel_conf, simulated)
     simulators: Simulators | None = None
-    if not any(_configured(name, environ, dotenv) for name in OMNITRON_SETTINGS):
+    if simulated:
         omnitron_port = first_free_port(OMNITRON_BASE_PORT)
-        market_port = first_free_port(MARKET_BASE_PORT)
-        if market_port == omnitron_port:  # pragma: no cover - only with overlapping bases
-            market_port = first_free_port(omnitron_port + 1)
+        market_port: int | None = None
+        if channel.reference:
+            market_port = first_free_port(MARKET_BASE_PORT)
+            if market_port == omnitron_port:  # pragma: no cover - only with overlapping bases
+                market_port = first_free_port(omnitron_port + 1)
         simulators = Simulators(omnitron_port, market_port, state_dir, options.products)
         env.update(
             {
@@ -191,12 +274,33 @@ def plan(
         flower_login = (FLOWER_USER, flower_password(state_dir))
         env["FLOWER_BASIC_AUTH"] = f"{flower_login[0]}:{flower_login[1]}"
     flower_port = first_free_port(FLOWER_BASE_PORT)
-    if flower_port == options.web_port:
+    if flower_port == web_port:
         flower_port = first_free_port(flower_port + 1)
-    env["FLOWER_URL"] = f"http://127.0.0.1:{flower_port}"
-    env["WEB_PORT"] = str(options.web_port)
+    # What the Procfile's lines read (the shell expands ${WEB_PORT:-8008} and the like).
+    env.update(
+        {
+            "WEB_PORT": str(web_port),
+            "WEB_HOST": options.host,
+            "FLOWER_PORT": str(flower_port),
+            "FLOWER_ADDRESS": "127.0.0.1",
+            "FLOWER_URL": f"http://127.0.0.1:{flower_port}",
+            "BEAT_SCHEDULE_FILE": str(state_dir / "celerybeat-schedule"),
+        }
+    )
     return DevPlan(
-        options, state_dir, broker, broker_url, simulators, flower_port, flower_login, env
+        options,
+        state_dir,
+        broker,
+        broker_url,
+        simulators,
+        flower_port,
+        flower_login,
+        env,
+        web_port,
+        procfile,
+        procfile_path,
+        channel,
+        cwd,
     )
 
 
@@ -223,51 +327,32 @@ def infrastructure(dev: DevPlan) -> list[tuple[ProcessSpec, int]]:
             "--seed-products",
             str(sims.products),
         )
-        market = _python(
-            *cli,
-            "marketplace",
-            "--port",
-            str(sims.market_port),
-            "--state",
-            str(sims.state_dir / "marketplace.sqlite3"),
-            "--api-key",
-            DEMO_API_KEY,
-        )
         specs.append((ProcessSpec("omnitron", omnitron, tier=0), sims.omnitron_port))
-        specs.append((ProcessSpec("market", market, tier=0), sims.market_port))
+        if sims.market_port is not None:
+            market = _python(
+                *cli,
+                "marketplace",
+                "--port",
+                str(sims.market_port),
+                "--state",
+                str(sims.state_dir / "marketplace.sqlite3"),
+                "--api-key",
+                DEMO_API_KEY,
+            )
+            specs.append((ProcessSpec("market", market, tier=0), sims.market_port))
     return specs
 
 
 def app_processes(dev: DevPlan) -> list[tuple[ProcessSpec, int | None]]:
-    """The Procfile's four processes, wired to what :func:`plan` decided."""
-    env, cwd = dev.env, Path.cwd()
-    concurrency = str(min(4, os.cpu_count() or 2))
-    worker = _python(
-        "-m", "celery", "-A", CELERY_APP, "worker", "--loglevel", "INFO",
-        "--concurrency", concurrency, "-n", "dev@%h",
-    )  # fmt: skip
-    beat = _python(
-        "-m", "celery", "-A", CELERY_APP, "beat", "--loglevel", "INFO",
-        "--schedule", str(dev.state_dir / "celerybeat-schedule"),
-    )  # fmt: skip
-    flower = _python(
-        "-m", "channel_app_template.cli", "flower",
-        "--address", "127.0.0.1", "--port", str(dev.flower_port),
-    )  # fmt: skip
-    web = _python(
-        "-m", "uvicorn", "channel_app_template.api.main:app",
-        "--host", dev.options.host, "--port", str(dev.options.web_port),
-        "--no-access-log", "--no-proxy-headers",
-    )  # fmt: skip
+    """Every line of the Procfile, run as written, with the port ``dev`` waits for."""
+    ports = {"web": dev.web_port, "flower": dev.flower_port}
     return [
-        (ProcessSpec("worker", worker, env, cwd), None),
-        (ProcessSpec("beat", beat, env, cwd), None),
-        (ProcessSpec("flower", flower, env, cwd), dev.flower_port),
-        (ProcessSpec("web", web, env, cwd), dev.options.web_port),
+        (ProcessSpec(p.name, shell_command(p), dev.env, dev.cwd), ports.get(p.name))
+        for p in dev.procfile
     ]
 
 
-def describe(dev: DevPlan) -> list[str]:
+def describe(dev: DevPlan, channel_line: str = "") -> list[str]:
     """The banner: where everything is and how to log in."""
     lines = [
         f"Flower dashboard : {dev.web_url}/flower/",
@@ -287,37 +372,58 @@ def describe(dev: DevPlan) -> list[str]:
         lines.append("broker           : yours (BROKER_URL / BROKER_HOST)")
     if dev.simulators is not None:
         sims = dev.simulators
-        lines += [
-            f"Omnitron (sim)   : {sims.omnitron_url} (login {DEMO_USER}/{DEMO_USER})",
-            f"marketplace (sim): {sims.market_url}/ (X-Api-Key {DEMO_API_KEY})",
-        ]
+        lines.append(f"Omnitron (sim)   : {sims.omnitron_url} (login {DEMO_USER}/{DEMO_USER})")
+        if sims.market_port is not None:
+            lines.append(f"marketplace (sim): {sims.market_url}/ (X-Api-Key {DEMO_API_KEY})")
     else:
         lines.append("Omnitron         : yours (OMNITRON_URL / MAIN_APP_URL)")
+    names = ", ".join(p.name for p in dev.procfile)
+    lines.append(f"Procfile         : {dev.procfile_path} ({names}, run as written)")
+    lines.append(f"channel          : {dev.channel.module}")
+    if channel_line:
+        lines.append(f"channel conf     : {channel_line}")
     lines += [f"state            : {dev.state_dir}", "stop             : Ctrl-C"]
     return lines
 
 
-def point_channel_at_marketplace(sims: Simulators, supervisor: Supervisor) -> None:
-    """Write the reference channel's ``channel.conf`` into the simulator (idempotent)."""
+def _omnitron(sims: Simulators) -> Any:
     from channel_app_template.akinon.client import OmnitronClient
     from channel_app_template.akinon.token_cache import MemoryTokenCache
 
-    client = OmnitronClient(
+    return OmnitronClient(
         sims.omnitron_url, DEMO_USER, DEMO_USER, 1, 1, token_cache=MemoryTokenCache()
     )
-    client.catalog.update_channel(
-        {
-            "conf": {
-                "api_url": sims.market_url,
-                "api_key": DEMO_API_KEY,
-                "remote_id_attribute": "sku",
-            }
-        }
-    )
-    supervisor.say(f"channel.conf now points at {sims.market_url}")
 
 
-def run(dev: DevPlan, supervisor: Supervisor) -> int:
+def write_channel_conf(sims: Simulators, conf: Mapping[str, Any]) -> None:
+    """The one place ``dev`` sets the simulated channel's ``channel.conf`` (idempotent)."""
+    _omnitron(sims).catalog.update_channel({"conf": dict(conf)})
+
+
+def read_channel_conf(sims: Simulators) -> dict[str, Any]:
+    return dict(_omnitron(sims).catalog.get_channel().conf)
+
+
+def apply_channel_choice(dev: DevPlan, market: Any) -> str:
+    """Write the chosen ``channel.conf`` into the Omnitron simulator; say where it came from."""
+    sims, choice = dev.simulators, dev.channel
+    if sims is None:
+        return choice.describe()
+    if choice.kind == "reference":
+        conf = {"api_url": sims.market_url, "api_key": DEMO_API_KEY, "remote_id_attribute": "sku"}
+        write_channel_conf(sims, conf)
+        return choice.describe(market_url=sims.market_url)
+    if choice.kind == "given" and choice.conf is not None:
+        write_channel_conf(sims, choice.conf)
+        return choice.describe()
+    if choice.kind == "hook" and market is not None:
+        conf = dict(market.conf)
+        write_channel_conf(sims, conf)
+        return choice.describe(conf)
+    return choice.describe(read_channel_conf(sims))
+
+
+def run(dev: DevPlan, supervisor: Supervisor, claim: StateDirClaim | None = None) -> int:
     """Start everything in order, then wait for Ctrl-C or a death; always stop all."""
     from channel_app_template.devstack.demo import DemoDriver
 
@@ -325,20 +431,22 @@ def run(dev: DevPlan, supervisor: Supervisor) -> int:
     for spec, _ in [*infra, *apps]:
         supervisor.output.register(spec.name)  # aligned prefixes from the first line on
     supervisor.output.register("demo")
-    with supervisor.signals():
+    if claim is not None:
+        supervisor.on_start = claim.record
+    with supervisor.signals(), contextlib.ExitStack() as stack:
         try:
             for spec, port in infra:
                 supervisor.wait_for_port(port, supervisor.start(spec))
-            if dev.simulators is not None:
-                point_channel_at_marketplace(dev.simulators, supervisor)
-            for spec, maybe_port in apps:
-                process = supervisor.start(spec)
+            market = stack.enter_context(started_marketplace(dev.channel))
+            channel_line = apply_channel_choice(dev, market)
+            started = [(supervisor.start(spec), port) for spec, port in apps]
+            for process, maybe_port in started:
                 if maybe_port is not None:
                     supervisor.wait_for_port(maybe_port, process)
-            for line in describe(dev):
+            for line in describe(dev, channel_line):
                 supervisor.say(line)
             if dev.simulators is not None:
-                driver = DemoDriver(supervisor, dev.broker_url, dev.simulators, dev.options)
+                driver = DemoDriver(supervisor, dev.broker_url, dev.simulators, dev.options, market)
                 supervisor.run_helper("demo", driver.run)
             supervisor.wait()
         except Exception as error:
@@ -347,5 +455,6 @@ def run(dev: DevPlan, supervisor: Supervisor) -> int:
                 supervisor.failed = supervisor.failed or ("dev", 1)
         finally:
             supervisor.stop()
+            stack.close()  # the channel's own test marketplace, after the worker using it
             supervisor.say("all processes stopped")
     return supervisor.exit_code()

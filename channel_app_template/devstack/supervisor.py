@@ -22,8 +22,11 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+__all__ = ["Output", "ProcessSpec", "StackStopped", "Supervisor"]
+
 COLORS = ("36", "33", "32", "35", "34", "91", "96", "93", "92", "95")
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Ctrl-C, a polite kill, and a closed terminal all mean "stop everything".
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StackStopped(Exception):
@@ -95,6 +98,8 @@ class Supervisor:
         self.stopping = threading.Event()
         self.failed: tuple[str, int] | None = None
         self.lock = threading.Lock()
+        self.on_start: Callable[[str, int], None] | None = None
+        """Called with each child's name and pid once it runs (``dev`` records them)."""
         self.output.register(name)
 
     # Starting -------------------------------------------------------------------------
@@ -119,6 +124,8 @@ class Supervisor:
         with self.lock:
             self.children.append(Child(spec, process, reader))
         reader.start()
+        if self.on_start is not None:
+            self.on_start(spec.name, process.pid)
         self.say(f"started {spec.name} (pid {process.pid})")
         return process
 
@@ -196,7 +203,7 @@ class Supervisor:
 
     @contextlib.contextmanager
     def signals(self) -> Iterator[None]:
-        """SIGINT/SIGTERM set ``stopping``; a second one while stopping kills at once."""
+        """SIGINT/SIGTERM/SIGHUP set ``stopping``; a second one while stopping kills at once."""
         previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
 
         def handle(signum: int, frame: FrameType | None) -> None:
@@ -208,6 +215,9 @@ class Supervisor:
             self.stopping.set()
 
         for sig in STOP_SIGNALS:
+            # Under nohup SIGHUP is ignored on purpose: a closed terminal must not stop us then.
+            if sig is signal.SIGHUP and previous[sig] is signal.SIG_IGN:
+                continue
             signal.signal(sig, handle)
         try:
             yield

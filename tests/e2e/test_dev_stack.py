@@ -1,10 +1,11 @@
 """``channel-app dev`` for real: the newcomer path, from a clean virtualenv to a dashboard.
 
-A fresh ``python -m venv`` gets ``pip install <repo>``; ``channel-app dev`` then runs in an
-empty directory with no setting of ours in its environment. It must embed its own broker
-(never the machine's Redis on 6379), start both simulators, sync the demo catalog to the
-marketplace and the demo orders to Omnitron, show it all in Flower through the web proxy
-(seen by headless Chromium), and leave no process behind after Ctrl-C.
+In a copy of the project (what a clone holds) a fresh ``python -m venv`` runs README.rst's
+own install command; its ``channel-app dev`` then runs there with no setting of ours in its
+environment. It must embed its own broker (never the machine's Redis on 6379), start both
+simulators, run the Procfile's lines, sync the demo catalog to the marketplace and the demo
+orders to Omnitron, show it all in Flower through the web proxy (seen by headless
+Chromium), and leave no process behind after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,10 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
@@ -29,110 +27,23 @@ from playwright.sync_api import Page, sync_playwright
 
 from channel_app_template.devstack.stack import SETUP_TASKS
 from tests.e2e.test_flower_dashboard import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.support.processes import REPO_ROOT, free_port, redis_server
+from tests.support.dev_stack import (
+    DevRun,
+    channel_app_dev,
+    clean_env,
+    copy_of_the_project,
+    project_with_procfile,
+    running,
+    stop_and_check_nothing_is_left,
+    wait_until,
+)
+from tests.support.processes import REPO_ROOT, redis_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SYNC_TIMEOUT = 120.0
 DEMO_ORDERS = 25
 PRODUCTS = 200
 TASKS = "channel_app_template.app.tasks."
-
-
-@dataclass
-class DevRun:
-    """A running ``channel-app dev`` and what its banner said."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-    web_port: int
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def banner(self, label: str, timeout: float = 120.0) -> str:
-        """The value of a banner line (``label : value``), once it is printed."""
-        pattern = re.compile(rf"\| {re.escape(label)}\s*: (.+)$", re.MULTILINE)
-        found = wait_until(lambda: pattern.search(self.output()), timeout, self, f"{label!r}")
-        return str(found.group(1)).strip()
-
-    @property
-    def web_url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
-
-    def tree(self) -> list[psutil.Process]:
-        """Every process below ``dev``: children in their own groups, and their children."""
-        return psutil.Process(self.process.pid).children(recursive=True)
-
-
-def wait_until(check: Callable[[], Any], timeout: float, dev: DevRun, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            value = check()
-            if value:
-                return value
-        if dev.process.poll() is not None:
-            raise AssertionError(f"dev exited ({dev.process.returncode}) waiting for {what}")
-        time.sleep(0.5)
-    raise AssertionError(f"no {what} within {timeout:.0f}s\n{dev.output()[-6000:]}")
-
-
-def clean_env(path: str) -> dict[str, str]:
-    """What a newcomer's shell has: no BROKER_*, OMNITRON_*, FLOWER_* or anything of ours."""
-    env = {"PATH": path, "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8"}
-    env["PIP_FIND_LINKS"] = os.environ.get("PIP_FIND_LINKS", "")
-    return {k: v for k, v in env.items() if v}
-
-
-@contextlib.contextmanager
-def channel_app_dev(
-    command: list[str], cwd: Path, env: dict[str, str], *args: str
-) -> Iterator[DevRun]:
-    web_port = free_port()
-    log = cwd / "dev.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [*command, "dev", "--port", str(web_port), *args],
-            cwd=cwd,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    dev = DevRun(process, log, web_port)
-    try:
-        yield dev
-    finally:
-        if process.poll() is None:  # a failed test: still leave nothing behind
-            leftovers = dev.tree()
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                for proc in [psutil.Process(process.pid), *leftovers]:
-                    with contextlib.suppress(psutil.Error):
-                        proc.kill()
-                process.wait(10)
-
-
-def stop_and_check_nothing_is_left(dev: DevRun, expected_code: int | None = 0) -> None:
-    tree = dev.tree()
-    assert tree, "dev started no process"
-    dev.process.send_signal(signal.SIGINT)
-    code = dev.process.wait(60)
-    if expected_code is not None:
-        assert code == expected_code, dev.output()[-4000:]
-    _, alive = psutil.wait_procs(tree, timeout=10)
-    alive = [p for p in alive if _running(p)]
-    assert not alive, f"left running: {[(p.pid, p.cmdline()) for p in alive]}"
-    assert "all processes stopped" in dev.output()
-
-
-def _running(proc: psutil.Process) -> bool:
-    try:
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def transport_port(log: str) -> int | None:
@@ -151,21 +62,37 @@ def remote_ports(processes: list[psutil.Process]) -> set[int]:
     return ports
 
 
+def readme_install_command() -> str:
+    """The install half of README.rst's ``pip install ... && channel-app dev``."""
+    found = re.search(
+        r"^ +(pip install [^\n]+?) && channel-app dev$",
+        (REPO_ROOT / "README.rst").read_text(),
+        re.MULTILINE,
+    )
+    assert found, "README.rst no longer shows 'pip install ... && channel-app dev'"
+    return found.group(1)
+
+
 @pytest.fixture(scope="module")
-def newcomer_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``python -m venv`` + ``pip install <repo>``: nothing else, no system Redis needed."""
-    venv = tmp_path_factory.mktemp("newcomer") / "venv"
+def newcomer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the project and a fresh venv in which README's install command ran:
+    nothing else, no system Redis needed. Returns (project, venv)."""
+    root = tmp_path_factory.mktemp("newcomer")
+    project = copy_of_the_project(root / "project")
+    venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    env = clean_env(f"{venv / 'bin'}:{os.environ.get('PATH', '')}")
     installed = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", str(REPO_ROOT)],
+        ["/bin/sh", "-c", readme_install_command() + " --quiet"],
+        cwd=project,
         capture_output=True,
         text=True,
-        timeout=600,
-        env={**clean_env(os.environ.get("PATH", "")), "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        timeout=900,
+        env={**env, "VIRTUAL_ENV": str(venv), "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr[-3000:]
     assert (venv / "bin" / "channel-app").exists()
-    return venv
+    return project, venv
 
 
 def open_dashboard(page: Page, dev: DevRun) -> None:
@@ -190,13 +117,10 @@ def succeeded_tasks_page(page: Page, dev: DevRun, names: tuple[str, ...]) -> str
         time.sleep(1.0)
 
 
-def test_newcomer_venv_to_synced_dashboard_and_clean_ctrl_c(
-    newcomer_venv: Path, tmp_path: Path
-) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    env = clean_env(f"{newcomer_venv / 'bin'}:/usr/bin:/bin")
-    command = [str(newcomer_venv / "bin" / "channel-app")]
+def test_newcomer_venv_to_synced_dashboard_and_clean_ctrl_c(newcomer: tuple[Path, Path]) -> None:
+    project, venv = newcomer
+    env = clean_env(f"{venv / 'bin'}:/usr/bin:/bin")
+    command = [str(venv / "bin" / "channel-app")]
     started = time.monotonic()
     with channel_app_dev(command, project, env, "--products", str(PRODUCTS)) as dev:
         broker = dev.banner("broker")
@@ -285,8 +209,7 @@ def test_newcomer_venv_to_synced_dashboard_and_clean_ctrl_c(
 
 def test_configured_broker_is_used_and_a_dying_process_stops_the_stack(tmp_path: Path) -> None:
     """With BROKER_URL set no embedded server starts; a crash ends ``dev`` non-zero."""
-    project = tmp_path / "project"
-    project.mkdir()
+    project = project_with_procfile(tmp_path / "project")
     with redis_server() as redis:
         env = clean_env(f"{Path(sys.executable).parent}:/usr/bin:/bin")
         env["BROKER_URL"] = f"redis://127.0.0.1:{redis.port}/0"
@@ -298,12 +221,14 @@ def test_configured_broker_is_used_and_a_dying_process_stops_the_stack(tmp_path:
             assert not any("valkey" in " ".join(p.cmdline()) for p in tree)
             assert not (project / "var" / "dev" / "valkey").exists()
             worker = next(
-                p for p in psutil.Process(dev.process.pid).children() if "worker" in p.cmdline()
+                p
+                for p in psutil.Process(dev.process.pid).children()
+                if "worker" in " ".join(p.cmdline()).split()
             )
             assert wait_until(lambda: transport_port(dev.output()), 60, dev, "worker") == redis.port
             os.killpg(worker.pid, signal.SIGKILL)
             code = dev.process.wait(60)
             assert code != 0
             assert "worker exited with code -9: stopping everything" in dev.output()
-            _, alive = psutil.wait_procs(tree, timeout=10)
-            assert not [p for p in alive if _running(p)]
+            _, alive = psutil.wait_procs(tree, timeout=30)
+            assert not [p for p in alive if running(p)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -155,6 +156,11 @@ def redis_server(password: str | None = None, *, embedded: bool = False) -> Iter
     try:
         yield service
     finally:
+        # Celery's AsyncResult unsubscribes from the result backend when it is finalized:
+        # finalize the dead ones while the server still answers, not later inside whatever
+        # the garbage collector interrupts (on CPython 3.11 that was once pytest's AST
+        # rewriter, which then failed with "AST constructor recursion depth mismatch").
+        gc.collect()
         service.stop()
 
 

@@ -28,6 +28,7 @@ from channel_app_template.devstack.stack import (
     infrastructure,
     plan,
 )
+from tests.support.dev_stack import project_with_procfile
 from tests.support.processes import free_port, redis_server, redis_server_binary
 
 CLEAN: dict[str, str] = {"PATH": os.environ.get("PATH", "")}
@@ -40,12 +41,15 @@ def options() -> DevOptions:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project directory with no settings of ours, in the environment or anywhere."""
+    """A project directory (the repository's Procfile) with no settings of ours, in the
+    environment or anywhere."""
     for name in list(os.environ):
-        if name.upper().startswith(("BROKER_", "OMNITRON_", "FLOWER_", "BEAT_", "MAIN_APP")):
+        if name.upper().startswith(
+            ("BROKER_", "OMNITRON_", "FLOWER_", "BEAT_", "MAIN_APP", "CHANNEL_", "WEB_")
+        ):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return project_with_procfile(tmp_path)
 
 
 @pytest.fixture
@@ -103,7 +107,7 @@ def test_embedded_when_nothing_is_configured(project: Path) -> None:
     assert json.loads(dev.env["BEAT_SCHEDULE"]) == DEMO_SCHEDULE
     names = [spec.name for spec, _ in infrastructure(dev)]
     assert names == ["valkey", "omnitron", "market"]
-    assert [spec.name for spec, _ in app_processes(dev)] == ["worker", "beat", "flower", "web"]
+    assert [spec.name for spec, _ in app_processes(dev)] == ["web", "worker", "beat", "flower"]
 
 
 def test_own_omnitron_and_flower_login_are_kept(project: Path) -> None:
@@ -141,8 +145,10 @@ def test_a_busy_web_port_is_refused_before_anything_starts(project: Path) -> Non
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        with pytest.raises(OSError, match=f"port {port} is in use"):
+        with pytest.raises(OSError, match=f"port {port} is in use") as refused:
             plan(DevOptions(web_port=port), CLEAN, project)
+    # What holds it is named: here, this very test process.
+    assert f"by pid {os.getpid()} (" in str(refused.value), refused.value
     assert not (project / "var").exists()
 
 

@@ -1,0 +1,1 @@
+"""Maintenance scripts (locks, wheel checks); not part of the installed app."""
