@@ -46,6 +46,7 @@ import datetime as dt
 import decimal
 import email.utils
 import enum
+import functools
 import json
 import logging
 import math
@@ -434,6 +435,15 @@ def env_proxy(url: str) -> str | None:
     return proxy
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The process's one TLS context (certifi's CA bundle, verification on), shared by
+    every client: building one loads the whole CA bundle into OpenSSL, and a client per
+    flow run that built its own grew the worker by about 0.25 MB a run, for good
+    (``bench/bench_hostile_data.py``)."""
+    return httpx.create_ssl_context()
+
+
 def _transport(pool_size: int, proxy: str | None = None) -> httpx.HTTPTransport:
     """httpx's transport on a connection pool that uses :class:`_DeadlineBackend`.
 
@@ -441,13 +451,13 @@ def _transport(pool_size: int, proxy: str | None = None) -> httpx.HTTPTransport:
     replaced by one built the same way (its ``_pool`` is what ``handle_request`` uses);
     ``tests/unit/test_http_transport.py`` fails if a new httpx stops honouring that.
     """
-    transport = httpx.HTTPTransport(retries=0)
+    transport = httpx.HTTPTransport(retries=0, verify=_tls_context())
     via = None
     if proxy:
         parsed = httpx.Proxy(proxy)
         via = httpcore.Proxy(str(parsed.url), auth=parsed.raw_auth)
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=_tls_context(),
         proxy=via,
         max_connections=pool_size,
         max_keepalive_connections=pool_size,

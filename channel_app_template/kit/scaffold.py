@@ -12,7 +12,6 @@ worker and beat import it by name wherever they run), its tests with it.
 
 from __future__ import annotations
 
-import importlib.util
 import keyword
 import re
 import string
@@ -31,7 +30,7 @@ LAYOUT = (
 )
 
 
-__all__ = ["Scaffold", "ScaffoldError", "not_installed_hint", "render", "scaffold", "template"]
+__all__ = ["Scaffold", "ScaffoldError", "render", "scaffold", "template"]
 
 
 class ScaffoldError(Exception):
@@ -135,24 +134,3 @@ def scaffold(
         target.write_text(text, encoding="utf-8")
         result.files.append(target)
     return result
-
-
-def not_installed_hint(module: str) -> str:
-    """What to do when ``module`` cannot be imported but its source is in the working
-    directory (scaffolded, not installed: the worker and beat would not find it either);
-    empty otherwise."""
-    try:
-        if importlib.util.find_spec(module) is not None:
-            return ""
-    except (ImportError, ValueError):
-        pass
-    parts = module.split(".")
-    local = Path(*parts)
-    found = local if local.is_dir() else local.with_suffix(".py")
-    if not found.exists():
-        return ""
-    return (
-        f"\n./{found.as_posix()} is here, but Python cannot import {module}: install the "
-        "project so every process (worker, beat, conformance) finds it: `pip install -e .` "
-        f"here (on ACC, build.sh installs it), with pyproject.toml packaging {parts[0]!r}"
-    )

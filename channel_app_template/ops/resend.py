@@ -13,12 +13,7 @@ import sys
 from typing import Any, TextIO
 
 from channel_app_template.ops.flower_api import add_connection_arguments
-from channel_app_template.ops.trigger import (
-    DEFAULT_INTERVAL,
-    DEFAULT_WAIT,
-    EXIT_REFUSED,
-    run_trigger,
-)
+from channel_app_template.ops.trigger import EXIT_REFUSED, add_wait_arguments, run_trigger
 
 __all__ = ["CONTENT_TYPES", "MAX_IDS", "register", "run_resend"]
 
@@ -69,9 +64,7 @@ def register(subparsers: Any) -> None:
         "--sku", action="append", help="a product's sku: its object(s) of CONTENT_TYPE"
     )
     parser.add_argument("--all", action="store_true", help="every failed object of the type")
-    parser.add_argument("--wait", action="store_true", help="wait for the result, with progress")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_WAIT, help="seconds to wait")
-    parser.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, help=argparse.SUPPRESS)
+    add_wait_arguments(parser)  # bounded exactly as for trigger
     parser.add_argument("--verbose", "-v", action="store_true", help="print a failure's traceback")
     add_connection_arguments(parser)
     parser.set_defaults(handler=run_resend)

@@ -30,8 +30,9 @@ from channel_app_template.ops.flower_api import (
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_TIMEOUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_WAIT = 600.0
-MAX_WAIT = 24 * 3600.0
+MIN_WAIT, MAX_WAIT = 0.1, 24 * 3600.0
 DEFAULT_INTERVAL = 0.5
+MIN_INTERVAL, MAX_INTERVAL = 0.05, 60.0
 BAR_WIDTH = 24
 
 
@@ -233,21 +234,27 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--args", default=None, help="positional arguments, a JSON list")
     parser.add_argument("--kwargs", default=None, help="keyword arguments, a JSON object")
-    parser.add_argument("--wait", action="store_true", help="wait for the result, with progress")
-    parser.add_argument(
-        "--timeout",
-        type=bounded_float(0.1, MAX_WAIT),
-        default=DEFAULT_WAIT,
-        help="seconds to wait with --wait (default: %(default)s); the task goes on after",
-    )
-    parser.add_argument(
-        "--interval",
-        type=bounded_float(0.05, 60.0),
-        default=DEFAULT_INTERVAL,
-        help="seconds between polls with --wait (default: %(default)s)",
-    )
+    add_wait_arguments(parser)
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="print the traceback of a failed task"
     )
     add_connection_arguments(parser)
     parser.set_defaults(handler=run_trigger)
+
+
+def add_wait_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--wait``, ``--timeout`` and ``--interval``, bounded, for every command that runs a
+    task through :func:`run_trigger` (``trigger``, ``resend``)."""
+    parser.add_argument("--wait", action="store_true", help="wait for the result, with progress")
+    parser.add_argument(
+        "--timeout",
+        type=bounded_float(MIN_WAIT, MAX_WAIT),
+        default=DEFAULT_WAIT,
+        help="seconds to wait with --wait (default: %(default)s); the task goes on after",
+    )
+    parser.add_argument(
+        "--interval",
+        type=bounded_float(MIN_INTERVAL, MAX_INTERVAL),
+        default=DEFAULT_INTERVAL,
+        help="seconds between polls with --wait (default: %(default)s)",
+    )

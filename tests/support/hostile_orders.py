@@ -4,16 +4,13 @@ Orders: :func:`plant_order` stores one order carrying one nonsense value of the
 hostile-data review through the simulator's ``POST /_sandbox/orders/plant/`` (a good
 generated order with raw values written over it, see ``sandbox/marketplace/planting.py``).
 
-Events and claims: the simulator has no planting route for them yet, so
-:func:`plant_row` writes the raw values where the simulator keeps what it serves (an
-event's ``data``, merged into the event as listed; a claim's columns) in its SQLite file.
-It is the one place to switch once such a route exists.
+Events and claims: :func:`plant_row` overwrites one existing event or claim through the
+simulator's ``PATCH /_sandbox/orders/plant/events|claims/<id>/``, so no test writes the
+simulator's SQLite file.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from typing import Any, Literal
 
 from tests.support.marketplace import MarketplaceSim
@@ -37,6 +34,7 @@ ORDER_KINDS: dict[str, dict[str, Any]] = {
     "unknown_currency": {"kind": "bad_currency"},  # XXXX
     "duplicate_line": {"kind": "duplicate_sku"},  # the same product on a second line
     "huge_texts": {"kind": "long_title", "order": {"customer": HUGE_CUSTOMER}},
+    "unparsable_price": {"kind": "bad_price"},  # "12,50 TL" stored as the unit price
 }
 """Each a nonsense value the issue lists, as a body for the simulator's plant route."""
 
@@ -48,22 +46,11 @@ def plant_order(market: MarketplaceSim, kind: str, number_prefix: str = "H-") ->
 
 def plant_row(
     market: MarketplaceSim, what: Literal["event", "claim"], item_id: str, values: dict[str, Any]
-) -> None:
+) -> Any:
     """Serve ``values`` for one existing event (its type-specific fields: ``line_id``,
-    ``status``, ``lines``...) or claim (stored columns: ``quantity``, ``reason_code``...)."""
-    seq = int(item_id[2:])  # EVnnnnnnnn, CLnnnnnnnn
-    with sqlite3.connect(market.state, timeout=30) as conn:
-        if what == "event":
-            conn.execute(
-                "UPDATE order_events SET data = ? WHERE seq = ?", (json.dumps(values), seq)
-            )
-            return
-        columns = ("type", "quantity", "reason_code", "description", "status")
-        unknown = set(values) - set(columns)
-        if unknown:
-            raise ValueError(f"claim columns are {columns}, not {sorted(unknown)}")
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        conn.execute(
-            f"UPDATE claims SET {assignments} WHERE seq = ?",  # noqa: S608 (names checked)
-            (*values.values(), seq),
-        )
+    ``status``, ``lines``..., replacing the ones it had) or claim (stored columns:
+    ``quantity``, ``reason_code``...); returns the event or claim as now listed."""
+    if what == "event":
+        body: dict[str, Any] = {"values": values, "replace": True}
+        return market.control("PATCH", f"orders/plant/events/{item_id}/", body)
+    return market.control("PATCH", f"orders/plant/claims/{item_id}/", {"values": values})

@@ -287,3 +287,13 @@ def test_a_proxy_from_the_environment_is_used_unless_no_proxy_says_otherwise(
     with pytest.raises(RetryLater):  # straight to a host that does not resolve
         HttpClient(upstream, peer=PEER, retry=RetryPolicy(max_attempts=1)).get_json("x")
     assert len(fake.seen) == 1
+
+
+def test_every_client_shares_one_tls_context() -> None:
+    """A flow run builds its clients afresh; a TLS context each (the CA bundle loaded into
+    OpenSSL again) made a long-running worker grow by every run."""
+    clients = [HttpClient(f"https://peer{n}.invalid/", peer=PEER) for n in range(3)]
+    pools = [client.client._transport._pool for client in clients]  # type: ignore[attr-defined]
+    assert len({id(pool._ssl_context) for pool in pools}) == 1
+    for client in clients:
+        client.close()

@@ -4,13 +4,14 @@ updates, events, claims and the ``/_sandbox/orders`` controls (no sockets)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -610,6 +611,76 @@ def test_actions_on_an_order_with_unreadable_lines_are_refused_not_crashed(
     assert client.post(f"{SANDBOX}/{oid}/cancel/", json={}).status_code == 409
 
 
+def test_planted_events_and_claims_are_listed_as_given_beside_the_others(
+    client: TestClient,
+) -> None:
+    order = one_order(client, items_per_order=2, max_quantity=3)
+    oid, (first, second) = order["id"], [line["line_id"] for line in order["lines"]]
+    update = client.post(f"{SANDBOX}/{oid}/line-update/", json={"status": "picking"})
+    cancel = client.post(f"{SANDBOX}/{oid}/cancel/", json={"lines": [{"line_id": first}]})
+    claims = [
+        client.post(f"{SANDBOX}/{oid}/claims/", json={"line_id": second, "type": "cancel"})
+        for _ in range(2)
+    ]
+    cancel_id = cancel.json()["id"]
+    update_id, other_id = (e["id"] for e in update.json()["items"])
+    claim_id, good_claim = (c.json()["id"] for c in claims)
+    before = {e["id"]: e for e in events(client)}
+
+    merged = client.patch(
+        f"{SANDBOX}/plant/events/{update_id}/", json={"values": {"status": "teleported"}}
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json() == {**before[update_id], "status": "teleported"}  # the rest kept
+    swapped = client.patch(
+        f"{SANDBOX}/plant/events/{cancel_id}/",
+        json={"values": {"lines": "<html>oops</html>"}, "replace": True},
+    ).json()
+    assert swapped["lines"] == "<html>oops</html>" and "reason_code" not in swapped
+    planted = client.patch(
+        f"{SANDBOX}/plant/claims/{claim_id}/",
+        json={"values": {"quantity": "many", "reason_code": "r" * 10_000}},
+    ).json()
+    assert (planted["quantity"], len(planted["reason_code"])) == ("many", 10_000)
+
+    listed = {e["id"]: e for e in events(client)}
+    assert listed[update_id] == merged.json() and listed[cancel_id] == swapped
+    assert listed[other_id] == before[other_id]  # the others as they were
+    served = {c["id"]: c for c in client.get(f"{API}/claims").json()["items"]}
+    assert served[claim_id] == planted and served[good_claim]["quantity"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("events/EV00000001/", {"values": {}}, 400),
+        ("events/EV00000001/", {"values": ["x"]}, 400),
+        ("events/EV00000001/", {"values": {"a": 1}, "replace": "yes"}, 400),
+        ("events/EV00000001/", {"values": {f"k{i}": i for i in range(51)}}, 400),
+        ("events/EV00000001/", {"values": {"lines": "x" * 100_001}}, 400),
+        ("events/EV00000001/", {"values": {"a": 1}, "extra": 1}, 400),
+        ("events/EV00009999/", {"values": {"a": 1}}, 404),
+        ("events/nonsense/", {"values": {"a": 1}}, 404),
+        ("claims/CL00000001/", {"values": {"decision_note": "x"}}, 400),
+        ("claims/CL00000001/", {"values": {"quantity": None}}, 400),
+        ("claims/CL00000001/", {"values": {"quantity": 2**63}}, 400),
+        ("claims/CL00000001/", {"values": {"description": "x" * 100_001}}, 400),
+        ("claims/CL00009999/", {"values": {"quantity": 1}}, 404),
+    ],
+)
+def test_planting_events_and_claims_is_bounded_and_changes_nothing_when_refused(
+    client: TestClient, path: str, body: dict[str, Any], status: int
+) -> None:
+    order = one_order(client, items_per_order=1, max_quantity=3)
+    line = order["lines"][0]["line_id"]
+    client.post(f"{SANDBOX}/{order['id']}/line-update/", json={"status": "picking"})
+    client.post(f"{SANDBOX}/{order['id']}/claims/", json={"line_id": line, "type": "cancel"})
+    before = (events(client), client.get(f"{API}/claims").json()["items"])
+    response = client.patch(f"{SANDBOX}/plant/{path}", json=body)
+    assert response.status_code == status, response.text
+    assert (events(client), client.get(f"{API}/claims").json()["items"]) == before
+
+
 BAD_VALUES = st.one_of(
     st.text(max_size=30),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
@@ -664,7 +735,10 @@ def test_any_listing_survives_one_bad_stored_value(data: st.DataObject) -> None:
     select = f"SELECT {column} FROM {table} WHERE {key} = ?"  # noqa: S608
     update = f"UPDATE {table} SET {column} = ? WHERE {key} = ?"  # noqa: S608
     original = store.conn.execute(select, (target,)).fetchone()
-    store.conn.execute(update, (value, target))
+    try:
+        store.conn.execute(update, (value, target))
+    except sqlite3.IntegrityError:
+        reject()  # the column cannot hold it (SQLite stores NaN as NULL), so no row can
     try:
         response = client.get(path)
         assert response.status_code == 200, response.text

@@ -1146,6 +1146,18 @@ def update_line(store: MarketStore, oid: str, body: dict[str, Any]) -> dict[str,
     return {"items": [_one_event(store, e) for e in events]}
 
 
+def get_event(store: MarketStore, eid: Any) -> dict[str, Any] | None:
+    """One event as ``GET /order-events`` lists it, or None."""
+    seq = parse_id(eid, "EV")
+    with store.lock:
+        found = (
+            None
+            if seq is None
+            else store.conn.execute("SELECT 1 FROM order_events WHERE seq = ?", (seq,)).fetchone()
+        )
+    return None if found is None or seq is None else _one_event(store, seq)
+
+
 def _one_event(store: MarketStore, eseq: int) -> dict[str, Any]:
     with store.lock:
         row = store.conn.execute(

@@ -18,6 +18,13 @@ kind                        what is stored
 ``duplicate_sku``           a second line with line 0's SKU and product
 ``long_title``              line 0 ``title`` of 10,240 characters
 ==========================  ================================================================
+
+Events and claims (``PATCH /_sandbox/orders/plant/events/<event_id>/`` and
+``.../plant/claims/<claim_id>/``) are planted over existing ones: an event's type-specific
+fields (what ``GET /order-events`` merges into it: ``line_id``, ``status``, ``lines``...)
+are merged with, or with ``"replace": true`` replaced by, the given ``values``; a claim's
+stored columns (:data:`CLAIM_COLUMNS`) are set to the given raw values. Both answer the
+event or claim as the API now lists it.
 """
 
 # SQL here is built only from column names listed in this module; values are bound.
@@ -30,13 +37,24 @@ import sqlite3
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from channel_app_template.sandbox.common.lenient import loads_or_raw
+
 from . import orders
 from .errors import api_error
 
 if TYPE_CHECKING:
     from .store import MarketStore
 
-__all__ = ["KINDS", "MAX_LINES", "MAX_TEXT", "plant"]
+__all__ = [
+    "CLAIM_COLUMNS",
+    "KINDS",
+    "MAX_EVENT_KEYS",
+    "MAX_LINES",
+    "MAX_TEXT",
+    "plant",
+    "plant_claim",
+    "plant_event",
+]
 
 KINDS = (
     "bad_price",
@@ -79,6 +97,9 @@ LINE_COLUMNS = (
     "status",
     "tracking_number",
 )
+CLAIM_COLUMNS = ("type", "quantity", "reason_code", "description", "status")
+MAX_EVENT_KEYS = 50
+MAX_KEY = 200
 NULLABLE = frozenset({"tracking_number", "invoice_number", "invoice_date"})
 LINE_COPY = (
     "order_seq, sku, product_id, title, quantity, cancelled_quantity, returned_quantity, "
@@ -222,3 +243,65 @@ def _write(
                 f"UPDATE order_lines SET {', '.join(f'{k} = ?' for k in values)} WHERE seq = ?",
                 [*values.values(), target],
             )
+
+
+def _values_body(body: Any, extra: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``{"values": {...}}`` (plus ``extra`` keys) of an event or claim plant request."""
+    if not isinstance(body, dict) or set(body) - {"values", *extra}:
+        keys = ", ".join(sorted({"values", *extra}))
+        raise api_error(400, "invalid_request", f"Expected an object with keys {keys}.")
+    values = body.get("values")
+    if not isinstance(values, dict) or not values:
+        raise api_error(400, "invalid_request", "values is a non-empty object.")
+    return values
+
+
+def plant_event(store: MarketStore, event_id: str, body: Any) -> dict[str, Any]:
+    """Merge (``replace``: swap) raw ``values`` into an event's type-specific fields."""
+    values = _values_body(body, frozenset({"replace"}))
+    replace = body.get("replace", False)
+    if not isinstance(replace, bool):
+        raise api_error(400, "invalid_request", "replace is true or false.")
+    if len(values) > MAX_EVENT_KEYS or not all(0 < len(k) <= MAX_KEY for k in values):
+        raise api_error(
+            400,
+            "invalid_request",
+            f"values has at most {MAX_EVENT_KEYS} keys of 1 to {MAX_KEY} characters.",
+        )
+    seq = orders.parse_id(event_id, "EV")
+    with store.tx() as conn:
+        row = (
+            None
+            if seq is None
+            else conn.execute("SELECT data FROM order_events WHERE seq = ?", (seq,)).fetchone()
+        )
+        if row is None or seq is None:
+            raise api_error(404, "not_found", "No such event.")
+        current = loads_or_raw(row[0])
+        data = values if replace or not isinstance(current, dict) else {**current, **values}
+        stored = _raw("values", data, True)  # bounded like any planted text
+        conn.execute("UPDATE order_events SET data = ? WHERE seq = ?", (stored, seq))
+    found = orders.get_event(store, event_id)
+    assert found is not None
+    return found
+
+
+def plant_claim(store: MarketStore, claim_id: str, body: Any) -> dict[str, Any]:
+    """Set a claim's stored columns to raw ``values``."""
+    raw = _overrides(_values_body(body), CLAIM_COLUMNS, "values")
+    values = {k: _raw(k, v, False) for k, v in raw.items()}
+    seq = orders.parse_id(claim_id, "CL")
+    with store.tx() as conn:
+        cursor = (
+            None
+            if seq is None
+            else conn.execute(
+                f"UPDATE claims SET {', '.join(f'{k} = ?' for k in values)} WHERE seq = ?",
+                [*values.values(), seq],
+            )
+        )
+        if cursor is None or cursor.rowcount == 0:
+            raise api_error(404, "not_found", "No such claim.")
+    found = orders.get_claim(store, claim_id)
+    assert found is not None
+    return found

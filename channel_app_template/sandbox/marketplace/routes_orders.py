@@ -184,7 +184,10 @@ def register_sandbox(app: FastAPI) -> None:
       description?}`` -> the claim (status ``waiting``);
     * ``POST plant/`` ``{kind?, order?: {column: raw}, lines?: [{column: raw}], skus?, seed?,
       number_prefix?}`` -> ``{order_id, number, kind, served}``: one order with bad values
-      stored as given (see :mod:`.planting`).
+      stored as given (see :mod:`.planting`);
+    * ``PATCH plant/events/<event_id>/`` ``{values: {field: raw}, replace?}`` and
+      ``PATCH plant/claims/<claim_id>/`` ``{values: {column: raw}}`` -> the event or claim
+      as listed: malformed events and claims, stored as given.
     """
     prefix = "/_sandbox/orders"
 
@@ -229,8 +232,20 @@ def register_sandbox(app: FastAPI) -> None:
         store = market_of(request).store
         return json_response(planting.plant(store, await read_json(request)), 201)
 
+    async def plant_event(request: Request) -> Response:
+        store = market_of(request).store
+        event = planting.plant_event(store, request.path_params["event_id"], await body_of(request))
+        return json_response(event)
+
+    async def plant_claim(request: Request) -> Response:
+        store = market_of(request).store
+        claim = planting.plant_claim(store, request.path_params["claim_id"], await body_of(request))
+        return json_response(claim)
+
     mount(app, f"{prefix}/generate/", POST=generate)
     mount(app, f"{prefix}/plant/", POST=plant)
+    mount(app, f"{prefix}/plant/events/{{event_id:str}}/", PATCH=plant_event)
+    mount(app, f"{prefix}/plant/claims/{{claim_id:str}}/", PATCH=plant_claim)
     mount(app, f"{prefix}/counts/", GET=counts)
     mount(app, f"{prefix}/{{order_id:str}}/", GET=detail)
     mount(app, f"{prefix}/{{order_id:str}}/cancel/", POST=cancel)
