@@ -43,7 +43,7 @@ EDITED = (1, 2, 3)  # products the catalog cases edit, so they are pending updat
 IN_FLIGHT = tuple(range(20, 31))  # products whose batches stay open for the batch-list cases
 SETTINGS = {
     "HTTP_REQUEST_DEADLINE": "2",
-    "HTTP_MAX_RESPONSE_BYTES": str(4 * MB),
+    "HTTP_MAX_RESPONSE_BYTES": str(2 * MB),  # the attributes flow reads 4 answers at once
     "FLOW_TIME_BUDGET": "10",
     "FLOW_STALL_TIMEOUT": "6",
     "TASK_LOCK_TTL": "5",
@@ -65,12 +65,17 @@ MISBEHAVIOURS: dict[str, dict[str, Any]] = {
     "ignored_page": {"action": "ignore_page"},
     "empty_pages": {"action": "empty_page"},
     "huge_body": {"action": "huge_body", "size_bytes": 100 * MB, "chunked": True},
-    "rows_over_limit": {"action": "extra_rows", "rows": 5000},
+    "rows_over_limit": {"action": "extra_rows", "rows": 1100},  # > every page size asked
     "trickle": {"action": "trickle", "bytes_per_second": 100},
     "list_not_object": {"action": "wrong_shape", "shape": "list"},
     "rows_without_pk": {"action": "drop_field", "field": "{key}"},
     "date_unparseable": {"action": "set_field", "field": "{date}", "value": "yesterday-ish"},
     "date_2099": {"action": "set_field", "field": "{date}", "value": "2099-01-01T00:00:00Z"},
+}
+SAYS = {  # what the error about these must say besides peer and path
+    "huge_body": "HTTP_MAX_RESPONSE_BYTES",
+    "rows_over_limit": "asked for at most",
+    "trickle": "HTTP_REQUEST_DEADLINE",
 }
 TIMINGS: list[str] = []
 
@@ -203,8 +208,13 @@ def assert_bounded(
         assert stopped, f"{case}: the run was not refused: {outcome.summary}"
     if expect == REPORTED:
         assert not outcome.failed, f"{case}: {text[-3000:]}"
-    named = [line for line in text.splitlines() if reader.peer in line and reader.path in line]
-    assert named, f"{case}: no error naming {reader.peer} and {reader.path}:\n{text[-3000:]}"
+    says = SAYS.get(misbehaviour, "")
+    named = [
+        line
+        for line in text.splitlines()
+        if reader.peer in line and reader.path in line and says in line
+    ]
+    assert named, f"{case}: no error naming {reader.peer}, {reader.path} ({says}):\n{text[-3000:]}"
 
 
 def _stopped(summary: dict[str, Any] | None) -> bool:
