@@ -328,13 +328,13 @@ class OmnitronHttp:
         if status >= 500:
             if not repeatable:
                 return AmbiguousWriteError(
-                    f"{method} {path} answered {status}; the write may have been applied, "
-                    "look it up before trying again",
+                    f"Omnitron {method} {path} answered {status}; the write may have been "
+                    "applied, look it up before trying again",
                     **info,
                 )
-            return RunError(f"{method} {path} answered {status}: {detail}", **info)
+            return RunError(f"Omnitron {method} {path} answered {status}: {detail}", **info)
         if status in (404, 410):
-            return NotFoundError(f"{method} {path}: not found", **info)
+            return NotFoundError(f"Omnitron {method} {path}: not found", **info)
         if status == 403:
             return ConfigurationError(
                 f"user {self.username!r} may not {method} {path} (403)", **info
@@ -344,7 +344,7 @@ class OmnitronHttp:
                 f"Omnitron refused a freshly issued token for {method} {path}", **info
             )
         if status == 405:
-            return RunError(f"{method} {path} answered {status}: {detail}", **info)
+            return RunError(f"Omnitron {method} {path} answered {status}: {detail}", **info)
         return ItemError(f"{method} {path} refused ({status}): {detail}", **info)
 
     def _scrub(self, payload: Any) -> Any:

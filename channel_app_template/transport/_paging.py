@@ -4,7 +4,8 @@ Every paginated read of every peer (Omnitron's ``page`` numbers, a marketplace's
 ``next_offset`` or ``next_cursor``) goes through :func:`walk_pages`, so the rules that end a
 walk live in one place. A walk
 
-* stops on an empty page, even when the peer still names a next page;
+* stops on an empty page, even when the peer still names a next page (then with a warning
+  naming the peer and path: what a run did not read should not pass unsaid);
 * refuses a page with more rows than the ``limit`` it asked for;
 * refuses a next offset or page number that does not move forward, and a cursor it was
   already given (a loop of any length);
@@ -23,6 +24,7 @@ stable ``reason`` code, so a caller can tell a paging failure from any other err
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
 
@@ -37,6 +39,8 @@ __all__ = [
     "count_slack",
     "walk_pages",
 ]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 50_000  # 5M rows at 100 a page: above any real list, far below "forever"
 MAX_PAGES_BOUND = 1_000_000
@@ -130,6 +134,15 @@ def walk_pages(
         if len(rows) > limit:
             raise fail("too_many_rows", f"a page of {len(rows)} rows, asked for at most {limit}")
         if not rows:
+            if page.next is not None:
+                logger.warning(
+                    "%s GET %s: page %d is empty but names a next page; read as the end of "
+                    "the list",
+                    peer,
+                    path,
+                    pages,
+                    extra={"peer": peer, "path": path, "reason": "empty_page"},
+                )
             return
         if pages == 1 and page.count is not None and page.count >= 0:
             announced = page.count + count_slack(page.count, limit)

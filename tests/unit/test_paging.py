@@ -63,6 +63,21 @@ def test_an_empty_page_ends_the_walk_even_with_a_next_token() -> None:
     assert asked == [None, "c1"]
 
 
+def test_an_empty_page_that_names_a_next_one_is_logged_with_peer_and_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fetch, _ = scripted([Page(rows(1, 2), "c1"), Page([], "c2")])
+    with caplog.at_level("WARNING", logger="channel_app_template.transport"):
+        walk(fetch, start=None, ordered=False)
+    (record,) = caplog.records
+    assert "Peer GET /things: page 2 is empty but names a next page" in record.getMessage()
+    caplog.clear()
+    fetch, _ = scripted([Page(rows(1, 2), "c1"), Page([], None)])  # a true last page
+    with caplog.at_level("WARNING", logger="channel_app_template.transport"):
+        walk(fetch, start=None, ordered=False)
+    assert caplog.records == []
+
+
 def test_an_offset_that_does_not_move_forward_is_refused() -> None:
     fetch, asked = scripted([Page(rows(1, 2), 0)])  # "next_offset: 0" forever
     assert reason_of(lambda: walk(fetch, identity=None)) == "not_forward"

@@ -11,7 +11,13 @@ from typing import Any, ClassVar, cast
 import pytest
 
 from channel_app_template.akinon.integration import OmnitronIntegration
-from channel_app_template.akinon.models import CategoryNode, Channel, IntegrationAction
+from channel_app_template.akinon.models import (
+    CategoryNode,
+    CategoryTree,
+    Channel,
+    IntegrationAction,
+)
+from channel_app_template.akinon.pagination import Page
 from channel_app_template.channel import (
     CategoryDto,
     CategoryNodeDto,
@@ -22,6 +28,7 @@ from channel_app_template.channel import (
     ConfDataType,
     IntegrationContext,
 )
+from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.setup.attributes import AttributeSpec, Category, _merge, _pk_of
 from channel_app_template.core.setup.common import Tally, actions_for_remote_ids, now_stamp
 from channel_app_template.core.setup.flows import (
@@ -330,3 +337,74 @@ def test_unsupported_channel_is_skipped() -> None:
         "skipped": "Bare does not support get_channel_conf_schema: the marketplace has no settings"
     }
     assert catalog.patches == []
+
+
+def test_a_spent_budget_asks_for_no_more_categories_and_stops_the_run() -> None:
+    omnitron, catalog = fake_omnitron()
+    for pk, rid in ((1, "a"), (2, "b"), (3, "c")):
+        catalog.nodes[pk] = CategoryNode(pk=pk, name=rid, numchild=0)
+        catalog.actions.append(
+            IntegrationAction(pk=10 + pk, object_id=pk, remote_id=rid, version_date=f"2020-0{pk}")
+        )
+    now = [0.0]
+    budget = Budget(5.0, 5.0, clock=lambda: now[0])
+
+    class Clocked(SlowChannel):
+        asked: ClassVar[list[str]] = []
+
+        def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
+            self.asked.append(category_remote_id)
+            now[0] += 10.0  # one slow answer spends the whole budget
+            return super().get_category_attributes(category_remote_id)
+
+    picked = [Category(pk, rid, 10 + pk) for pk, rid in ((1, "a"), (2, "b"), (3, "c"))]
+    results = fetch_categories(Clocked(), picked, workers=1, budget=budget)
+    assert Clocked.asked == ["a"]
+    assert [type(r).__name__ for _, r in results] == [
+        "CategoryDto",
+        "BudgetExceeded",
+        "BudgetExceeded",
+    ]
+    now[0] = 100.0  # spent before the first category: none asked, none failed or moved
+    Clocked.asked.clear()
+    with pytest.raises(BudgetExceeded):
+        create_or_update_category_attributes(omnitron, Clocked(), workers=2, budget=budget)
+    assert Clocked.asked == []
+    assert [kind for kind, _ in catalog.calls if kind in ("report", "touch")] == []
+
+
+class TreeCatalog(FakeCatalog):
+    """A channel tree of one root and one mapped category, for :class:`TreeSync`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = tree_node(100, "0001", 1, "Root")
+        self.nodes = {100: self.root, 101: tree_node(101, "00010001", 2, "Shirts")}
+        self.actions = [IntegrationAction(pk=7, object_id=101, remote_id="1001")]
+
+    def get_channel(self) -> Channel:
+        return Channel(pk=1, category_tree=5)
+
+    def get_category_tree(self, pk: int) -> CategoryTree:
+        return CategoryTree(pk=pk, name="tree", category_root=self.root)
+
+    def category_nodes(self, **filters: Any) -> Any:
+        nodes = list(self.nodes.values())
+
+        class Query:
+            def read_pages(self) -> Iterator[Page[CategoryNode]]:
+                yield Page(items=nodes)
+
+        return Query()
+
+    def __getattr__(self, name: str) -> Any:  # any write is recorded, never performed
+        return lambda *args, **kwargs: self.calls.append((name, args))
+
+
+def test_an_empty_marketplace_tree_removes_nothing_while_categories_are_mapped() -> None:
+    fake = FakeOmnitron()
+    fake.catalog_api = TreeCatalog()
+    sync = TreeSync(cast(OmnitronIntegration, fake))
+    with pytest.raises(RunError, match="empty while 1 categories are mapped"):
+        sync.run(CategoryTreeDto(roots=[]))
+    assert [kind for kind, _ in fake.catalog_api.calls if kind != "list"] == []

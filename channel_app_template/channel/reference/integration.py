@@ -42,6 +42,7 @@ from channel_app_template.channel import (
 from channel_app_template.channel import ChannelIntegration as BaseIntegration
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
+    PEER,
     Batch,
     BulkResult,
     CategoryNode,
@@ -57,6 +58,7 @@ from channel_app_template.channel.reference.orders import (
     ReferenceOrderCommands,
     ReferenceOrderConfig,
 )
+from channel_app_template.transport import UnexpectedAnswer
 
 MAX_IMAGES = 8
 PRODUCT_FIELDS = frozenset({"brand", "barcode"})  # product fields here, not attributes
@@ -112,7 +114,13 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
                 children=[node(child) for child in category.children],
             )
 
-        return CategoryTreeDto(roots=[node(root) for root in self.client.category_tree()])
+        roots = self.client.category_tree()
+        if not roots:  # a marketplace always has categories: this answer went wrong
+            path = "/categories/tree"
+            raise UnexpectedAnswer(
+                f"{PEER} GET {path}: no category at all", peer=PEER, method="GET", path=path
+            )
+        return CategoryTreeDto(roots=[node(root) for root in roots])
 
     def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
         category = self.client.get_category(int(category_remote_id))

@@ -59,6 +59,7 @@ from channel_app_template.channel import (
 )
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
+    PEER,
     Claim,
     LineStatusUpdate,
     MarketOrder,
@@ -160,7 +161,8 @@ class ReferenceOrderCommands:
             if isinstance(order, UnreadableOrder):
                 yield MalformedOrderDto(
                     number=order.number or order.id or "?",
-                    message=f"unreadable marketplace order {order.id}: {order.error}",
+                    message=f"unreadable order {order.id or '(no id)'} from {PEER} GET "
+                    f"/orders: {order.error}",
                     raw=_raw(order.raw),
                 )
                 continue
@@ -274,7 +276,7 @@ class ReferenceOrderCommands:
         for event in self.client.iter_order_events(
             "line_update", page_size=self.conf.order_page_size
         ):
-            yield _event(event, self._line_update)
+            yield _event(event, self._line_update, "/order-events")
 
     def _line_update(self, event: OrderEvent) -> ChannelUpdateOrderItemDto:
         if not event.line_id:
@@ -303,7 +305,7 @@ class ReferenceOrderCommands:
         for event in self.client.iter_order_events(
             "cancellation", page_size=self.conf.order_page_size
         ):
-            yield _event(event, _cancellation)
+            yield _event(event, _cancellation, "/order-events")
 
     def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
         if event_ids:
@@ -311,7 +313,7 @@ class ReferenceOrderCommands:
 
     def get_cancellation_requests(self) -> Iterator[CancellationRequestDto | MalformedEventDto]:
         for claim in self.client.iter_claims(page_size=self.conf.order_page_size):
-            yield _event(claim, _request)
+            yield _event(claim, _request, "/claims")
 
     def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:
         if remote_ids:
@@ -362,11 +364,16 @@ class _Unusable(ValueError):
     """A row that parsed but lacks what its DTO needs."""
 
 
-def _event(row: RowT | UnreadableRow, convert: Callable[[RowT], DtoT]) -> DtoT | MalformedEventDto:
-    """One event or claim as its DTO, or as a :class:`MalformedEventDto` keyed by its id."""
+def _event(
+    row: RowT | UnreadableRow, convert: Callable[[RowT], DtoT], source: str
+) -> DtoT | MalformedEventDto:
+    """One event or claim as its DTO, or as a :class:`MalformedEventDto` keyed by its id;
+    ``source`` is the list it was read from, named in the message."""
     if isinstance(row, UnreadableRow):
         return MalformedEventDto(
-            key=row.id or "?", message=f"unreadable: {row.error}", raw=_raw(row.raw)
+            key=row.id or "?",
+            message=f"unreadable row {row.id or '(no id)'} from {PEER} GET {source}: {row.error}",
+            raw=_raw(row.raw),
         )
     try:
         return convert(row)

@@ -125,6 +125,7 @@ class _Run:
     resource: CatalogResource
     summary: FlowSummary
     list_id: int | None = None
+    source: str = ""  # the Omnitron list the run reads its candidates from, for messages
     seen: set[str] = field(default_factory=set)
     done: int = 0
     total: int | None = None
@@ -174,6 +175,7 @@ class CatalogEngine:
             self.repair(resource)
             limit = self._limit()
             pending = resource.read_pending(self.omnitron, kind, limit, list_id)
+            run.source = pending.source
             number = 1
             while number <= MAX_PAGE_WALK:
                 self.budget.check()
@@ -388,10 +390,11 @@ class CatalogEngine:
             return
         why = f"not sent: {problem}" + (f"; also, {unreadable}" if unreadable else "")
         logger.warning(
-            "%s %s %s: %s",
+            "%s %s %s%s: %s",
             run.resource.name,
             model,
             pk,
+            f" (read from Omnitron {run.source})" if run.source else "",
             why,
             extra={"flow": run.resource.name, "model": model, "object_pk": pk},
         )

@@ -11,11 +11,11 @@ command a flow needs gets ``{"skipped": "<why>"}`` and nothing is written.
 * :func:`create_or_update_attributes` - global (category-independent) attributes and values.
 
 All four are idempotent and crash-safe: run again, they finish what a dead run left and
-create nothing twice. Each takes the run's ``budget`` (:mod:`.budget`) and checks it between
-categories or chunks, so a run that stalls stops and frees its lock. Rows Omnitron sends
-that we cannot read are reported on their object and never treated as missing (no mapping
-deleted, nothing created twice because of them). Implementation: :mod:`.setup_tree` and
-:mod:`.setup_attributes`.
+create nothing twice. Each takes the run's ``budget``
+(:mod:`~channel_app_template.core.budget`) and checks it between categories or chunks, so a
+run that stalls stops and frees its lock. Rows Omnitron sends that we cannot read are
+reported on their object and never treated as missing (no mapping deleted, nothing created
+twice because of them). Implementation: :mod:`.tree` and :mod:`.attributes`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from channel_app_template.channel import (
     ConfDataType,
     UnsupportedCommand,
 )
-from channel_app_template.core.budget import Budget
+from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.setup.attributes import (
     ATTRIBUTE_KEYS,
     CATEGORY_KEYS,
@@ -193,7 +193,9 @@ def create_or_update_category_attributes(
     configs. A category that fails (channel error or Omnitron refusal) gets an error
     report; the others go on. Each category's mapping ``version_date`` is set to now after
     success, and after a non-transient failure too, so a broken category cannot keep the
-    head of the queue; a :class:`RetryLater` from the channel leaves it at the head.
+    head of the queue; a :class:`RetryLater` from the channel leaves it at the head, and so
+    does the run's budget running out before the category was asked for (the run then
+    stops with :class:`BudgetExceeded`).
 
     Summary: ``categories`` (refreshed), ``failed``, ``attribute_sets_created`` /
     ``_updated``, ``set_configs_created``, ``attribute_configs_created`` / ``_updated``,
@@ -207,9 +209,13 @@ def create_or_update_category_attributes(
     sync = CategorySync(omnitron, tally, "Channel-GetCategoryAttributes", budget)
     picked = pick_categories(omnitron, max(0, limit), leaves_only)
     fetched: list[tuple[Category, CategoryDto]] = []
-    for category, result in fetch_categories(channel, picked, workers):
+    stopped: BudgetExceeded | None = None
+    for category, result in fetch_categories(channel, picked, workers, budget):
         if isinstance(result, UnsupportedCommand):
             return skipped(result)
+        if isinstance(result, BudgetExceeded):  # never asked: not failed, stays at the head
+            stopped = result
+            continue
         if isinstance(result, CategoryDto):
             fetched.append((category, result))
             continue
@@ -220,6 +226,8 @@ def create_or_update_category_attributes(
         if not isinstance(result, RetryLater):
             sync.touch(category)
     sync.write(fetched)
+    if stopped is not None:
+        raise stopped
     return tally.summary(CATEGORY_KEYS)
 
 
@@ -285,18 +293,29 @@ def pick_categories(omnitron: OmnitronIntegration, limit: int, leaves_only: bool
 
 
 def fetch_categories(
-    channel: ChannelIntegration, picked: Sequence[Category], workers: int
+    channel: ChannelIntegration,
+    picked: Sequence[Category],
+    workers: int,
+    budget: Budget | None = None,
 ) -> list[tuple[Category, CategoryDto | Exception]]:
     """The channel's description of each category, on at most ``workers`` threads; an
-    exception (or a result that is not a :class:`CategoryDto`) is that category's result."""
+    exception (or a result that is not a :class:`CategoryDto`) is that category's result.
+    Once ``budget`` is spent no category is asked for any more: its result is the
+    :class:`BudgetExceeded` (a slow channel must not keep the run past its budget)."""
+    run_budget = budget or Budget.unlimited()
 
     def describe(category: Category) -> CategoryDto | Exception:
+        try:
+            run_budget.check()
+        except BudgetExceeded as spent:
+            return spent
         try:
             result = channel.get_category_attributes(category.remote_id)
         except Exception as error:  # one category's failure is its result, whatever it is
             return error
         if not isinstance(result, CategoryDto):
             return TypeError(f"get_category_attributes returned {type(result).__name__}")
+        run_budget.progressed()
         return result
 
     if workers <= 1 or len(picked) <= 1:

@@ -12,6 +12,10 @@ integration action (node pk <-> marketplace remote id). One run:
 3. detaches (default) or deletes the nodes whose category disappeared from the marketplace,
    and deletes their mappings.
 
+An empty marketplace tree while categories are mapped is refused (nothing is removed): a
+marketplace without a single category is an answer gone wrong, and obeying it would detach
+every node the products are linked to.
+
 A node or mapping row Omnitron sends that we cannot read is reported (once) and left exactly
 as it is: its mapping is kept, its category is counted as failed, and nothing under it is
 moved or created, since what it holds is unknown.
@@ -191,6 +195,11 @@ class TreeSync:
         self.local = self.read_tree(root)
         self.load_mappings()
         wanted = self.flatten(marketplace)
+        if not wanted and self.by_remote:
+            raise RunError(
+                f"the channel's category tree is empty while {len(self.by_remote)} categories "
+                "are mapped; nothing was removed (an empty answer is not a catalog)"
+            )
         present = {dto.remote_id for dto, _ in wanted}
         for dto, parent_remote in wanted:
             self.budget.check()
