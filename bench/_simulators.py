@@ -12,7 +12,7 @@ from typing import Any
 import redis
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.channel import IntegrationContext
 from channel_app_template.channel.reference.integration import ChannelIntegration
@@ -31,8 +31,7 @@ class Wired:
     cache: redis.Redis
 
     def omnitron_requests(self) -> int:
-        clients = [self.omnitron.client, *self.omnitron._extra_clients]
-        return sum(c.http.stats.requests for c in clients)
+        return self.omnitron.requests_made()
 
 
 @contextlib.contextmanager
@@ -52,7 +51,7 @@ def wired(products: int, latency_ms: int, concurrency: int, batch_delay: float) 
 
         main = client()
         conf = {"remote_id_attribute": "sku", "api_url": market.url, "api_key": market.api_key}
-        main.catalog.update_channel({"conf": conf})
+        main.channel.update({"conf": conf})
         omnitron = OmnitronIntegration(main, client_factory=client, concurrency=concurrency)
         config = channel_config(ChannelIntegration, dict(omnitron.channel.conf))
         channel = ChannelIntegration(config, IntegrationContext(1, 1, logging.getLogger("ref")))

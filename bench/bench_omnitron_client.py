@@ -46,7 +46,7 @@ def child(url: str, page_size: int, keep: bool) -> None:
     cpu_started = time.process_time()
     kept = []
     count = 0
-    for product in client.catalog.products(page_size=page_size):
+    for product in client.products.find(page_size=page_size):
         count += 1
         if keep:
             kept.append(product)

@@ -32,7 +32,7 @@ def one_run(units: int, latency_ms: int) -> dict[str, Any]:
     import redis
 
     from channel_app_template.akinon.client import OmnitronClient
-    from channel_app_template.akinon.integration import OmnitronIntegration
+    from channel_app_template.akinon.port import OmnitronIntegration
     from channel_app_template.akinon.token_cache import MemoryTokenCache
     from channel_app_template.channel import (
         AddressDto,
@@ -106,8 +106,7 @@ def one_run(units: int, latency_ms: int) -> dict[str, Any]:
         omnitron = OmnitronIntegration(client(), client_factory=client, concurrency=8)
 
         def requests() -> int:
-            clients = [omnitron.client, *omnitron._extra_clients]
-            return sum(c.http.stats.requests for c in clients)
+            return omnitron.requests_made()
 
         cache = redis.Redis(port=server.port)
         channel = OneOrder(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("b")))

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     omnitron_password: SecretStr | None = Field(default=None, max_length=MAX_PASSWORD_LENGTH)
     omnitron_channel_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     omnitron_catalog_id: int | None = Field(default=None, gt=0, le=MAX_ID)
-    omnitron_module: str = Field(default="channel_app_template.akinon.integration", max_length=200)
+    omnitron_module: str = Field(default="channel_app_template.akinon.port", max_length=200)
     channel_module: str = Field(
         default="channel_app_template.channel.reference.integration", max_length=200
     )

@@ -1,7 +1,10 @@
-"""The Omnitron client the rest of the app uses: ``client.catalog`` and ``client.orders``.
+"""One channel's Omnitron API: an attribute per area (``client.products``,
+``client.batches``, ``client.orders``...), all on one authenticated HTTP client.
 
 One instance = one session, one channel, one user. Build it from the settings with
 :meth:`OmnitronClient.from_settings`; the token is then shared through the cache Redis.
+The flows never hold one: the port (:class:`~channel_app_template.akinon.port.OmnitronIntegration`)
+does; operator tools (``channel-app check``, ``dev``) use it directly.
 """
 
 from __future__ import annotations
@@ -10,13 +13,31 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from channel_app_template.akinon.catalog import CatalogApi
+from channel_app_template.akinon.api import (
+    ActionsApi,
+    AttributesApi,
+    AttributeSetsApi,
+    BatchesApi,
+    CancellationsApi,
+    CategoriesApi,
+    ChannelApi,
+    CustomersApi,
+    LocationsApi,
+    OrdersApi,
+    ProductRowsApi,
+    ProductsApi,
+    ReportsApi,
+    Session,
+)
 from channel_app_template.akinon.http import OmnitronHttp
-from channel_app_template.akinon.orders import OrdersApi
+from channel_app_template.akinon.models import ProductImage, ProductPrice, ProductStock
+from channel_app_template.akinon.pagination import UnreadableHook
 from channel_app_template.akinon.token_cache import RedisTokenCache, TokenCache
 from channel_app_template.errors import ConfigurationError
 from channel_app_template.settings import Settings
 from channel_app_template.transport import Limits, RetryPolicy, Timeouts
+
+__all__ = ["OmnitronClient"]
 
 
 class OmnitronClient:
@@ -46,8 +67,36 @@ class OmnitronClient:
         )
         self.channel_id = channel_id
         self.catalog_id = catalog_id
-        self.catalog = CatalogApi(self.http, channel_id, catalog_id)
-        self.orders = OrdersApi(self.http, channel_id)
+        self.session = session = Session(self.http, channel_id)
+        self.channel = ChannelApi(session, catalog_id)
+        self.products = ProductsApi(session)
+        self.stocks = ProductRowsApi(
+            session, "product_stocks", ProductStock, list_param="stock_list"
+        )
+        self.prices = ProductRowsApi(
+            session, "product_prices", ProductPrice, list_param="price_list"
+        )
+        self.images = ProductRowsApi(session, "product_images", ProductImage, id_lookup="id__in")
+        self.actions = ActionsApi(session)
+        self.batches = BatchesApi(session)
+        self.reports = ReportsApi(session)
+        self.categories = CategoriesApi(session)
+        self.attributes = AttributesApi(session)
+        self.attribute_sets = AttributeSetsApi(session)
+        self.orders = OrdersApi(session)
+        self.customers = CustomersApi(session)
+        self.locations = LocationsApi(session)
+        self.cancellations = CancellationsApi(session)
+
+    @property
+    def on_unreadable(self) -> UnreadableHook | None:
+        """Receives every listed row, of any area, that does not fit its model (unset:
+        logged). The port sets it to report such rows on their object."""
+        return self.session.on_unreadable
+
+    @on_unreadable.setter
+    def on_unreadable(self, hook: UnreadableHook | None) -> None:
+        self.session.on_unreadable = hook
 
     @classmethod
     def from_settings(

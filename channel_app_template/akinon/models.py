@@ -42,7 +42,8 @@ class FailedReasonType(enum.StrEnum):
 
 
 class ContentType(enum.StrEnum):
-    """Omnitron content-type model names (``content_types/?model=``)."""
+    """Omnitron content-type model names (``content_types/?model=``): what a batch, a
+    mapping or an error report is about. Every such name in this package is one of these."""
 
     BATCH_REQUEST = "batchrequest"
     PRODUCT = "product"
@@ -68,11 +69,6 @@ class ContentType(enum.StrEnum):
 class CustomerIdentifierField(enum.StrEnum):
     EMAIL = "email"
     PHONE_NUMBER = "phone_number"
-
-
-class CancellationType(enum.StrEnum):
-    CANCEL = "cancel"
-    REFUND = "refund"
 
 
 INTEGRATION_TYPE = "sales_channel"
@@ -317,6 +313,28 @@ class BatchRequestObject(BaseModel):
     failed_reason_type: FailedReasonType | None = None
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """An Omnitron object in a batch, with ``modified_date`` as it was when we read it."""
+
+    pk: int
+    model: str
+    version_date: str | None
+
+    def outcome(
+        self,
+        remote_id: str | None = None,
+        failed: FailedReasonType | None = None,
+    ) -> BatchRequestObject:
+        return BatchRequestObject(
+            pk=self.pk,
+            content_type=self.model,
+            version_date=self.version_date,
+            remote_id=remote_id,
+            failed_reason_type=failed.value if failed else None,
+        )
+
+
 class BatchRequest(OmnitronModel):
     omnitron_model = ContentType.BATCH_REQUEST.value
     channel: int | None = None
@@ -418,21 +436,10 @@ class Location(OmnitronModel):
     is_active: bool | None = None
 
 
-class RetailStore(OmnitronModel):
-    name: str | None = None
-    erp_code: str | None = None
-
-
 class Cargo(OmnitronModel):
     name: str | None = None
     erp_code: str | None = None
     shipping_company: str | None = None
-
-
-class CancellationReason(OmnitronModel):
-    cancellation_type: str | None = None
-    subject: str | None = None
-    is_active: bool | None = None
 
 
 class CancellationRequest(OmnitronModel):

@@ -25,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -47,6 +48,7 @@ __all__ = [
     "Paginated",
     "Unreadable",
     "UnreadableHook",
+    "chunked",
     "iter_raw_pages",
     "read_row",
 ]
@@ -60,6 +62,13 @@ MAX_PAGES = DEFAULT_MAX_PAGES  # a server that never says "last page" must not l
 PEER = "Omnitron"
 
 FetchPage = Callable[[Mapping[str, Any]], Any]
+
+
+def chunked(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``values`` in lists of ``size`` (the last one shorter): pages of any iterable."""
+    iterator = iter(values)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _row_pk(row: Any) -> int | None:

@@ -397,11 +397,11 @@ def _omnitron(sims: Simulators) -> Any:
 
 def write_channel_conf(sims: Simulators, conf: Mapping[str, Any]) -> None:
     """The one place ``dev`` sets the simulated channel's ``channel.conf`` (idempotent)."""
-    _omnitron(sims).catalog.update_channel({"conf": dict(conf)})
+    _omnitron(sims).channel.update({"conf": dict(conf)})
 
 
 def read_channel_conf(sims: Simulators) -> dict[str, Any]:
-    return dict(_omnitron(sims).catalog.get_channel().conf)
+    return dict(_omnitron(sims).channel.get().conf)
 
 
 def apply_channel_choice(dev: DevPlan, market: Any) -> str:

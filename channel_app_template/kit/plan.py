@@ -14,8 +14,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from channel_app_template.akinon.integration import OmnitronIntegration
-from channel_app_template.akinon.pagination import Paginated
+from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
+from channel_app_template.akinon.port import OmnitronIntegration
 
 __all__ = ["CHANGED_PER_RESOURCE", "YES_VARIABLE", "WritePlan", "confirmed", "write_plan"]
 
@@ -50,13 +50,13 @@ class WritePlan:
 
 def write_plan(omnitron: OmnitronIntegration, supported: Collection[str]) -> WritePlan:
     """The writes a run will make, with counts, for a channel supporting ``supported``."""
-    catalog = omnitron.catalog_api
     lines: list[str] = []
+    size = DEFAULT_PAGE_SIZE
     pending: dict[str, Paginated[Any]] = {
-        "products": catalog.pending_products("inserts"),
-        "stocks": catalog.pending_stocks("inserts"),
-        "prices": catalog.pending_prices("inserts"),
-        "images": catalog.pending_images("inserts"),
+        "products": omnitron.pending_products("inserts", size),
+        "stocks": omnitron.pending_stocks("inserts", size, None),
+        "prices": omnitron.pending_prices("inserts", size, None),
+        "images": omnitron.pending_images("inserts", size),
     }
     for resource, rows in pending.items():
         inserted, updated = (f"send_{kind}_{resource}" for kind in ("inserted", "updated"))

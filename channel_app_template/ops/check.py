@@ -23,8 +23,8 @@ import redis
 from pydantic import SecretStr
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import Channel
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.channel import ChannelIntegration, IntegrationContext
 from channel_app_template.core.run.registry import load_channel, load_class
@@ -302,14 +302,14 @@ def check_omnitron(report: Report, settings: Settings, timeout: float) -> Channe
         report.ok("Omnitron", f"logged in as {settings.omnitron_username!r} at {url}")
         channel_id, catalog_id = settings.omnitron_channel_id, settings.omnitron_catalog_id
         try:
-            channel = bounded(client.catalog.get_channel, timeout)
+            channel = bounded(client.channel.get, timeout)
         except Exception as error:
             report.bad("Omnitron", _omnitron_problem(error, settings, f"channel {channel_id}"))
             return None
         state = "" if channel.is_active else " (inactive in Omnitron)"
         report.ok("Omnitron", f"channel {channel_id} {channel.name!r}{state}")
         try:
-            catalog = bounded(client.catalog.get_catalog, timeout)
+            catalog = bounded(client.channel.catalog, timeout)
         except Exception as error:
             report.bad("Omnitron", _omnitron_problem(error, settings, f"catalog {catalog_id}"))
             return channel

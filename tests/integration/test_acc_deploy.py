@@ -237,7 +237,7 @@ def test_scaffolded_channel_deployed_like_acc_syncs_products_and_orders() -> Non
     ):
         OmnitronClient(
             f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
-        ).catalog.update_channel(
+        ).channel.update(
             {"conf": {"remote_id_attribute": "sku", "api_url": market.url, "api_key": API_KEY}}
         )
         env = {

@@ -207,7 +207,7 @@ def test_worker_survives_a_broker_outage_and_the_schedule_redoes_the_lost_run() 
         broker = f"redis://127.0.0.1:{redis.port}/0"
         OmnitronClient(
             f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
-        ).catalog.update_channel(
+        ).channel.update(
             {
                 "conf": {
                     "remote_id_attribute": "sku",

@@ -43,7 +43,7 @@ class Services:
             f"{self.omnitron.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
         )
         with client:
-            client.catalog.update_channel(
+            client.channel.update(
                 {
                     "conf": {
                         "remote_id_attribute": "sku",

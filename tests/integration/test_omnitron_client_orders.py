@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.orders import OrdersApi
 from channel_app_template.akinon.token_cache import RedisTokenCache
 from channel_app_template.errors import AmbiguousWriteError, ItemError
 from channel_app_template.transport import RetryPolicy, Timeouts
@@ -77,17 +76,17 @@ def sandbox_order(sim: OmnitronSim, number: str) -> dict[str, Any] | None:
     return body if status == 200 else None
 
 
-def new_order(orders: OrdersApi) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def new_order(client: OmnitronClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An order body built only through the client's lookups and creates."""
     number = f"CLIENT-{next(NUMBERS)}"
     email = f"{number.lower()}@example.com"
-    country = orders.locations("countries", code__exact="TR", is_active=True).one()
-    city = orders.locations("cities", name__iexact="istanbul", country=country.pk).one()
-    township = orders.locations(
+    country = client.locations.find("countries", code__exact="TR", is_active=True).one()
+    city = client.locations.find("cities", name__iexact="istanbul", country=country.pk).one()
+    township = client.locations.find(
         "townships", name__iexact="kadikoy", country=country.pk, city=city.pk
     ).one()
-    district = orders.locations("districts", name__exact="Moda", township=township.pk).one()
-    customer = orders.find_customer("email", email) or orders.create_customer(
+    district = client.locations.find("districts", name__exact="Moda", township=township.pk).one()
+    customer = client.customers.find("email", email) or client.customers.create(
         {"email": email, "first_name": "Ada", "last_name": "L", "channel_code": number}
     )
     address_body = {
@@ -104,10 +103,10 @@ def new_order(orders: OrdersApi) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "line": "Street 1",
         "postcode": "34000",
     }
-    address = orders.create_address(address_body)
-    again = orders.create_address(address_body)  # Omnitron says duplicate: same address back
+    address = client.customers.create_address(address_body)
+    again = client.customers.create_address(address_body)  # a duplicate: the same one back
     assert again.pk == address.pk
-    cargo = next(c for c in orders.cargos() if c.erp_code == "yurtici")
+    cargo = next(c for c in client.orders.cargos() if c.erp_code == "yurtici")
     order = {
         "number": number,
         "status": "400",
@@ -137,27 +136,27 @@ def new_order(orders: OrdersApi) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_create_look_up_and_update_an_order(client: OmnitronClient) -> None:
-    order, items = new_order(client.orders)
-    created = client.orders.create_order(order, items)
+    order, items = new_order(client)
+    created = client.orders.create(order, items)
     assert created.number == order["number"]
-    found = client.orders.order_by_number(order["number"])
+    found = client.orders.by_number(order["number"])
     assert found is not None and found.pk == created.pk
-    item = client.orders.order_items(order=created.pk).one()
-    updated = client.orders.update_order_item(item.key, {"status": "550"})
+    item = client.orders.items(order=created.pk).one()
+    updated = client.orders.update_item(item.key, {"status": "550"})
     assert updated.status == "550"
     with pytest.raises(ItemError):  # the same number again is refused, not duplicated
-        client.orders.create_order(order, items)
+        client.orders.create(order, items)
 
 
 def test_response_lost_after_create_is_ambiguous_and_exactly_one_order_exists(
     client: OmnitronClient, sim: OmnitronSim
 ) -> None:
-    order, items = new_order(client.orders)
+    order, items = new_order(client)
     add_fault(sim, pattern="/create_orders/$", action="lost_response", times=1)
     with pytest.raises(AmbiguousWriteError):
-        client.orders.create_order(order, items)
+        client.orders.create(order, items)
     # what the order flow does next: look it up instead of repeating the create
-    found = client.orders.order_by_number(order["number"])
+    found = client.orders.by_number(order["number"])
     assert found is not None
     inspected = sandbox_order(sim, order["number"])
     assert inspected is not None and inspected["count_with_number"] == 1
@@ -174,24 +173,24 @@ def test_response_lost_after_create_is_ambiguous_and_exactly_one_order_exists(
 def test_5xx_or_drop_on_create_is_ambiguous_and_sent_once(
     client: OmnitronClient, sim: OmnitronSim, rule: dict[str, Any]
 ) -> None:
-    order, items = new_order(client.orders)
+    order, items = new_order(client)
     add_fault(sim, pattern="/create_orders/$", times=1, **rule)
     with pytest.raises(AmbiguousWriteError):
-        client.orders.create_order(order, items)
+        client.orders.create(order, items)
     _, faults = sim.call("GET", "/_sandbox/faults/")
     assert faults["rules"][0]["fired"] == 1  # one POST reached the server, no repeat
     # the fault hit before Omnitron processed it: the lookup says "not there", so create
-    assert client.orders.order_by_number(order["number"]) is None
-    client.orders.create_order(order, items)
+    assert client.orders.by_number(order["number"]) is None
+    client.orders.create(order, items)
     assert sandbox_order(sim, order["number"])["count_with_number"] == 1  # type: ignore[index]
 
 
 def test_429_on_create_is_retried_and_creates_one_order(
     client: OmnitronClient, sim: OmnitronSim
 ) -> None:
-    order, items = new_order(client.orders)
+    order, items = new_order(client)
     add_fault(sim, pattern="/create_orders/$", action="error", status=429, retry_after=1, times=1)
-    client.orders.create_order(order, items)
+    client.orders.create(order, items)
     assert sandbox_order(sim, order["number"])["count_with_number"] == 1  # type: ignore[index]
     assert client.http.stats.retries == 1
 
@@ -202,7 +201,7 @@ def test_tokens_revoked_mid_run_cost_exactly_one_relogin(
     client.orders.cargos().first_page()
     logins = client.http.stats.logins
     sim.call("POST", "/_sandbox/tokens/expire/", {})
-    order, items = new_order(client.orders)
-    client.orders.create_order(order, items)
+    order, items = new_order(client)
+    client.orders.create(order, items)
     assert list(client.orders.cargos())
     assert client.http.stats.logins == logins + 1

@@ -72,7 +72,7 @@ def client_for(sim: OmnitronSim, redis_url: str, **options: Any) -> OmnitronClie
 def test_reads_every_page_with_one_login_and_a_cached_token(redis_url: str) -> None:
     with omnitron_simulator(seed_products=250) as sim:
         client = client_for(sim, redis_url)
-        skus = [product.sku for product in client.catalog.products(page_size=100)]
+        skus = [product.sku for product in client.products.find(page_size=100)]
         assert len(skus) == 250 == len(set(skus))
         assert client.http.stats.logins == 1
         assert client.http.stats.requests == 1 + 3  # login + three pages
@@ -85,14 +85,14 @@ def test_reads_every_page_with_one_login_and_a_cached_token(redis_url: str) -> N
         assert not any(PASSWORD in key or USERNAME in key for key in keys)
 
         second = client_for(sim, redis_url)  # another worker: reuses the cached token
-        assert second.catalog.get_channel().pk == CHANNEL_ID
+        assert second.channel.get().pk == CHANNEL_ID
         assert second.http.stats.logins == 0
 
 
 def test_token_expiring_mid_run_costs_exactly_one_relogin(redis_url: str) -> None:
     with omnitron_simulator("--token-max-uses", "3", seed_products=250) as sim:
         client = client_for(sim, redis_url)
-        products = list(client.catalog.products(page_size=50))  # 5 pages; token dies after 3
+        products = list(client.products.find(page_size=50))  # 5 pages; token dies after 3
         assert len(products) == 250
         assert client.http.stats.logins == 2
         assert client.http.stats.requests == 1 + 5 + 1 + 1  # login, pages, 401, re-login
@@ -112,7 +112,7 @@ def test_reads_survive_5xx_429_and_dropped_connections(redis_url: str, fault: st
     with omnitron_simulator("--fault", fault, seed_products=120) as sim:
         sleeps = Sleeps()
         client = client_for(sim, redis_url, sleep=sleeps)
-        assert len(list(client.catalog.products(page_size=50))) == 120
+        assert len(list(client.products.find(page_size=50))) == 120
         assert client.http.stats.retries == len(sleeps) >= 1
         if "429" in fault:
             assert sleeps == [2.0]
@@ -123,8 +123,8 @@ def test_a_lost_response_on_a_create_is_ambiguous_and_never_repeated(redis_url: 
     with omnitron_simulator("--fault", fault) as sim:
         client = client_for(sim, redis_url)
         with pytest.raises(AmbiguousWriteError):
-            client.catalog.create_batch_request()
-        batches = list(client.catalog.batch_requests())
+            client.batches.create()
+        batches = list(client.batches.find())
         assert len(batches) == 1  # applied once, not repeated
         assert batches[0].status is BatchRequestStatus.INITIALIZED
 
@@ -133,10 +133,10 @@ def test_a_lost_response_on_a_batch_transition_is_reconciled(redis_url: str) -> 
     fault = "pattern=/channel/1/batch_requests/\\d+/$,action=lost_response,methods=PATCH,times=1"
     with omnitron_simulator("--fault", fault) as sim:
         client = client_for(sim, redis_url)
-        batch = client.catalog.create_batch_request()
-        failed = client.catalog.mark_batch_failed(batch.key)  # first answer lost, repeated
+        batch = client.batches.create()
+        failed = client.batches.mark_failed(batch.key)  # first answer lost, repeated
         assert failed.status is BatchRequestStatus.FAIL
-        assert client.catalog.get_batch_request(batch.key).status is BatchRequestStatus.FAIL
+        assert client.batches.get(batch.key).status is BatchRequestStatus.FAIL
 
 
 def test_timeouts_bound_a_hanging_read(redis_url: str) -> None:
@@ -149,10 +149,10 @@ def test_timeouts_bound_a_hanging_read(redis_url: str) -> None:
             retry=RetryPolicy(max_attempts=3, backoff_base=0.05, max_elapsed=5),
             sleep=time.sleep,
         )
-        client.catalog.get_channel()  # log in first, outside the measurement
+        client.channel.get()  # log in first, outside the measurement
         started = time.monotonic()
         with pytest.raises(RetryLater):
-            list(client.catalog.products())
+            list(client.products.find())
         elapsed = time.monotonic() - started
         assert elapsed < 0.3 * 3 + 1.0, elapsed
         assert client.http.stats.requests == 2 + 3
@@ -161,37 +161,34 @@ def test_timeouts_bound_a_hanging_read(redis_url: str) -> None:
 def test_content_type_ids_are_asked_once_per_client(redis_url: str) -> None:
     with omnitron_simulator() as sim:
         client = client_for(sim, redis_url)
-        first = client.catalog.content_type_id("product")
+        first = client.reports.content_type_id("product")
         before = client.http.stats.requests
-        assert client.catalog.content_type_id("product") == first
+        assert client.reports.content_type_id("product") == first
         assert client.http.stats.requests == before
 
 
 def test_a_whole_batch_cycle_keeps_version_dates_verbatim(redis_url: str) -> None:
     with omnitron_simulator(seed_products=30) as sim:
-        catalog = client_for(sim, redis_url).catalog
-        pending = catalog.pending_products("inserts", page_size=10).first_page()
+        client = client_for(sim, redis_url)
+        pending = client.products.pending("inserts", page_size=10).first_page()
         assert len(pending) == 10
-        batch = catalog.create_batch_request()
+        batch = client.batches.create()
         objects = [
             BatchRequestObject(pk=p.key, version_date=p.modified_date, content_type="product")
             for p in pending
         ]
-        committed = catalog.commit_batch_request(batch.key, "product", objects)
+        committed = client.batches.commit(batch.key, "product", objects)
         assert committed.status is BatchRequestStatus.COMMIT
         locked = {p.key for p in pending}
-        assert not locked & {p.key for p in catalog.pending_products("inserts", page_size=100)}
+        assert not locked & {p.key for p in client.products.pending("inserts", page_size=100)}
 
         results = [o.model_copy(update={"remote_id": f"R-{o.pk}"}) for o in objects[:-1]] + [
             objects[-1].model_copy(update={"failed_reason_type": FailedReasonType.REMOTE})
         ]
-        done = catalog.mark_batch_done(batch.key, results)
+        done = client.batches.mark_done(batch.key, results)
         assert done.status is BatchRequestStatus.DONE
 
-        actions = {
-            a.object_id: a
-            for a in catalog.integration_actions_for_objects("product", sorted(locked))
-        }
+        actions = {a.object_id: a for a in client.actions.for_objects("product", sorted(locked))}
         assert len(actions) == 10
         for obj in objects[:-1]:
             action = actions[obj.pk]
@@ -199,8 +196,8 @@ def test_a_whole_batch_cycle_keeps_version_dates_verbatim(redis_url: str) -> Non
             assert action.remote_id == f"R-{obj.pk}"
             assert action.version_date == obj.version_date  # to the microsecond
         assert actions[objects[-1].pk].status is IntegrationActionStatus.ERROR
-        assert catalog.content_type_id("product") > 0
-        report = catalog.report_error(
+        assert client.reports.content_type_id("product") > 0
+        report = client.reports.create(
             "product",
             objects[-1].pk,
             error_code=f"{batch.local_batch_id}-Channel-Send",
@@ -233,14 +230,14 @@ def test_login_guard_is_shared_by_every_client_on_the_same_redis(redis_url: str)
         with pytest.raises(LoginThrottled):
             for _ in range(5):
                 for client in clients:
-                    client.catalog.get_channel()
+                    client.channel.get()
         assert sum(c.http.stats.logins for c in clients) == 3
 
 
 def test_omnitron_login_throttling_is_reported_with_its_retry_after(redis_url: str) -> None:
     with omnitron_simulator("--login-limit", "1") as sim:
-        client_for(sim, redis_url).catalog.get_channel()
+        client_for(sim, redis_url).channel.get()
         redis.Redis.from_url(redis_url).flushdb()  # forget the token: force a second login
         with pytest.raises(RateLimited) as caught:
-            client_for(sim, redis_url).catalog.get_channel()
+            client_for(sim, redis_url).channel.get()
         assert caught.value.retry_after == 60

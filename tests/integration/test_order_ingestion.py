@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.channel import (
     AddressDto,

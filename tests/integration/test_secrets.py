@@ -226,7 +226,7 @@ def test_channel_config_secrets_never_leave_the_worker() -> None:
     with sync_stack(
         5, CHANNEL_MODULE="tests.support.leaky_channel", PYTHONPATH=str(REPO_ROOT)
     ) as stack:
-        stack.client().catalog.update_channel(
+        stack.client().channel.update(
             {
                 "conf": {
                     "remote_id_attribute": "sku",

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 
 from channel_app_template.akinon.client import OmnitronClient
-from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.channel import (
     BatchRequestResponseDto,

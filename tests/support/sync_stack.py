@@ -86,7 +86,7 @@ def sync_stack(
         broker = f"redis://127.0.0.1:{redis.port}/0"
         OmnitronClient(
             f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
-        ).catalog.update_channel(
+        ).channel.update(
             {
                 "conf": {
                     "remote_id_attribute": "sku",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from channel_app_template.akinon.endpoints import ID_CHUNK
+from channel_app_template.akinon.api import ID_CHUNK
 from channel_app_template.akinon.models import (
     BatchRequestObject,
     BatchRequestStatus,
@@ -54,7 +54,7 @@ def paged_products(total: int) -> Any:
 def test_lists_are_read_to_the_last_page_with_page_and_limit(fake: FakeOmnitron) -> None:
     fake.responder = paged_products(250)
     client = make_client(fake.url)
-    products = list(client.catalog.products(page_size=100, sort="id"))
+    products = list(client.products.find(page_size=100, sort="id"))
     assert [p.pk for p in products] == list(range(1, 251))
     calls = fake.calls(PRODUCTS)
     assert [c.query["page"] for c in calls] == [["1"], ["2"], ["3"]]
@@ -64,7 +64,7 @@ def test_lists_are_read_to_the_last_page_with_page_and_limit(fake: FakeOmnitron)
 def test_pages_are_fetched_lazily_one_at_a_time(fake: FakeOmnitron) -> None:
     fake.responder = paged_products(30)
     client = make_client(fake.url)
-    query = client.catalog.products(page_size=10)
+    query = client.products.find(page_size=10)
     assert fake.calls(PRODUCTS) == []  # nothing sent before iteration
     pages = query.pages()
     first = next(pages)
@@ -101,7 +101,7 @@ def test_a_non_page_answer_is_a_run_error() -> None:
 def test_one_and_first(fake: FakeOmnitron) -> None:
     answers = [page([]), page([{"pk": 1}, {"pk": 2}]), page([{"pk": 3}])]
     fake.responder = lambda seen: answers.pop(0)
-    query = make_client(fake.url).orders.locations("countries", code__exact="TR", is_active=True)
+    query = make_client(fake.url).locations.find("countries", code__exact="TR", is_active=True)
     with pytest.raises(NotFoundError):
         query.one()
     with pytest.raises(ItemError):
@@ -123,7 +123,7 @@ def test_id_lookups_are_chunked_not_one_call_per_id(fake: FakeOmnitron) -> None:
     fake.responder = responder
     client = make_client(fake.url)
     wanted = range(1, 2 * ID_CHUNK + 51)  # two full chunks and a partial one
-    found = list(client.catalog.products_by_ids(wanted))
+    found = list(client.products.by_ids(wanted))
     assert [p.pk for p in found] == list(wanted)
     assert len(fake.calls(PRODUCTS)) == 3
 
@@ -136,7 +136,7 @@ def test_models_keep_akinon_names_dates_as_sent_and_decimals(fake: FakeOmnitron)
     fake.responder = lambda seen: page(
         [{"id": 4, "product": 1, "price": "645670668.11", "modified_date": stamp, "new": 1}]
     )
-    price = make_client(fake.url).catalog.pending_prices("inserts").first_page()[0]
+    price = make_client(fake.url).prices.pending("inserts").first_page()[0]
     assert price.pk == price.id == 4
     assert price.price == Decimal("645670668.11")
     assert price.modified_date == stamp  # echoed back verbatim as version_date
@@ -147,8 +147,8 @@ def test_models_keep_akinon_names_dates_as_sent_and_decimals(fake: FakeOmnitron)
 def test_extra_price_and_stock_lists_use_their_own_routes(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: page([])
     client = make_client(fake.url)
-    client.catalog.pending_prices("updates", price_list=9).first_page()
-    client.catalog.pending_stocks("inserts", stock_list=8).first_page()
+    client.prices.pending("updates", list_id=9).first_page()
+    client.stocks.pending("inserts", list_id=8).first_page()
     prices, stocks = fake.calls()[-2:]
     assert prices.path == "/api/v1/channel/7/extra_product_prices/updates/"
     assert prices.query["price_list"] == ["9"]
@@ -158,7 +158,7 @@ def test_extra_price_and_stock_lists_use_their_own_routes(fake: FakeOmnitron) ->
 
 def test_pending_products_send_type_and_language(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: page([])
-    make_client(fake.url).catalog.pending_products("updates", language="tr-tr").first_page()
+    make_client(fake.url).products.pending("updates", language="tr-tr").first_page()
     seen = fake.calls()[-1]
     assert seen.path == "/api/v1/channel/7/products/updates/"
     assert seen.query["product_type"] == ["0"]
@@ -168,10 +168,10 @@ def test_pending_products_send_type_and_language(fake: FakeOmnitron) -> None:
 def test_content_type_ids_are_cached_per_client(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: page([{"id": 12, "app_label": "products", "model": "product"}])
     client = make_client(fake.url)
-    assert client.catalog.content_type_id("product") == 12
-    assert client.catalog.content_type_id("product") == 12
+    assert client.reports.content_type_id("product") == 12
+    assert client.reports.content_type_id("product") == 12
     assert len(fake.calls("/api/v1/content_types/")) == 1
-    assert make_client(fake.url).catalog.content_type_id("product") == 12
+    assert make_client(fake.url).reports.content_type_id("product") == 12
     assert len(fake.calls("/api/v1/content_types/")) == 2  # not a process-wide cache
 
 
@@ -179,7 +179,7 @@ def test_batch_statuses_are_sent_as_repeated_params(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: page([{"pk": 1, "status": "ongoing"}])
     client = make_client(fake.url)
     statuses = (BatchRequestStatus.SENT_TO_REMOTE, BatchRequestStatus.ONGOING)
-    batch = client.catalog.batch_requests(statuses, content_type="product").first_page()[0]
+    batch = client.batches.find(statuses, content_type="product").first_page()[0]
     assert batch.status is BatchRequestStatus.ONGOING
     assert fake.calls()[-1].query["status"] == ["sent_to_remote", "ongoing"]
 
@@ -197,8 +197,8 @@ def test_commit_and_done_bodies(fake: FakeOmnitron) -> None:
             failed_reason_type=FailedReasonType.REMOTE,
         ),
     ]
-    client.catalog.commit_batch_request(3, "product", objects)
-    client.catalog.mark_batch_done(3, objects)
+    client.batches.commit(3, "product", objects)
+    client.batches.mark_done(3, objects)
     commit, done = fake.calls("/api/v1/channel/7/batch_requests/3/")
     assert commit.method == done.method == "PATCH"
     assert commit.body["status"] == "commit" and commit.body["content_type"] == "product"
@@ -225,7 +225,7 @@ def test_a_refused_transition_to_the_current_status_is_success(fake: FakeOmnitro
     refused = Reply(406, {"detail": "invalid transition", "code": "batch_request_status_100_1"})
     answers = [refused, Reply(200, {"pk": 3, "status": "done"})]
     fake.responder = lambda seen: answers.pop(0)
-    batch = make_client(fake.url).catalog.mark_batch_done(3, [])
+    batch = make_client(fake.url).batches.mark_done(3, [])
     assert batch.status is BatchRequestStatus.DONE
 
 
@@ -234,7 +234,7 @@ def test_a_refused_transition_elsewhere_is_an_item_error(fake: FakeOmnitron) -> 
     answers = [refused, Reply(200, {"pk": 3, "status": "fail"})]
     fake.responder = lambda seen: answers.pop(0)
     with pytest.raises(ItemError) as caught:
-        make_client(fake.url).catalog.mark_batch_done(3, [])
+        make_client(fake.url).batches.mark_done(3, [])
     assert caught.value.code == "batch_request_status_100_1"
 
 
@@ -245,7 +245,7 @@ def test_a_duplicate_address_returns_the_existing_one(fake: FakeOmnitron) -> Non
         return page([{"pk": 44, "hash_data": "abc123"}])
 
     fake.responder = responder
-    address = make_client(fake.url).orders.create_address({"line": "x", "city": 1})
+    address = make_client(fake.url).customers.create_address({"line": "x", "city": 1})
     assert address.pk == 44
     lookup = fake.calls("/api/v1/channel/7/addresses/", "GET")[0]
     assert lookup.query["hash_data"] == ["abc123"]
@@ -255,7 +255,7 @@ def test_a_duplicate_address_returns_the_existing_one(fake: FakeOmnitron) -> Non
 def test_another_address_error_is_raised(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: Reply(400, {"line": ["This field is required."]})
     with pytest.raises(ItemError):
-        make_client(fake.url).orders.create_address({})
+        make_client(fake.url).customers.create_address({})
 
 
 def test_order_by_number_and_create_order(fake: FakeOmnitron) -> None:
@@ -266,10 +266,10 @@ def test_order_by_number_and_create_order(fake: FakeOmnitron) -> None:
 
     fake.responder = responder
     orders = make_client(fake.url).orders
-    assert orders.order_by_number("M-1") is None
+    assert orders.by_number("M-1") is None
     query = fake.calls()[-1].query
     assert query["number"] == ["M-1"] and query["channel_id"] == ["7"]
-    order = orders.create_order({"number": "M-1", "amount": Decimal("10.00")}, [{"product": 1}])
+    order = orders.create({"number": "M-1", "amount": Decimal("10.00")}, [{"product": 1}])
     assert order.pk == 9
     sent = fake.calls("/api/v1/channel/7/create_orders/")[0].body
     assert sent == {"order": {"number": "M-1", "amount": "10.00"}, "order_item": [{"product": 1}]}
@@ -278,8 +278,8 @@ def test_order_by_number_and_create_order(fake: FakeOmnitron) -> None:
 def test_cancel_and_item_update_bodies(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: Reply(200, {"pk": 5})
     orders = make_client(fake.url).orders
-    orders.cancel_order(9, [5, 6], {5: 10, 6: 10})
-    orders.update_order_item(5, {"status": "550", "invoice_number": None, "tracking_number": ""})
+    orders.cancel(9, [5, 6], {5: 10, 6: 10})
+    orders.update_item(5, {"status": "550", "invoice_number": None, "tracking_number": ""})
     cancel = fake.calls("/api/v1/channel/7/orders/9/cancel/")[0]
     assert cancel.body == {
         "order": 9,
@@ -292,7 +292,7 @@ def test_cancel_and_item_update_bodies(fake: FakeOmnitron) -> None:
 
 def test_customer_lookup_by_configured_field(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: page([{"pk": 2, "phone_number": "555"}])
-    customer = make_client(fake.url).orders.find_customer("phone_number", "555")
+    customer = make_client(fake.url).customers.find("phone_number", "555")
     assert customer is not None and customer.pk == 2
     assert fake.calls()[-1].query["phone_number"] == ["555"]
     assert fake.calls()[-1].query["channel"] == ["7"]
@@ -301,9 +301,9 @@ def test_customer_lookup_by_configured_field(fake: FakeOmnitron) -> None:
 def test_deleting_a_mapping_twice_is_fine(fake: FakeOmnitron) -> None:
     answers = [Reply(204), Reply(404, {"detail": "Not found."})]
     fake.responder = lambda seen: answers.pop(0)
-    catalog = make_client(fake.url).catalog
-    catalog.delete_integration_action(4)
-    catalog.delete_integration_action(4)
+    actions = make_client(fake.url).actions
+    actions.delete(4)
+    actions.delete(4)
 
 
 def test_integration_action_content_type_model() -> None:
@@ -321,8 +321,8 @@ def test_report_error_resolves_content_types(fake: FakeOmnitron) -> None:
         return Reply(201, {"id": 1, **seen.body})
 
     fake.responder = responder
-    catalog = make_client(fake.url).catalog
-    catalog.report_error("product", 11, error_code="b-Channel-Send", error_desc="refused")
+    reports = make_client(fake.url).reports
+    reports.create("product", 11, error_code="b-Channel-Send", error_desc="refused")
     body = fake.calls("/api/v1/channel/7/error_reports/")[0].body
     assert body["action_content_type"] == 2 and body["target_content_type"] == 5
     assert body["target_object_id"] == 7 and body["is_ok"] is False
@@ -338,8 +338,8 @@ def test_an_unreadable_row_is_skipped_and_an_unreadable_answer_a_run_error(
     )
     client = make_client(fake.url)
     met: list[Unreadable] = []
-    client.catalog.on_unreadable = met.append
-    assert [p.sku for p in client.catalog.products()] == ["ok"]  # one bad row, one row lost
+    client.on_unreadable = met.append
+    assert [p.sku for p in client.products.find()] == ["ok"]  # one bad row, one row lost
     assert len(met) == 1 and met[0].pk is None and met[0].fields[0].startswith("pk ")
     with pytest.raises(RunError):
-        client.catalog.create_batch_request()  # no status in the answer
+        client.batches.create()  # no status in the answer

@@ -324,7 +324,7 @@ def test_a_write_answered_5xx_is_ambiguous_and_sent_once(fake: FakeOmnitron, sta
     script(fake, Reply(status, {"detail": "boom"}))
     client = make_client(fake.url)
     with pytest.raises(AmbiguousWriteError) as caught:
-        client.orders.create_order({"number": "A1"}, [])
+        client.orders.create({"number": "A1"}, [])
     assert isinstance(caught.value, MayHaveHappened)
     assert caught.value.status_code == status
     assert len(fake.calls(CREATE)) == 1
@@ -334,7 +334,7 @@ def test_a_write_whose_connection_drops_is_ambiguous_and_sent_once(fake: FakeOmn
     script(fake, Drop())
     client = make_client(fake.url)
     with pytest.raises(AmbiguousWriteError):
-        client.orders.create_order({"number": "A1"}, [])
+        client.orders.create({"number": "A1"}, [])
     assert len(fake.calls(CREATE)) == 1
 
 
@@ -343,7 +343,7 @@ def test_a_write_that_times_out_is_ambiguous_sent_once_and_bounded(fake: FakeOmn
     client = make_client(fake.url, timeouts=Timeouts(connect=1, read=0.3))
     started = time.monotonic()
     with pytest.raises(AmbiguousWriteError):
-        client.catalog.create_batch_request()
+        client.batches.create()
     assert time.monotonic() - started < 2
     assert len(fake.calls("/api/v1/channel/7/batch_requests/")) == 1
 
@@ -370,7 +370,7 @@ def test_a_write_to_a_refused_connection_is_retried_because_nothing_was_sent() -
     )
     client.http.token_cache.set("a" * 40)
     with pytest.raises(RetryLater) as caught:
-        client.orders.create_order({"number": "A1"}, [])
+        client.orders.create({"number": "A1"}, [])
     assert not isinstance(caught.value, MayHaveHappened)
     assert len(sleeps) == 2
 
@@ -420,7 +420,7 @@ def test_no_secret_reaches_logs_errors_or_reprs(
     errors: list[Exception] = []
     for call in (
         lambda: client.http.get("channel/7/order_items/5/"),
-        lambda: client.orders.create_order({"number": "A"}, []),
+        lambda: client.orders.create({"number": "A"}, []),
     ):
         try:
             call()
@@ -476,9 +476,9 @@ def test_every_request_has_a_connect_and_read_timeout_and_no_redirects(
     )
     transport = RecordingTransport()
     client = make_client(fake.url, transport=transport, timeouts=Timeouts(connect=1.5, read=7))
-    list(client.catalog.products())
-    client.catalog.create_batch_request()
-    client.catalog.update_attribute(3, {"name": "x"})
+    list(client.products.find())
+    client.batches.create()
+    client.attributes.update(3, {"name": "x"})
     assert [method for method, _ in transport.sent] == ["POST", "GET", "POST", "PATCH"]
     expected = {"connect": 1.5, "read": 7, "write": 7, "pool": 1.5}
     assert all(timeout == expected for _, timeout in transport.sent)

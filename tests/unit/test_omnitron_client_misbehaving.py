@@ -62,7 +62,7 @@ def test_an_omnitron_ignoring_page_is_stopped_on_the_second_page(fake: FakeOmnit
     fake.responder = guarded(page(rows, "https://o.test/?page=2", count=10**6))  # type: ignore[assignment]
     client = make_client(fake.url)
     with pytest.raises(PagingError) as caught:
-        for _ in client.catalog.products(page_size=2):
+        for _ in client.products.find(page_size=2):
             pass
     error = caught.value
     assert error.reason == "page_repeated" and error.peer == "Omnitron"
@@ -79,14 +79,14 @@ def test_a_list_longer_than_its_count_is_stopped(fake: FakeOmnitron) -> None:
 
     fake.responder = responder
     with pytest.raises(PagingError, match="more than"):
-        list(make_client(fake.url).catalog.products(page_size=2))
+        list(make_client(fake.url).products.find(page_size=2))
     assert len(listing(fake)) <= 3  # 2 announced + one page of slack
 
 
 def test_a_page_longer_than_the_limit_is_refused(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: page([{"pk": n} for n in range(500)])
     with pytest.raises(PagingError, match="500 rows, asked for at most 100"):
-        list(make_client(fake.url).catalog.products())
+        list(make_client(fake.url).products.find())
 
 
 def test_the_page_cap_comes_from_the_client_limits(fake: FakeOmnitron) -> None:
@@ -97,7 +97,7 @@ def test_the_page_cap_comes_from_the_client_limits(fake: FakeOmnitron) -> None:
     fake.responder = responder
     client = make_client(fake.url, limits=Limits(max_pages=3))
     with pytest.raises(PagingError, match="HTTP_MAX_PAGES"):
-        list(client.catalog.products(page_size=1))
+        list(client.products.find(page_size=1))
     assert len(listing(fake)) == 3
 
 
@@ -105,7 +105,7 @@ def test_a_huge_page_fails_without_being_held(fake: FakeOmnitron) -> None:
     fake.responder = lambda seen: huge_body(100 * 2**20, declared=False)
     client = make_client(fake.url, limits=Limits(max_response_bytes=2**20))
     with pytest.raises(ResponseTooLarge) as caught:
-        list(client.catalog.products())
+        list(client.products.find())
     assert caught.value.peer == "Omnitron" and caught.value.path == "channel/7/products/"
 
 
@@ -135,7 +135,7 @@ def test_a_wrong_shape_for_one_object_names_omnitron_and_the_path(
 ) -> None:
     fake.responder = lambda seen: Reply(200, body)
     with pytest.raises(UnexpectedAnswer) as caught:
-        make_client(fake.url).catalog.get_channel()
+        make_client(fake.url).channel.get()
     assert str(caught.value) == f"Omnitron GET channels/7/: {fragment}"
 
 
@@ -152,7 +152,7 @@ def test_a_wrong_page_envelope_names_omnitron_and_the_path(
 ) -> None:
     fake.responder = lambda seen: Reply(200, body)
     with pytest.raises(UnexpectedAnswer) as caught:
-        list(make_client(fake.url).catalog.products())
+        list(make_client(fake.url).products.find())
     assert str(caught.value) == (
         f"Omnitron GET channel/7/products/: expected a page of results, got {fragment}"
     )

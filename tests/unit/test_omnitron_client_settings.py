@@ -27,8 +27,8 @@ def settings(**overrides: object) -> Settings:
 def test_from_settings_uses_the_cache_redis_and_the_channel() -> None:
     client = OmnitronClient.from_settings(settings())
     assert client.http.api_url == "https://omnitron.example.com/api/v1/"
-    assert client.catalog.channel_id == client.orders.channel_id == 4
-    assert client.catalog.catalog_id == 2
+    assert client.products.channel_id == client.orders.channel_id == 4
+    assert client.channel.catalog_id == 2
     cache = client.http.token_cache
     assert isinstance(cache, RedisTokenCache)  # no connection is made until first use
     assert "pw-123456" not in cache.token_key and "bot" not in cache.token_key

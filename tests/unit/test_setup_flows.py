@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, cast
 
 import pytest
 
-from channel_app_template.akinon.integration import OmnitronIntegration
+from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.models import (
     CategoryNode,
     CategoryTree,
     Channel,
     IntegrationAction,
 )
-from channel_app_template.akinon.pagination import Page
+from channel_app_template.akinon.pagination import Page, UnreadableHook
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import (
     CategoryDto,
     CategoryNodeDto,
@@ -30,7 +31,7 @@ from channel_app_template.channel import (
 )
 from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.setup.attributes import AttributeSpec, Category, _merge, _pk_of
-from channel_app_template.core.setup.common import Tally, actions_for_remote_ids, now_stamp
+from channel_app_template.core.setup.common import Tally, now_stamp
 from channel_app_template.core.setup.flows import (
     ENGINE_CONF_FIELDS,
     create_or_update_category_attributes,
@@ -149,17 +150,78 @@ def test_tally_keeps_declared_keys() -> None:
 # --- fakes -----------------------------------------------------------------------------------
 
 
+class FakeArea:
+    """One area of the fake API: the given methods; with ``record_others``, any other call
+    is recorded (name, args) and never performed, else it does not exist."""
+
+    def __init__(self, calls: list[tuple[str, Any]], record_others: bool, **methods: Any) -> None:
+        self._calls = calls
+        self._record_others = record_others
+        self.__dict__.update(methods)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not self._record_others:
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._calls.append((name, args))
+
+
+class ActionRows(list[IntegrationAction]):
+    """The fake's integration actions, which also answer as the API's ``actions`` area."""
+
+    def __init__(self, owner: FakeCatalog, rows: Iterable[IntegrationAction] = ()) -> None:
+        super().__init__(rows)
+        self.area = FakeArea(
+            owner.calls,
+            owner.record_others,
+            for_remote_ids=owner.integration_actions_for_remote_ids,
+            find=owner.integration_actions,
+            update=owner.update_integration_action,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.area, name)
+
+
 class FakeCatalog:
-    """Just what the unit-tested flows call, recording every call."""
+    """Just what the unit-tested flows call of Omnitron's API, recording every call; the
+    port (a real :class:`OmnitronIntegration`) runs over it."""
 
     channel_id = 1
+    record_others = False
+    on_unreadable: UnreadableHook | None = None
 
     def __init__(self) -> None:
         self.schema: dict[str, Any] = {}
         self.patches: list[dict[str, Any]] = []
         self.calls: list[tuple[str, Any]] = []
-        self.actions: list[IntegrationAction] = []
+        self.actions = []
         self.nodes: dict[int, CategoryNode] = {}
+        calls, others = self.calls, self.record_others
+        self.channel = FakeArea(
+            calls, others, get=self.get_channel, update_schema=self.update_channel_schema
+        )
+        self.categories = FakeArea(
+            calls,
+            others,
+            nodes_by_ids=self.category_nodes_by_ids,
+            tree=lambda pk: self.get_category_tree(pk),
+            nodes=lambda **filters: self.category_nodes(**filters),
+        )
+        self.reports = FakeArea(calls, others, create=self.report_error)
+
+    @property
+    def actions(self) -> ActionRows:
+        return self._actions
+
+    @actions.setter
+    def actions(self, rows: Iterable[IntegrationAction]) -> None:
+        self._actions = ActionRows(self, rows)
+
+    def get_category_tree(self, pk: int) -> CategoryTree:
+        raise AttributeError("get_category_tree")
+
+    def category_nodes(self, **filters: Any) -> Any:
+        raise AttributeError("category_nodes")
 
     def get_channel(self) -> Channel:
         return Channel(pk=1, schema=dict(self.schema))
@@ -201,20 +263,14 @@ class FakeCatalog:
         self.calls.append(("report", kwargs["error_code"]))
 
 
-class FakeOmnitron:
-    def __init__(self) -> None:
-        self.catalog_api = FakeCatalog()
-
-    def update_channel_schema(self, schema: dict[str, Any]) -> Channel:
-        return self.catalog_api.update_channel_schema(schema)
-
-    def report(self, model: str, pk: int, *, code: str, description: str, **_: Any) -> None:
-        self.catalog_api.report_error(model, pk, error_code=code)
+def port_over(catalog: FakeCatalog) -> OmnitronIntegration:
+    """The real port, its REST client replaced by the fake."""
+    return OmnitronIntegration(cast(OmnitronClient, catalog))
 
 
 def fake_omnitron() -> tuple[OmnitronIntegration, FakeCatalog]:
-    fake = FakeOmnitron()
-    return cast(OmnitronIntegration, fake), fake.catalog_api
+    catalog = FakeCatalog()
+    return port_over(catalog), catalog
 
 
 class SchemaChannel(ChannelIntegration):
@@ -251,7 +307,7 @@ def test_conf_schema_written_once_and_never_again() -> None:
 
 
 def test_remote_ids_with_commas_are_asked_one_by_one() -> None:
-    _, catalog = fake_omnitron()
+    omnitron, catalog = fake_omnitron()
     catalog.actions = [
         IntegrationAction(
             pk=1, object_id=10, remote_id="a", content_type={"model": "categorynode"}
@@ -261,7 +317,7 @@ def test_remote_ids_with_commas_are_asked_one_by_one() -> None:
         ),
         IntegrationAction(pk=3, object_id=12, remote_id="a", content_type={"model": "product"}),
     ]
-    found = list(actions_for_remote_ids(catalog, "categorynode", ["a", "b,c"]))  # type: ignore[arg-type]
+    found = omnitron.actions_by_remote_id("categorynode", ["a", "b,c"])
     assert [a.pk for a in found] == [1, 2]
     assert catalog.calls[0] == ("in", ["a"])
     assert catalog.calls[1][1]["remote_id__exact"] == "b,c"
@@ -374,7 +430,10 @@ def test_a_spent_budget_asks_for_no_more_categories_and_stops_the_run() -> None:
 
 
 class TreeCatalog(FakeCatalog):
-    """A channel tree of one root and one mapped category, for :class:`TreeSync`."""
+    """A channel tree of one root and one mapped category, for :class:`TreeSync`; any
+    write is recorded, never performed."""
+
+    record_others = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -397,14 +456,10 @@ class TreeCatalog(FakeCatalog):
 
         return Query()
 
-    def __getattr__(self, name: str) -> Any:  # any write is recorded, never performed
-        return lambda *args, **kwargs: self.calls.append((name, args))
-
 
 def test_an_empty_marketplace_tree_removes_nothing_while_categories_are_mapped() -> None:
-    fake = FakeOmnitron()
-    fake.catalog_api = TreeCatalog()
-    sync = TreeSync(cast(OmnitronIntegration, fake))
+    catalog = TreeCatalog()
+    sync = TreeSync(port_over(catalog))
     with pytest.raises(RunError, match="empty while 1 categories are mapped"):
         sync.run(CategoryTreeDto(roots=[]))
-    assert [kind for kind, _ in fake.catalog_api.calls if kind != "list"] == []
+    assert [kind for kind, _ in catalog.calls if kind != "list"] == []

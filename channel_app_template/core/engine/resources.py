@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from channel_app_template.akinon.dates import parse_date
-from channel_app_template.akinon.endpoints import ID_CHUNK, chunked, join_ids
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
     CancellationRequest,
@@ -183,19 +182,19 @@ def _product_synced_since_failure(read: ByIds) -> ChangedSinceFailure:
 
 
 def _products_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
-    return omnitron.catalog_api.products_by_ids(pks)
+    return omnitron.products_by_ids(pks)
 
 
 def _stocks_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
-    return omnitron.catalog_api.stocks_by_ids(pks)
+    return omnitron.stocks_by_ids(pks)
 
 
 def _prices_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
-    return omnitron.catalog_api.prices_by_ids(pks)
+    return omnitron.prices_by_ids(pks)
 
 
 def _images_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterable[Any]:
-    return omnitron.catalog_api.images_by_ids(pks)
+    return omnitron.images_by_ids(pks)
 
 
 # --- Products ----------------------------------------------------------------------------
@@ -535,24 +534,7 @@ def pks_for_skus(
     """The pks of ``resource`` objects that belong to the products with these skus (the
     products themselves, or their stocks, prices or images). A sku with a comma cannot be
     asked for in an ``__in`` list and is left out (the log says so)."""
-    api = omnitron.catalog_api
     plain = [sku for sku in dict.fromkeys(skus) if sku and "," not in sku]
     if len(plain) < len(set(skus)):
         logger.warning("%d skus with a comma (or empty) were left out", len(set(skus)) - len(plain))
-    products: list[int] = []
-    for part in chunked(plain, ID_CHUNK):
-        query = api.products(page_size=len(part), sku__in=join_ids(part))
-        # one page holds every match; a server ignoring the filter is not read to its end
-        products += [p.key for p in query.first_page() if p.sku in part]
-    if resource.objects_model == "product":
-        return products
-    listers: dict[str, Callable[..., Paginated[Any]]] = {
-        "productstock": api.product_stocks,
-        "productprice": api.product_prices,
-        "productimage": api.product_images,
-    }
-    lister = listers[resource.objects_model]
-    pks: list[int] = []
-    for part in chunked(products, ID_CHUNK):
-        pks += [row.key for row in lister(page_size=500, product__in=join_ids(part))]
-    return pks
+    return omnitron.pks_for_skus(resource.objects_model, plain)

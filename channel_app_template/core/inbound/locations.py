@@ -14,11 +14,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from channel_app_template.akinon.integration import OmnitronIntegration
-from channel_app_template.akinon.models import Location
+from channel_app_template.akinon.models import INTEGRATION_TYPE, Location
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.errors import ChannelAppError, ItemError
 
-INTEGRATION_TYPE = "sales_channel"
+__all__ = ["LocationResolver", "UnresolvedLocation"]
+
 PARENT_FILTER = {"cities": "country", "townships": "city", "districts": "township"}
 ERROR_KIND = {
     "countries": "country",
@@ -85,8 +86,7 @@ class LocationResolver:
             }
         )
         for filters in attempts:
-            query = self.omnitron.orders_api().locations(kind, **scope, **filters)
-            rows: list[Location] = query.resized(2).first_page()
+            rows: list[Location] = self.omnitron.locations(kind, **scope, **filters)
             if len(rows) == 1 and rows[0].pk is not None:
                 return int(rows[0].pk)
         return None
@@ -106,8 +106,7 @@ class LocationResolver:
             if kind in PARENT_FILTER:
                 body[f"{PARENT_FILTER[kind]}_id"] = parent
             with contextlib.suppress(ChannelAppError):  # the order fails either way
-                catalog = self.omnitron.thread_client().catalog
-                catalog.create_address_error_report(ERROR_KIND[kind], body)
+                self.omnitron.report_unknown_location(ERROR_KIND[kind], body)
         return UnresolvedLocation(
             f"address: {ERROR_KIND[kind]} {value!r} is not known to Omnitron; map it in "
             "Omnitron's location mappings"

@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from channel_app_template.akinon.endpoints import chunked
-from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
-from channel_app_template.akinon.models import OrderItem
+from channel_app_template.akinon.models import ContentType, OrderItem, Tracked
+from channel_app_template.akinon.pagination import chunked
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import (
     CancellationRequestDto,
     CancelOrderDto,
@@ -90,7 +90,7 @@ class OrderEvents:
         self.channel = channel
         self.ledger = ledger
         self.page_size = page_size
-        self.channel_id = int(omnitron.client.channel_id)
+        self.channel_id = omnitron.channel_id
         self.gate = Gate(budget)
 
     # --- The shared loop ------------------------------------------------------------
@@ -220,7 +220,7 @@ class OrderEvents:
         name = "".join(part.title() for part in command.split("_"))
         with contextlib.suppress(ChannelAppError):
             self.omnitron.report(
-                "channel",
+                ContentType.CHANNEL,
                 self.channel_id,
                 code=f"Channel-{name}_{key}"[:255],
                 description=(
@@ -233,7 +233,7 @@ class OrderEvents:
     def _items_by_line(self, lines: Iterable[str]) -> dict[str, list[int]]:
         """Order line remote id -> Omnitron order item pks (one item per unit)."""
         found: dict[str, list[int]] = defaultdict(list)
-        for action in self.omnitron.actions_by_remote_id("orderitem", sorted(set(lines))):
+        for action in self.omnitron.actions_by_remote_id(ContentType.ORDER_ITEM, lines):
             if action.object_id is not None and action.remote_id:
                 found[action.remote_id].append(int(action.object_id))
         return found
@@ -254,7 +254,6 @@ class OrderEvents:
     ) -> dict[str, ChannelAppError | bool]:
         items = self._items_by_line(e.remote_id for e in events)
         outcomes: dict[str, ChannelAppError | bool] = {}
-        api = self.omnitron.orders_api()
         for event in events:
             if not self.gate.may_start():
                 break  # the rest are deferred
@@ -273,13 +272,13 @@ class OrderEvents:
                 for pk in pks:
                     update: dict[str, Any] = dict(changes)
                     if event.extra_field:  # merged: the line id in it is how we find the item
-                        current = api.get_order_item(pk).extra_field
+                        current = self.omnitron.order_item(pk).extra_field
                         update["extra_field"] = {
                             **current,
                             **event.extra_field,
                             "id": current.get("id", event.remote_id),
                         }
-                    api.update_order_item(pk, update)
+                    self.omnitron.update_order_item(pk, update)
                 outcomes[key] = True
             except ChannelAppError as error:
                 outcomes[key] = error
@@ -300,7 +299,7 @@ class OrderEvents:
 
     def _cancel_one(self, event: CancelOrderDto) -> ChannelAppError | bool:
         try:
-            orders = self.omnitron.actions_by_remote_id("order", [event.order])
+            orders = self.omnitron.actions_by_remote_id(ContentType.ORDER, [event.order])
             order_pks = {int(a.object_id) for a in orders if a.object_id is not None}
             if len(order_pks) != 1:
                 return ItemError(f"order {event.order} is not (exactly once) in Omnitron")
@@ -310,7 +309,7 @@ class OrderEvents:
             if not to_cancel:
                 return False
             try:
-                self.omnitron.orders_api().cancel_order(
+                self.omnitron.cancel_order(
                     order_pk,
                     to_cancel,
                     reasons,
@@ -365,62 +364,44 @@ class OrderEvents:
     def _create_requests(
         self, requests: Sequence[CancellationRequestDto]
     ) -> dict[str, ChannelAppError | bool]:
-        api = self.omnitron.orders_api()
         items = self._items_by_line(r.order_item for r in requests)
         mapping, fallback = self.channel.config.reason_ids()
         outcomes: dict[str, ChannelAppError | bool] = {}
-        created: list[Tracked] = []
-        remote: dict[int, str] = {}
+        held: list[tuple[Tracked, str]] = []
         for request in requests:
             if not self.gate.may_start():
                 break  # the rest are deferred; the ones handled are mapped below
             try:
-                existing = api.cancellation_requests(remote_id=request.remote_id).first()
+                existing = self.omnitron.cancellation_request(request.remote_id)
+                outcomes[request.remote_id] = existing is None
                 if existing is None:
                     pks = items.get(request.order_item)
                     if not pks:
                         raise ItemError(f"order line {request.order_item} is not in Omnitron")
-                    body = {
-                        "order_item": min(pks),
-                        "reason": mapping.get(request.reason, fallback),
-                        "remote_id": request.remote_id,
-                        "description": request.description,
-                        "cancellation_type": request.cancellation_type,
-                    }
-                    try:
-                        existing = api.create_cancellation_request(body)
-                    except AmbiguousWriteError:
-                        existing = api.cancellation_requests(remote_id=request.remote_id).first()
-                        if existing is None:
-                            raise RetryLater(
-                                "the request may have been created; retried next run"
-                            ) from None
-                    outcomes[request.remote_id] = True
-                else:
-                    outcomes[request.remote_id] = False
-                if existing.pk is not None:
-                    created.append(
-                        Tracked(int(existing.pk), "cancellationrequest", existing.modified_date)
+                    existing = self.omnitron.create_cancellation_request(
+                        {
+                            "order_item": min(pks),
+                            "reason": mapping.get(request.reason, fallback),
+                            "remote_id": request.remote_id,
+                            "description": request.description,
+                            "cancellation_type": request.cancellation_type,
+                        }
                     )
-                    remote[int(existing.pk)] = request.remote_id
+                if existing.pk is not None:
+                    model, stamp = ContentType.CANCELLATION_REQUEST, existing.modified_date
+                    held.append((Tracked(existing.pk, model, stamp), request.remote_id))
             except ChannelAppError as error:
                 outcomes[request.remote_id] = error
-        self._map_requests(created, remote)
+        self._map_requests(held)
         return outcomes
 
-    def _map_requests(self, tracked: list[Tracked], remote: dict[int, str]) -> None:
-        mapped = self.omnitron.remote_ids("cancellationrequest", [t.pk for t in tracked])
-        missing = [t for t in tracked if t.pk not in mapped]
+    def _map_requests(self, held: list[tuple[Tracked, str]]) -> None:
+        model = ContentType.CANCELLATION_REQUEST
+        mapped = self.omnitron.remote_ids(model, [tracked.pk for tracked, _ in held])
+        missing = [(tracked, remote) for tracked, remote in held if tracked.pk not in mapped]
         if not missing:
             return
-        batch = self.omnitron.open_batch()
-        try:
-            self.omnitron.commit(batch, "cancellationrequest", missing)
-            self.omnitron.finish(batch, [t.outcome(remote_id=remote[t.pk]) for t in missing])
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.omnitron.abort(batch)
-            raise
+        batch = self.omnitron.record_mappings(model, missing)
         logger.info(
             "mappings of %d cancellation requests recorded in batch %s",
             len(missing),

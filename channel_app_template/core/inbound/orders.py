@@ -41,9 +41,17 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from channel_app_template.akinon.endpoints import chunked
-from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
-from channel_app_template.akinon.models import BatchRequestStatus, Customer, Order, OrderItem
+from channel_app_template.akinon.models import (
+    BatchRequestStatus,
+    ContentType,
+    Customer,
+    CustomerIdentifierField,
+    Order,
+    OrderItem,
+    Tracked,
+)
+from channel_app_template.akinon.pagination import chunked
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import (
     AddressDto,
     ChannelCreateOrderDto,
@@ -55,7 +63,7 @@ from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.inbound.budget_gate import Gate
 from channel_app_template.core.inbound.ledger import Ledger
 from channel_app_template.core.inbound.locations import LocationResolver
-from channel_app_template.errors import AmbiguousWriteError, ChannelAppError, ItemError, RetryLater
+from channel_app_template.errors import ChannelAppError, ItemError, RetryLater
 from channel_app_template.order_bounds import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_UNITS
 
 if TYPE_CHECKING:
@@ -138,7 +146,7 @@ class OrderIngestion:
         self.ledger = ledger
         self.options = options
         self.gate = Gate(budget)
-        self.channel_id = int(omnitron.client.channel_id)
+        self.channel_id = omnitron.channel_id
         self.locations = LocationResolver(omnitron, self.channel_id)
         self._customers: dict[str, Customer] = {}
         self._customer_locks: dict[str, threading.Lock] = {}
@@ -201,7 +209,7 @@ class OrderIngestion:
                 wanted.append(entry)
         if not wanted:
             return
-        existing = self._existing([dto.order.number for dto in wanted])
+        existing = self.omnitron.orders_by_number([dto.order.number for dto in wanted])
         fit: list[ChannelCreateOrderDto] = []
         for dto in wanted:
             problems = [] if dto.order.number in existing else self._over_limits(dto)
@@ -309,7 +317,7 @@ class OrderIngestion:
         )
         with contextlib.suppress(ChannelAppError):
             self.omnitron.report(
-                "channel",
+                ContentType.CHANNEL,
                 self.channel_id,
                 code=f"Channel-GetOrders_{number}"[:255],
                 description=description,
@@ -318,16 +326,6 @@ class OrderIngestion:
 
     # --- Bulk look-ups ----------------------------------------------------------------
 
-    def _existing(self, numbers: Sequence[str]) -> dict[str, Order]:
-        found: dict[str, Order] = {}
-        for part in chunked(numbers, 100):
-            query = self.omnitron.orders_api().orders(
-                page_size=len(part), number__in=",".join(part), channel_id=self.channel_id
-            )
-            for order in query:
-                found.setdefault(order.number, order)
-        return found
-
     def _products(self, remote_ids: Iterable[str]) -> dict[str, int]:
         """Channel product id -> Omnitron product pk, through the product mappings."""
         wanted = sorted(remote_ids)
@@ -335,7 +333,7 @@ class OrderIngestion:
             return {}
         return {
             str(action.remote_id): int(action.object_id)
-            for action in self.omnitron.actions_by_remote_id("product", wanted)
+            for action in self.omnitron.actions_by_remote_id(ContentType.PRODUCT, wanted)
             if action.object_id is not None and action.remote_id
         }
 
@@ -344,7 +342,7 @@ class OrderIngestion:
             if self._cargos is None:
                 self._cargos = {
                     str(c.erp_code): int(c.pk)
-                    for c in self.omnitron.orders_api().cargos()
+                    for c in self.omnitron.cargos()
                     if c.erp_code and c.pk is not None
                 }
             cargos = self._cargos
@@ -368,7 +366,7 @@ class OrderIngestion:
             with self.ledger.lock(number) as held:
                 if not held:
                     raise RetryLater("another worker is handling this order right now")
-                found = self.omnitron.orders_api().order_by_number(number)
+                found = self.omnitron.order_by_number(number)
                 if found is not None:
                     return _Outcome(dto, found)
                 return _Outcome(dto, self._create(dto, products), created=True)
@@ -376,7 +374,7 @@ class OrderIngestion:
             return _Outcome(dto, error=error)
 
     def _create(self, dto: ChannelCreateOrderDto, products: dict[str, int]) -> Order:
-        order, api = dto.order, self.omnitron.orders_api()
+        order = dto.order
         items: list[dict[str, Any]] = []
         for line in dto.order_item:
             if line.product not in products:
@@ -424,55 +422,33 @@ class OrderIngestion:
             "extra_field": {**order.extra_field, "id": order.remote_id},
             "date_placed": order.created_at.isoformat(),
         }
-        try:
-            return api.create_order({k: v for k, v in body.items() if v is not None}, items)
-        except AmbiguousWriteError:
-            found = api.order_by_number(order.number)
-            if found is not None:
-                return found
-            raise RetryLater(
-                "Omnitron may have created the order; the next run looks it up before anything else"
-            ) from None
-        except ItemError as error:
-            if "already exists" in str(error.payload):
-                found = api.order_by_number(order.number)
-                if found is not None:
-                    return found
-            raise
+        return self.omnitron.create_order({k: v for k, v in body.items() if v is not None}, items)
 
     def _customer(self, customer: CustomerDto) -> int:
         by_phone = self.options.customer_identifier == "phone_number" and customer.phone_number
-        field_name = "phone_number" if by_phone else "email"
+        field = CustomerIdentifierField.PHONE_NUMBER if by_phone else CustomerIdentifierField.EMAIL
         identifier = customer.phone_number if by_phone else customer.email
         if not identifier or not identifier.strip():
             # an empty look-up would find (and reuse) somebody else's customer
-            raise ItemError(f"the customer has no {field_name} to be identified by")
+            raise ItemError(f"the customer has no {field.value} to be identified by")
         with self._lock:
             guard = self._customer_locks.setdefault(identifier, threading.Lock())
         with guard:  # two orders of one new customer must not create it twice
             cached = self._customers.get(identifier)
             if cached is not None and cached.pk is not None:
                 return int(cached.pk)
-            api = self.omnitron.orders_api()
-            found = api.find_customer(field_name, identifier)
-            if found is None:
-                body = {
-                    "email": customer.email,
-                    "phone_number": customer.phone_number,
-                    "first_name": customer.first_name,
-                    "last_name": customer.last_name,
-                    "channel_code": customer.channel_code,
-                    "extra_field": customer.extra_field,
-                    "is_active": True,
-                }
-                try:
-                    found = api.create_customer({k: v for k, v in body.items() if v is not None})
-                except AmbiguousWriteError:
-                    found = api.find_customer(field_name, identifier)
-                    if found is None:
-                        raise RetryLater(
-                            "the customer may have been created; retried next run"
-                        ) from None
+            body = {
+                "email": customer.email,
+                "phone_number": customer.phone_number,
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "channel_code": customer.channel_code,
+                "extra_field": customer.extra_field,
+                "is_active": True,
+            }
+            found = self.omnitron.customer(
+                field, identifier, {k: v for k, v in body.items() if v is not None}
+            )
             self._customers[identifier] = found
             return int(found.pk or 0)
 
@@ -487,12 +463,7 @@ class OrderIngestion:
             **{k: v for k, v in places.items() if v is not None},
             "customer": customer,
         }
-        api = self.omnitron.orders_api()
-        try:
-            created = api.create_address(body)
-        except AmbiguousWriteError:
-            created = api.create_address(body)  # a repeat is safe: Omnitron answers duplicates
-        return int(created.pk or 0)
+        return self.omnitron.create_address(body)
 
     # --- Mappings ---------------------------------------------------------------------
 
@@ -500,51 +471,40 @@ class OrderIngestion:
         """Order and item integration actions for orders that lack them, in one batch:
         (the batch's pk, or None when nothing was missing; orders mapped)."""
         by_pk = {int(o.order.pk): o for o in ready if o.order is not None and o.order.pk}
-        mapped_orders = self.omnitron.remote_ids("order", by_pk)
+        mapped_orders = self.omnitron.remote_ids(ContentType.ORDER, by_pk)
         items = self.omnitron.order_items_of(list(by_pk))
         item_pks = [int(i.pk) for group in items.values() for i in group if i.pk is not None]
-        mapped_items = self.omnitron.remote_ids("orderitem", item_pks)
-        tracked: list[Tracked] = []
-        remote: dict[tuple[str, int], str] = {}
+        mapped_items = self.omnitron.remote_ids(ContentType.ORDER_ITEM, item_pks)
+        mapped: list[tuple[Tracked, str]] = []
         for pk, outcome in by_pk.items():
             assert outcome.order is not None
             own: list[OrderItem] = items.get(pk, [])
             missing = [i for i in own if i.pk is not None and int(i.pk) not in mapped_items]
             if pk in mapped_orders and not missing:
                 continue
-            tracked.append(Tracked(pk, "order", outcome.order.modified_date))
-            remote[("order", pk)] = outcome.dto.order.remote_id
+            order = Tracked(pk, ContentType.ORDER, outcome.order.modified_date)
+            mapped.append((order, outcome.dto.order.remote_id))
             for item in own:
                 line = str(item.extra_field.get("id") or "")
-                if item.pk is None or not line:
-                    continue
-                tracked.append(Tracked(int(item.pk), "orderitem", item.modified_date))
-                remote[("orderitem", int(item.pk))] = line
-        if not tracked:
+                if item.pk is not None and line:
+                    unit = Tracked(int(item.pk), ContentType.ORDER_ITEM, item.modified_date)
+                    mapped.append((unit, line))
+        if not mapped:
             return None, 0
-        batch = self.omnitron.open_batch()
-        try:
-            self.omnitron.commit(batch, "order", tracked)
-            self.omnitron.finish(
-                batch, [t.outcome(remote_id=remote[(t.model, t.pk)]) for t in tracked]
-            )
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.omnitron.abort(batch)
-            raise
-        orders = sum(1 for t in tracked if t.model == "order")
+        batch = self.omnitron.record_mappings(ContentType.ORDER, mapped)
+        orders = sum(1 for tracked, _ in mapped if tracked.model == ContentType.ORDER)
         logger.info(
             "mappings of %d orders recorded in batch %s",
             orders,
             batch.pk,
-            extra={"flow": FLOW, "batch": batch.pk, "orders": orders, "actions": len(tracked)},
+            extra={"flow": FLOW, "batch": batch.pk, "orders": orders, "actions": len(mapped)},
         )
         return batch.pk, orders
 
     def _repair(self) -> None:
         """A crashed run may have left its mapping batch committed: fail it (the next
         page repairs the mappings of its orders, which exist)."""
-        for batch in self.omnitron.batches([BatchRequestStatus.COMMIT], "order"):
+        for batch in self.omnitron.batches([BatchRequestStatus.COMMIT], ContentType.ORDER):
             logger.warning(
                 "order batch %s was left committed; failing it",
                 batch.pk,

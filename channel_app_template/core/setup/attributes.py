@@ -20,26 +20,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from channel_app_template.akinon.catalog import CatalogApi
-from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import (
     Attribute,
     AttributeConfig,
     AttributeSet,
     AttributeValue,
+    ContentType,
 )
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import AttributeDto, CategoryDto
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.setup.common import (
-    ATTRIBUTE,
-    NODE,
-    VALUE,
-    Tally,
-    actions_for_remote_ids,
-    logger,
-    now_stamp,
-    report,
-)
+from channel_app_template.core.setup.common import NODE, Tally, logger, now_stamp, report
 from channel_app_template.errors import AmbiguousWriteError, ItemError
 
 NAME_LIMIT = 255
@@ -66,6 +57,8 @@ CATEGORY_KEYS = (
     *ATTRIBUTE_KEYS,
 )
 WriteErrors = (ItemError, AmbiguousWriteError)
+ATTRIBUTE = ContentType.MARKETPLACE_ATTRIBUTE
+VALUE = ContentType.MARKETPLACE_ATTRIBUTE_VALUE
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,6 @@ class AttributeSync:
 
     def __init__(self, omnitron: OmnitronIntegration, tally: Tally, code: str) -> None:
         self.omnitron = omnitron
-        self.api: CatalogApi = omnitron.catalog_api
         self.tally = tally
         self.code = code
         self.attribute_of: dict[str, int] = {}
@@ -131,11 +123,11 @@ class AttributeSync:
         if not todo:
             return
         actions: dict[str, list[tuple[int, int]]] = {}
-        for action in actions_for_remote_ids(self.api, ATTRIBUTE, todo):
-            assert action.remote_id is not None and action.object_id is not None
-            actions.setdefault(action.remote_id, []).append((action.key, action.object_id))
+        for action in self.omnitron.actions_by_remote_id(ATTRIBUTE, todo):
+            if action.remote_id is not None and action.object_id is not None:
+                actions.setdefault(action.remote_id, []).append((action.key, action.object_id))
         wanted = {pk for found in actions.values() for _, pk in found}
-        current = {a.key: a for a in self.api.attributes_by_ids(wanted)} if wanted else {}
+        current = {a.key: a for a in self.omnitron.attributes(wanted)} if wanted else {}
         for remote_id in todo:
             spec = specs[remote_id]
             try:
@@ -162,7 +154,7 @@ class AttributeSync:
                     raise ItemError(f"attribute {pk} cannot be read from Omnitron")
             elif pk not in current:
                 logger.info("dropping mapping %s of deleted attribute %s", action_pk, remote_id)
-                self.api.delete_integration_action(action_pk)
+                self.omnitron.forget_mapping(action_pk)
         return chosen
 
     def _rename(self, attribute: Attribute, name: str) -> None:
@@ -170,7 +162,7 @@ class AttributeSync:
         if attribute.name == name:
             return
         try:
-            self.api.update_attribute(attribute.key, {"name": name})
+            self.omnitron.rename_attribute(attribute.key, name)
             self.tally["attributes_updated"] += 1
         except ItemError as error:  # the new name is taken: keep the old one, say so
             logger.warning(
@@ -186,31 +178,27 @@ class AttributeSync:
         if pk is None:
             pk = self._create_attribute(name)
         else:
-            owner = self.api.integration_actions(
-                content_type_name=ATTRIBUTE, channel_id=self.api.channel_id, object_id=pk
-            ).first()
+            owner = self.omnitron.mapping_of(ATTRIBUTE, pk)
             if owner is not None and owner.remote_id:
                 self.tally["attributes_shared"] += 1
                 return pk
             self.tally["attributes_adopted"] += 1
             if owner is not None:
-                self.api.update_integration_action(owner.key, {"remote_id": spec.remote_id})
+                self.omnitron.update_mapping(owner.key, remote_id=spec.remote_id)
                 return pk
-        self._map(ATTRIBUTE, pk, spec.remote_id)
+        self.omnitron.map_object(ATTRIBUTE, pk, spec.remote_id, version_date=now_stamp())
         return pk
 
     def _by_name(self, name: str) -> int | None:
-        for attribute in self.api.attributes(name__exact=name, channel=self.api.channel_id):
-            if attribute.name == name:
-                return attribute.key
-        return None
+        found = self.omnitron.attribute_named(name)
+        return found.key if found is not None else None
 
     def _create_attribute(self, name: str) -> int:
         try:
-            pk = self.api.create_attribute(name).key
+            pk = self.omnitron.create_attribute(name).key
         except AmbiguousWriteError:
             found = self._by_name(name)
-            pk = found if found is not None else self.api.create_attribute(name).key
+            pk = found if found is not None else self.omnitron.create_attribute(name).key
         except ItemError:
             found = self._by_name(name)  # created meanwhile
             if found is None:
@@ -224,23 +212,10 @@ class AttributeSync:
         """Omnitron's attribute schema ``"<channel id> <name> Schema"``, as Akinon's app
         makes one per attribute; best effort (a 4xx means it exists)."""
         try:
-            self.api.create_attribute_schema(f"{self.api.channel_id} {name} Schema", {})
+            self.omnitron.create_attribute_schema(name)
             self.tally["schemas_created"] += 1
         except WriteErrors as error:
             logger.info("schema of attribute %r not created: %s", name, error)
-
-    def _map(self, model: str, pk: int, remote_id: str) -> None:
-        """Create the mapping; after a lost answer or a refusal, read it and settle."""
-        try:
-            self.api.create_integration_action(model, pk, remote_id, version_date=now_stamp())
-        except WriteErrors:
-            found = self.api.integration_actions(
-                content_type_name=model, channel_id=self.api.channel_id, object_id=pk
-            ).first()
-            if found is None:
-                self.api.create_integration_action(model, pk, remote_id, version_date=now_stamp())
-            elif found.remote_id != remote_id:
-                self.api.update_integration_action(found.key, {"remote_id": remote_id})
 
     def _fail(self, remote_id: str, error: Exception) -> None:
         self.failed[remote_id] = str(error)
@@ -261,12 +236,12 @@ class AttributeSync:
                     needed.setdefault((pk, value_rid), (remote_id, label or value_rid))
         if not needed:
             return
-        existing = list(self.api.attribute_values_of_attributes({pk for pk, _ in needed}))
+        existing = self.omnitron.values_of_attributes({pk for pk, _ in needed})
         by_pk = {value.key: value for value in existing}
         unreadable = self.omnitron.unreadable_pks(VALUE)
         blocked: set[str] = set()  # value remote ids mapped to a value we cannot read
         mapped: set[int] = set()
-        for action in actions_for_remote_ids(self.api, VALUE, {rid for _, rid in needed}):
+        for action in self.omnitron.actions_by_remote_id(VALUE, {rid for _, rid in needed}):
             if action.object_id in unreadable and action.remote_id is not None:
                 blocked.add(action.remote_id)
             value = by_pk.get(action.object_id or 0)
@@ -297,7 +272,7 @@ class AttributeSync:
         pk = self.value_of.get(key)
         if pk is not None:
             if by_pk[pk].label != label:
-                self.api.update_attribute_value(pk, {"label": label})
+                self.omnitron.relabel_attribute_value(pk, label)
                 self.tally["values_updated"] += 1
             return
         orphan = next(
@@ -313,22 +288,14 @@ class AttributeSync:
             self.tally["values_adopted"] += 1
         else:
             pk = self._create_value(attribute, label, remote_id)
-        self._map(VALUE, pk, remote_id)
+        self.omnitron.map_object(VALUE, pk, remote_id, version_date=now_stamp())
         mapped.add(pk)
         self.value_of[key] = pk
 
     def _create_value(self, attribute: int, label: str, remote_id: str) -> int:
         """``label`` is the marketplace's name, ``value`` its id: what a mapped product then
         carries to the channel."""
-        try:
-            pk = self.api.create_attribute_value(attribute, label, remote_id).key
-        except AmbiguousWriteError:
-            found = self.api.attribute_values(attribute=attribute, value__exact=remote_id).first()
-            pk = (
-                found.key
-                if found
-                else self.api.create_attribute_value(attribute, label, remote_id).key
-            )
+        pk = self.omnitron.create_attribute_value(attribute, label, remote_id).key
         self.tally["values_created"] += 1
         return pk
 
@@ -349,7 +316,6 @@ class CategorySync:
         self, omnitron: OmnitronIntegration, tally: Tally, code: str, budget: Budget | None = None
     ) -> None:
         self.omnitron = omnitron
-        self.api: CatalogApi = omnitron.catalog_api
         self.tally = tally
         self.code = code
         self.attributes = AttributeSync(omnitron, tally, code)
@@ -365,23 +331,17 @@ class CategorySync:
         )
         remote_ids = {category.remote_id for category, _ in fetched}
         sets: dict[str | None, AttributeSet] = {
-            s.remote_id: s
-            for s in self.api.attribute_sets_by_remote_ids(remote_ids)
-            if s.remote_id in remote_ids
+            s.remote_id: s for s in self.omnitron.attribute_sets(remote_ids)
         }
         set_pks = [s.key for s in sets.values()]
-        links = {
-            (c.attribute_set, c.object_id)
-            for c in self.api.attribute_set_configs_of_sets(set_pks, NODE)
-        }
+        links = {(c.attribute_set, c.object_id) for c in self.omnitron.category_links(set_pks)}
         configs: dict[tuple[int, int], AttributeConfig] = {}
-        for config in self.api.attribute_configs_of_sets(set_pks):
+        for config in self.omnitron.attribute_configs(set_pks):
             set_pk, attribute = _pk_of(config.attribute_set), _pk_of(config.attribute)
             if set_pk is not None and attribute is not None:
                 configs[(set_pk, attribute)] = config
         value_links = {
-            (c.attribute_set, c.attribute_value)
-            for c in self.api.attribute_value_configs_of_sets(set_pks)
+            (c.attribute_set, c.attribute_value) for c in self.omnitron.value_configs(set_pks)
         }
         for category, dto in fetched:
             self.budget.check()
@@ -404,7 +364,7 @@ class CategorySync:
 
     def touch(self, category: Category) -> None:
         """Move the category to the back of the refresh queue."""
-        self.api.update_integration_action(category.action, {"version_date": now_stamp()})
+        self.omnitron.update_mapping(category.action, version_date=now_stamp())
 
     def _one(
         self,
@@ -420,12 +380,7 @@ class CategorySync:
             raise ItemError(f"attributes {', '.join(broken)} could not be written")
         set_pk = self._attribute_set(category, dto, sets)
         if (set_pk, category.node) not in links:
-            self._create_once(
-                lambda: self.api.create_attribute_set_config(set_pk, category.node, NODE),
-                lambda: self.api.attribute_set_configs(
-                    attribute_set=set_pk, object_id=category.node, content_type__model=NODE
-                ).first(),
-            )
+            self.omnitron.link_category(set_pk, category.node)
             links.add((set_pk, category.node))
             self.tally["set_configs_created"] += 1
         for attribute in dto.attributes:
@@ -441,12 +396,7 @@ class CategorySync:
                 value_pk = self.attributes.value_of[(pk, value.remote_id)]
                 if (set_pk, value_pk) in value_links:
                     continue
-                self._create_once(
-                    lambda v=value_pk: self.api.create_attribute_value_config(set_pk, v),
-                    lambda v=value_pk: self.api.attribute_value_configs(
-                        attribute_set=set_pk, attribute_value=v
-                    ).first(),
-                )
+                self.omnitron.allow_value(set_pk, value_pk)
                 value_links.add((set_pk, value_pk))
                 self.tally["value_configs_created"] += 1
 
@@ -456,14 +406,11 @@ class CategorySync:
         name = (dto.name.strip() or category.remote_id)[:NAME_LIMIT]
         found = sets.get(category.remote_id)
         if found is None:
-            found = self._create_once(
-                lambda: self.api.create_attribute_set(name, category.remote_id),
-                lambda: self.api.attribute_sets(remote_id__exact=category.remote_id).first(),
-            )
+            found = self.omnitron.create_attribute_set(name, category.remote_id)
             sets[category.remote_id] = found
             self.tally["attribute_sets_created"] += 1
         elif found.name != name:
-            self.api.update_attribute_set(found.key, {"name": name})
+            self.omnitron.rename_attribute_set(found.key, name)
             self.tally["attribute_sets_updated"] += 1
         return found.key
 
@@ -478,27 +425,15 @@ class CategorySync:
         if config is None:
             body = {"attribute_set": set_pk, "attribute": attribute, **wanted}
             try:
-                configs[(set_pk, attribute)] = self.api.create_attribute_config(body)
+                configs[(set_pk, attribute)] = self.omnitron.create_attribute_config(body)
                 self.tally["attribute_configs_created"] += 1
                 return
             except WriteErrors:  # lost answer, or it exists (unique per set and attribute)
-                config = self.api.attribute_configs(
-                    attribute_set=set_pk, attribute=attribute
-                ).first()
+                config = self.omnitron.attribute_config(set_pk, attribute)
                 if config is None:
                     raise
         changes = {k: v for k, v in wanted.items() if getattr(config, k) != v}
         if changes:
-            config = self.api.update_attribute_config(config.key, changes)
+            config = self.omnitron.update_attribute_config(config.key, changes)
             self.tally["attribute_configs_updated"] += 1
         configs[(set_pk, attribute)] = config
-
-    @staticmethod
-    def _create_once(create: Any, lookup: Any) -> Any:
-        """A create whose answer may be lost: after an ambiguous failure, look it up and
-        create again only if it is not there."""
-        try:
-            return create()
-        except AmbiguousWriteError:
-            found = lookup()
-            return found if found is not None else create()

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import (
     CategoryDto,
     CategoryTreeDto,
@@ -62,42 +62,40 @@ __all__ = [
     "update_channel_conf_schema",
 ]
 
-ENGINE_CONF_FIELDS: tuple[ChannelConfSchemaField, ...] = (
-    ChannelConfSchemaField(
-        key="remote_id_attribute",
-        label="Matching key: product field the marketplace knows (sku, attributes__barcode)",
-        data_type=ConfDataType.TEXT,
-    ),
-    ChannelConfSchemaField(
-        key="CURRENCY_MAPPINGS",
-        label="Extra price lists to send: {price list id: currency code}",
-        data_type=ConfDataType.JSON,
-    ),
-    ChannelConfSchemaField(
-        key="WAREHOUSE_CODES",
-        label="Extra stock lists to send: {stock list id: warehouse code}",
-        data_type=ConfDataType.JSON,
-    ),
-    ChannelConfSchemaField(
-        key="reason_mapping",
-        label="Cancellation reasons: {marketplace reason code: Omnitron reason id}",
-        data_type=ConfDataType.JSON,
-    ),
-    ChannelConfSchemaField(
-        key="CUSTOMER_IDENTIFIER_FIELD",
-        label="Customer identifier: email or phone_number",
-        data_type=ConfDataType.TEXT,
-    ),
-    ChannelConfSchemaField(
-        key="cancellation_reason_id",
-        label="Omnitron reason id for unmapped marketplace cancellations",
-        data_type=ConfDataType.INTEGER,
-    ),
-    ChannelConfSchemaField(
-        key="send_shipping_info",
-        label="Send shipping information to Omnitron",
-        data_type=ConfDataType.BOOL,
-    ),
+ENGINE_CONF_FIELDS: tuple[ChannelConfSchemaField, ...] = tuple(
+    ChannelConfSchemaField(key=key, label=label, data_type=data_type)
+    for key, label, data_type in (
+        (
+            "remote_id_attribute",
+            "Matching key: product field the marketplace knows (sku, attributes__barcode)",
+            ConfDataType.TEXT,
+        ),
+        (
+            "CURRENCY_MAPPINGS",
+            "Extra price lists to send: {price list id: currency code}",
+            ConfDataType.JSON,
+        ),
+        (
+            "WAREHOUSE_CODES",
+            "Extra stock lists to send: {stock list id: warehouse code}",
+            ConfDataType.JSON,
+        ),
+        (
+            "reason_mapping",
+            "Cancellation reasons: {marketplace reason code: Omnitron reason id}",
+            ConfDataType.JSON,
+        ),
+        (
+            "CUSTOMER_IDENTIFIER_FIELD",
+            "Customer identifier: email or phone_number",
+            ConfDataType.TEXT,
+        ),
+        (
+            "cancellation_reason_id",
+            "Omnitron reason id for unmapped marketplace cancellations",
+            ConfDataType.INTEGER,
+        ),
+    )
 )
 """Settings the engine itself reads from ``channel.conf``; always part of the form."""
 
@@ -122,7 +120,7 @@ def update_channel_conf_schema(
         return skipped(error)
     wanted = {field.key: field.as_omnitron() for field in ENGINE_CONF_FIELDS}
     wanted.update({field.key: field.as_omnitron() for field in fields})
-    current = omnitron.catalog_api.get_channel().schema_
+    current = omnitron.current_channel().schema_
     added = sorted(key for key in wanted if key not in current)
     changed = sorted(key for key in wanted if key in current and current[key] != wanted[key])
     if added or changed:
@@ -266,20 +264,14 @@ def create_or_update_attributes(
 def pick_categories(omnitron: OmnitronIntegration, limit: int, leaves_only: bool) -> list[Category]:
     """Mapped categories, least recently refreshed first: mapping pages sorted by
     ``version_date``, each page's nodes read in one ``pk__in`` call (leaves kept)."""
-    api = omnitron.catalog_api
     picked: list[Category] = []
     if limit == 0:
         return picked
-    query = api.integration_actions(
-        page_size=min(max(limit, 50), 500),
-        content_type_name=NODE,
-        channel_id=api.channel_id,
-        sort="version_date",
-    )
+    query = omnitron.mappings(NODE, sort="version_date", page_size=min(max(limit, 50), 500))
     for page in query.pages():
         mapped = [a for a in page if a.remote_id and a.object_id is not None]
         nodes: dict[int, CategoryNode] = {
-            n.key: n for n in api.category_nodes_by_ids(a.object_id for a in mapped if a.object_id)
+            n.key: n for n in omnitron.category_nodes(a.object_id for a in mapped if a.object_id)
         }
         for action in mapped:
             node = nodes.get(action.object_id or 0)

@@ -34,12 +34,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from channel_app_template.akinon.catalog import CatalogApi
-from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import CategoryNode, CategoryTree, IntegrationAction
+from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import CategoryNodeDto, CategoryTreeDto
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.setup.common import NODE, Tally, logger, model_of, report
+from channel_app_template.core.setup.common import NODE, Tally, logger, report
 from channel_app_template.errors import AmbiguousWriteError, ItemError, RunError
 
 RemovalMode = Literal["detach", "delete"]
@@ -176,7 +175,6 @@ class TreeSync:
         self.omnitron = omnitron
         self.budget = budget or Budget.unlimited()
         self.unreadable: set[int] = set()  # nodes that exist but could not be read
-        self.api: CatalogApi = omnitron.catalog_api
         self.removal = removal
         self.tally = Tally()
         self.tree_created = False
@@ -211,7 +209,7 @@ class TreeSync:
     def read_tree(self, root: CategoryNode) -> LocalTree:
         """Every node of the tree, one paged listing; nodes we cannot read are reported
         and remembered in :attr:`unreadable` (they exist: never unmapped or recreated)."""
-        query = self.api.category_nodes(page_size=1000, path__startswith=root.path)
+        query = self.omnitron.nodes_under(root)
         rows: list[CategoryNode] = []
         for page in query.read_pages():
             rows += page.items
@@ -229,32 +227,23 @@ class TreeSync:
     def ensure_tree(self) -> CategoryTree:
         """The channel's tree; else one named after the channel (so a tree whose creation
         answer was lost is found by name instead of created twice), set on the channel."""
-        channel = self.api.get_channel()
+        channel = self.omnitron.current_channel()
         if channel.category_tree:
-            return self.api.get_category_tree(channel.category_tree)
+            return self.omnitron.category_tree(channel.category_tree)
         name = f"Sales Channel Tree {channel.key}"
-        tree = self.find_tree(name)
+        tree = self.omnitron.category_tree_named(name)
         if tree is None:
-            try:
-                tree = self.api.create_category_tree(name)
-            except AmbiguousWriteError:
-                tree = self.find_tree(name) or self.api.create_category_tree(name)
+            tree = self.omnitron.create_category_tree(name)
             self.tree_created = True
-        self.api.set_channel_category_tree(tree.key)
+        self.omnitron.use_category_tree(tree.key)
         return tree
-
-    def find_tree(self, name: str) -> CategoryTree | None:
-        for tree in self.api.category_trees(name__exact=name):
-            if tree.name == name:
-                return tree
-        return None
 
     def root_of(self, tree: CategoryTree) -> CategoryNode:
         root = tree.category_root
         if root is None:
             raise RunError(f"category tree {tree.key} has no root node")
         if not root.path:
-            root = self.api.get_category_node(root.key)
+            root = self.omnitron.category_node(root.key)
         return root
 
     def load_mappings(self) -> None:
@@ -262,18 +251,15 @@ class TreeSync:
         the mappings of categories that left the marketplace, which a ``remote_id__in``
         lookup by the marketplace's ids cannot). Mappings of nodes that are gone or outside
         the channel's tree, and second mappings of one remote id, are deleted."""
-        query = self.api.integration_actions(
-            page_size=500, content_type_name=NODE, channel_id=self.api.channel_id, sort="id"
-        )
-        for action in query:
-            if action.object_id is None or model_of(action) not in (None, NODE):
+        for action in self.omnitron.mappings(NODE, sort="id", page_size=500):
+            if action.object_id is None or action.model_name not in (None, NODE):
                 continue
             node = action.object_id
             missing = node not in self.tree.nodes and node not in self.unreadable
             stale = missing or node == self.tree.root
             duplicate = bool(action.remote_id) and action.remote_id in self.by_remote
             if stale or duplicate or node in self.remote_of or node in self.blank:
-                self.api.delete_integration_action(action.key)
+                self.omnitron.forget_mapping(action.key)
                 self.tally["stale_mappings_removed"] += 1
             elif not action.remote_id:
                 self.blank[node] = action
@@ -371,11 +357,11 @@ class TreeSync:
 
     def create_node(self, parent: int, name: str, *, count: bool = True) -> int:
         try:
-            node = self.api.create_category_node(parent, name)
+            node = self.omnitron.create_category_node(parent, name)
         except AmbiguousWriteError:
             found = self.find_child(parent, name)
             node_pk = (
-                found if found is not None else self.api.create_category_node(parent, name).key
+                found if found is not None else self.omnitron.create_category_node(parent, name).key
             )
             self.tally["created"] += count
         except ItemError:
@@ -392,7 +378,7 @@ class TreeSync:
         return node_pk
 
     def find_child(self, parent: int, name: str) -> int | None:
-        detailed = self.api.get_category_node(parent, detailed=True)
+        detailed = self.omnitron.category_node(parent, detailed=True)
         for child in detailed.children or []:
             if child.get("name") == name and child.get("pk") is not None:
                 return int(child["pk"])
@@ -401,48 +387,20 @@ class TreeSync:
     def map(self, pk: int, remote_id: str) -> None:
         blank = self.blank.pop(pk, None)
         if blank is not None:
-            action = self.api.update_integration_action(blank.key, {"remote_id": remote_id})
+            action = self.omnitron.update_mapping(blank.key, remote_id=remote_id)
         else:
-            try:
-                action = self.api.create_integration_action(
-                    NODE, pk, remote_id, version_date=NEVER_REFRESHED
-                )
-            except (AmbiguousWriteError, ItemError):
-                # lost answer, or the node already has a mapping: read it and settle
-                found = self.api.integration_actions(
-                    content_type_name=NODE, channel_id=self.api.channel_id, object_id=pk
-                ).first()
-                if found is None:
-                    action = self.api.create_integration_action(
-                        NODE, pk, remote_id, version_date=NEVER_REFRESHED
-                    )
-                elif found.remote_id != remote_id:
-                    action = self.api.update_integration_action(found.key, {"remote_id": remote_id})
-                else:
-                    action = found
+            action = self.omnitron.map_object(NODE, pk, remote_id, version_date=NEVER_REFRESHED)
         self.by_remote[remote_id] = pk
         self.remote_of[pk] = remote_id
         self.action_of[pk] = action.key
 
     def rename(self, pk: int, name: str) -> None:
-        self.api.update_category_node(pk, {"name": name})
+        self.omnitron.rename_category_node(pk, name)
         self.tree.rename(pk, name)
 
     def move(self, pk: int, parent: int) -> None:
-        """``category_nodes/move/`` is a POST; after a lost answer, read the node back and
-        move again only if it is not under ``parent`` yet."""
-        try:
-            self.api.move_category_node(pk, parent)
-        except AmbiguousWriteError:
-            if not self.is_child_of(pk, parent):
-                self.api.move_category_node(pk, parent)
+        self.omnitron.move_category_node(pk, parent)
         self.tree.move(pk, parent)
-
-    def is_child_of(self, pk: int, parent: int) -> bool:
-        node = self.api.get_category_node(pk)
-        target = self.api.get_category_node(parent)
-        path, target_path = node.path or "", target.path or ""
-        return path.startswith(target_path) and (node.depth or 0) == (target.depth or 0) + 1
 
     # --- removal -----------------------------------------------------------------------
 
@@ -479,7 +437,7 @@ class TreeSync:
     def detach_or_delete(self, pk: int, holding: int | None) -> int | None:
         if self.removal == "delete":
             try:
-                self.api.delete_category_node(pk)
+                self.omnitron.delete_category_node(pk)
             except (ItemError, RunError) as error:
                 if not is_refusal(error):
                     raise
@@ -502,7 +460,7 @@ class TreeSync:
         self.by_remote.pop(remote, None)
         action = self.action_of.pop(pk, None)
         if action is not None:
-            self.api.delete_integration_action(action)
+            self.omnitron.forget_mapping(action)
         self.tally["removed"] += 1
 
 

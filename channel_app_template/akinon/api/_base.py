@@ -1,9 +1,12 @@
-"""Shared plumbing of the typed endpoint groups: paths, JSON to models, ``__in`` chunks."""
+"""What every area of the Omnitron API shares: one session, paths, JSON to models, ``__in``
+chunks. Each area module (:mod:`.products`, :mod:`.batches`, ...) is a thin typed class
+over this base and the one Omnitron HTTP client (:mod:`channel_app_template.akinon.http`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -15,25 +18,23 @@ from channel_app_template.akinon.pagination import (
     Paginated,
     Unreadable,
     UnreadableHook,
+    chunked,
     read_row,
 )
-from channel_app_template.errors import ItemError, RunError
+from channel_app_template.errors import ItemError, NotFoundError, RunError
 from channel_app_template.transport import expect_object
+
+__all__ = ["ID_CHUNK", "Area", "Session", "chunked", "join_ids"]
 
 T = TypeVar("T", bound=BaseModel)
 
 ID_CHUNK = 400  # ids per ``__in`` lookup: about 3 KB of URL, well under common 8 KB limits
+BULK_PAGE_SIZE = 500  # rows per page of lookups with many rows per id
 
 
 def join_ids(ids: Iterable[int | str]) -> str:
     """Django-filter ``__in`` value: a comma-separated string."""
     return ",".join(str(i) for i in ids)
-
-
-def chunked(values: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(values)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,24 +58,40 @@ def validate(model: type[T], data: Any) -> T:
         raise RunError(f"Omnitron sent a {model.__name__} we cannot read ({fields})") from None
 
 
-class EndpointGroup:
-    """Base of :class:`CatalogApi` and :class:`OrdersApi`: one channel, one HTTP client.
+@dataclass
+class Session:
+    """One channel on one HTTP client, shared by every area of a client.
 
-    ``on_unreadable`` receives the rows of every list read through this group that do not
-    fit their model (see :class:`~.pagination.Paginated`); unset, they are logged.
+    ``on_unreadable`` receives the rows of every list read through the session that do not
+    fit their model (see :class:`~channel_app_template.akinon.pagination.Paginated`);
+    unset, they are logged.
     """
 
-    def __init__(self, http: OmnitronHttp, channel_id: int) -> None:
-        self.http = http
-        self.channel_id = channel_id
-        self.on_unreadable: UnreadableHook | None = None
+    http: OmnitronHttp
+    channel_id: int
+    on_unreadable: UnreadableHook | None = None
 
-    def channel_path(self, resource: str, *parts: object) -> str:
+
+class Area:
+    """Base of the area classes: the requests they make, typed."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def http(self) -> OmnitronHttp:
+        return self._session.http
+
+    @property
+    def channel_id(self) -> int:
+        return self._session.channel_id
+
+    def _path(self, resource: str, *parts: object) -> str:
         """``channel/{id}/{resource}/[part/...]`` with Omnitron's trailing slash."""
         tail = "".join(f"{part}/" for part in parts)
         return f"channel/{self.channel_id}/{resource}/{tail}"
 
-    def list_of(
+    def _list(
         self,
         path: str,
         model: type[T],
@@ -91,11 +108,11 @@ class EndpointGroup:
             model,
             _clean(params or {}),
             page_size=page_size,
-            on_unreadable=self.on_unreadable,
+            on_unreadable=self._session.on_unreadable,
             source=path,
         )
 
-    def by_ids(
+    def _by_ids(
         self,
         path: str,
         model: type[T],
@@ -103,15 +120,27 @@ class EndpointGroup:
         *,
         lookup: str = "pk__in",
         params: Mapping[str, Any] | None = None,
-        chunk: int = ID_CHUNK,
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[T]:
-        """Objects whose id is in ``ids``: one request per ``chunk`` ids, not one per id."""
-        for part in chunked(dict.fromkeys(ids), chunk):
+        """Objects whose id is in ``ids``: one request per chunk of ids, not one per id."""
+        for part in chunked(dict.fromkeys(ids), ID_CHUNK):
             query = {**(params or {}), lookup: join_ids(part)}
-            yield from self.list_of(path, model, query, page_size=len(part), headers=headers)
+            yield from self._list(path, model, query, page_size=len(part), headers=headers)
 
-    def get_one(
+    def _all_of_chunks(
+        self,
+        path: str,
+        model: type[T],
+        lookup: str,
+        ids: Iterable[int],
+        extra: Mapping[str, Any] | None = None,
+    ) -> Iterator[T]:
+        """Like :meth:`_by_ids`, for lookups with many rows per id: big pages, not id-sized."""
+        for part in chunked(dict.fromkeys(ids), ID_CHUNK):
+            query = {**(extra or {}), lookup: join_ids(part)}
+            yield from self._list(path, model, query, page_size=BULK_PAGE_SIZE)
+
+    def _get(
         self,
         path: str,
         model: type[T],
@@ -128,15 +157,29 @@ class EndpointGroup:
             raise ItemError(parsed.describe(), method="GET", path=path)
         return parsed
 
-    def create(self, path: str, model: type[T], body: object) -> T:
-        """POST: never repeated after an ambiguous failure (see :mod:`.http`)."""
+    def _create(self, path: str, model: type[T], body: object) -> T:
+        """POST: never repeated after an ambiguous failure (see :mod:`..http`)."""
         return self._model(model, self.http.post(path, body), "POST", path)
 
-    def update(self, path: str, model: type[T], changes: object) -> T:
+    def _update(self, path: str, model: type[T], changes: object) -> T:
         """PATCH with absolute field values: safe to repeat."""
         return self._model(model, self.http.patch(path, changes), "PATCH", path)
+
+    def _delete(self, path: str) -> bool:
+        """DELETE, idempotent: a 404 (gone already, e.g. by our own earlier attempt whose
+        answer was lost) counts as done. False when it was gone."""
+        try:
+            self.http.delete(path)
+        except NotFoundError:
+            return False
+        return True
 
     @staticmethod
     def _model(model: type[T], data: Any, method: str, path: str) -> T:
         expect_object(data, peer="Omnitron", method=method, path=path)
         return validate(model, data)
+
+
+def language_header(language: str | None) -> dict[str, str] | None:
+    """``Accept-Language`` for product reads in one language (None: Omnitron's default)."""
+    return {"Accept-Language": language} if language else None
