@@ -23,23 +23,18 @@ class ActionsApi(Area):
 
     def for_objects(self, model: str, object_ids: Iterable[int]) -> Iterator[IntegrationAction]:
         """The mappings of many objects, ``object_id__in`` chunk by chunk."""
-        return self._by_ids(
-            self._path("integration_actions"),
-            IntegrationAction,
-            object_ids,
-            lookup="object_id__in",
-            params={"content_type_name": model, "channel_id": self.channel_id},
-        )
+        return self._of_model(model, "object_id__in", object_ids)
 
     def for_remote_ids(self, model: str, remote_ids: Iterable[str]) -> Iterator[IntegrationAction]:
         """``remote_id__in`` chunk by chunk (an id with a comma cannot travel in one)."""
-        return self._by_ids(
-            self._path("integration_actions"),
-            IntegrationAction,
-            remote_ids,
-            lookup="remote_id__in",
-            params={"content_type_name": model, "channel_id": self.channel_id},
-        )
+        return self._of_model(model, "remote_id__in", remote_ids)
+
+    def _of_model(
+        self, model: str, lookup: str, ids: Iterable[int] | Iterable[str]
+    ) -> Iterator[IntegrationAction]:
+        params = {"content_type_name": model, "channel_id": self.channel_id}
+        path = self._path("integration_actions")
+        return self._by_ids(path, IntegrationAction, ids, lookup=lookup, params=params)
 
     def deleted(
         self, model: str, page_size: int = DEFAULT_PAGE_SIZE

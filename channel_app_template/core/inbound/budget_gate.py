@@ -6,16 +6,22 @@ leave created orders unacknowledged (harmless, they are looked up next run) or, 
 tempt a caller to acknowledge blindly. So each item asks :meth:`Gate.may_start` first;
 once the budget says no, every later item is deferred to the next run, the page is
 finished for the items already handled, and the flow raises :attr:`Gate.stopped` at the
-next page boundary.
+next page boundary (:meth:`Gate.run_pages` is that loop, for every inbound flow).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
+from channel_app_template.akinon.pagination import chunked
 from channel_app_template.core.budget import Budget, BudgetExceeded
 
 __all__ = ["Gate"]
+
+T = TypeVar("T")
 
 
 class Gate:
@@ -45,3 +51,36 @@ class Gate:
         self.may_start()
         if self.stopped is not None:
             raise self.stopped
+
+    def run_pages(
+        self,
+        items: Callable[[], Iterable[T]],
+        page_size: int,
+        handle: Callable[[list[T]], None],
+        *,
+        flow: str,
+        counts: Callable[[], Mapping[str, Any]],
+        kept: str,
+        log: logging.Logger,
+    ) -> None:
+        """Read ``items()`` (only if the budget allows starting) and ``handle`` it page by
+        page, checking the budget at every page boundary; the run's counts are logged at
+        the end (on the flow's ``log``), or, when the budget stops it, with ``kept`` (what
+        the stopped run keeps) before :class:`BudgetExceeded` goes up."""
+        try:
+            self.check()
+            for page in chunked(items(), page_size):
+                self.check()
+                handle(page)
+            if self.stopped is not None:  # the last page was cut short by the budget
+                raise self.stopped
+        except BudgetExceeded as error:
+            log.warning(
+                "%s stopped: %s; %s, the rest waits for the next run",
+                flow,
+                error.message,
+                kept,
+                extra={"flow": flow, "counts": counts()},
+            )
+            raise
+        log.info("%s: %s", flow, counts(), extra={"flow": flow, "counts": counts()})

@@ -26,11 +26,10 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from channel_app_template.akinon.models import ContentType, OrderItem, Tracked
-from channel_app_template.akinon.pagination import chunked
 from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import (
     CancellationRequestDto,
@@ -39,25 +38,63 @@ from channel_app_template.channel import (
     ChannelUpdateOrderItemDto,
     MalformedEventDto,
 )
-from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.budget import Budget
 from channel_app_template.core.inbound.budget_gate import Gate
 from channel_app_template.core.inbound.ledger import Ledger
+from channel_app_template.core.inbound.summary import RunSummary
 from channel_app_template.errors import AmbiguousWriteError, ChannelAppError, ItemError, RetryLater
 
-__all__ = ["FLOWS", "EventSummary", "OrderEvents"]
+__all__ = ["CANCELLATIONS", "CANCELLATION_REQUESTS", "ITEM_UPDATES", "EventSummary", "OrderEvents"]
 
 logger = logging.getLogger(__name__)
 
 CANCELLED = "100"
-FLOWS = {  # channel command -> the task (flow) that runs it, for log lines
-    "get_updated_order_items": "fetch_and_update_order_items",
-    "get_cancelled_orders": "fetch_and_create_cancel",
-    "get_cancellation_requests": "fetch_and_create_cancellation_requests",
-}
+Outcomes = Mapping[str, ChannelAppError | bool]  # event key -> error, or whether it changed
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of marketplace event: the channel commands that read and acknowledge it,
+    the task (flow) that runs it (for log lines), and how an event is named: ``key`` in
+    the ledger and in error reports, ``ack_id`` when it is acknowledged."""
+
+    command: str
+    acknowledge: str
+    flow: str
+    key: Callable[[Any], str]
+    ack_id: Callable[[Any], str]
+
+    @property
+    def report_name(self) -> str:
+        """``GetUpdatedOrderItems``: the command as error report codes spell it."""
+        return "".join(part.title() for part in self.command.split("_"))
+
+
+ITEM_UPDATES = EventKind(
+    "get_updated_order_items",
+    "acknowledge_order_item_updates",
+    "fetch_and_update_order_items",
+    key=lambda e: e.event_id or e.remote_id,
+    ack_id=lambda e: e.event_id,
+)
+CANCELLATIONS = EventKind(
+    "get_cancelled_orders",
+    "acknowledge_cancelled_orders",
+    "fetch_and_create_cancel",
+    key=lambda e: e.event_id or e.order,
+    ack_id=lambda e: e.event_id,
+)
+CANCELLATION_REQUESTS = EventKind(
+    "get_cancellation_requests",
+    "acknowledge_cancellation_requests",
+    "fetch_and_create_cancellation_requests",
+    key=lambda e: e.remote_id,
+    ack_id=lambda e: e.remote_id,
+)
 
 
 @dataclass
-class EventSummary:
+class EventSummary(RunSummary):
     received: int = 0
     applied: int = 0
     unchanged: int = 0
@@ -68,13 +105,6 @@ class EventSummary:
     skipped_parked: int = 0
     deferred: int = 0  # not started: the run's budget was spent
     errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v}
-
-    def counts(self) -> dict[str, int]:
-        """The numbers alone, for log lines (the error texts stay out of logs)."""
-        return {k: v for k, v in self.as_dict().items() if isinstance(v, int)}
 
 
 class OrderEvents:
@@ -95,56 +125,36 @@ class OrderEvents:
 
     # --- The shared loop ------------------------------------------------------------
 
-    def _run(
-        self,
-        command: str,
-        acknowledge: str,
-        key: Callable[[Any], str],
-        ack_id: Callable[[Any], str],
-        apply_page: Callable[[Sequence[Any]], Mapping[str, ChannelAppError | bool]],
-    ) -> EventSummary:
+    def _run(self, kind: EventKind, apply: Callable[[Sequence[Any]], Outcomes]) -> EventSummary:
         """Every page: skip parked events, fail malformed ones, apply the rest (an event
-        missing from ``apply_page``'s answer was not started: deferred), then mark the
+        missing from ``apply``'s answer was not started: deferred), then mark the
         applied ones done and acknowledge them."""
-        summary, flow = EventSummary(), FLOWS.get(command, command)
-        if not self.channel.supports(command):
-            summary.errors.append(f"the channel does not support {command}")
+        summary = EventSummary()
+        if not self.channel.supports(kind.command):
+            summary.note(f"the channel does not support {kind.command}")
             return summary
-        try:
-            self.gate.check()
-            events: Iterable[Any] = getattr(self.channel, command)()
-            for page in chunked(events, self.page_size):
-                self.gate.check()
-                self._page(command, acknowledge, key, ack_id, apply_page, page, summary)
-            if self.gate.stopped is not None:  # the last page was cut short by the budget
-                raise self.gate.stopped
-        except BudgetExceeded as error:
-            logger.warning(
-                "%s stopped: %s; what it applied is acknowledged, the rest waits for the next run",
-                flow,
-                error.message,
-                extra={"flow": flow, "counts": summary.counts()},
-            )
-            raise
-        logger.info(
-            "%s: %s", flow, summary.counts(), extra={"flow": flow, "counts": summary.counts()}
+        self.gate.run_pages(
+            getattr(self.channel, kind.command),
+            self.page_size,
+            lambda page: self._page(kind, apply, page, summary),
+            flow=kind.flow,
+            counts=summary.counts,
+            log=logger,
+            kept="what it applied is acknowledged",
         )
         return summary
 
     def _page(
         self,
-        command: str,
-        acknowledge: str,
-        key: Callable[[Any], str],
-        ack_id: Callable[[Any], str],
-        apply_page: Callable[[Sequence[Any]], Mapping[str, ChannelAppError | bool]],
+        kind: EventKind,
+        apply_page: Callable[[Sequence[Any]], Outcomes],
         page: Sequence[Any],
         summary: EventSummary,
     ) -> None:
         wanted = []
         for event in page:
             summary.received += 1
-            name = event.key if isinstance(event, MalformedEventDto) else key(event)
+            name = event.key if isinstance(event, MalformedEventDto) else kind.key(event)
             if self.ledger.is_parked(name):
                 summary.skipped_parked += 1
             elif isinstance(event, MalformedEventDto):
@@ -153,19 +163,19 @@ class OrderEvents:
                     continue
                 summary.malformed += 1
                 message = f"the marketplace sent an event we cannot read: {event.message}"
-                self._failed(command, name, ItemError(message), summary, raw=event.raw)
+                self._failed(kind, name, ItemError(message), summary, raw=event.raw)
                 self.gate.progressed()
             else:
                 wanted.append(event)
         outcomes = apply_page(wanted) if wanted else {}
         done = []
         for event in wanted:
-            outcome = outcomes.get(key(event))
+            outcome = outcomes.get(kind.key(event))
             if outcome is None:
                 summary.deferred += 1
                 continue
             if isinstance(outcome, ChannelAppError):
-                self._failed(command, key(event), outcome, summary)
+                self._failed(kind, kind.key(event), outcome, summary)
             else:
                 done.append(event)
                 if outcome:
@@ -173,31 +183,30 @@ class OrderEvents:
                 else:
                     summary.unchanged += 1
             self.gate.progressed()
-        self.ledger.succeeded([key(e) for e in done])
-        ids = [ack_id(e) for e in done if ack_id(e)]
-        if ids and self.channel.supports(acknowledge):
-            getattr(self.channel, acknowledge)(ids)
+        self.ledger.succeeded([kind.key(e) for e in done])
+        ids = [kind.ack_id(e) for e in done if kind.ack_id(e)]
+        if ids and self.channel.supports(kind.acknowledge):
+            getattr(self.channel, kind.acknowledge)(ids)
             summary.acknowledged += len(ids)
             logger.info(
                 "%d events acknowledged on the marketplace",
                 len(ids),
-                extra={"flow": FLOWS.get(command, command), "events": ids},
+                extra={"flow": kind.flow, "events": ids},
             )
             self.gate.progressed()
 
     def _failed(
         self,
-        command: str,
+        kind: EventKind,
         key: str,
         error: ChannelAppError,
         summary: EventSummary,
         *,
         raw: str = "",
     ) -> None:
-        flow = FLOWS.get(command, command)
+        flow = kind.flow
         summary.failed += 1
-        if len(summary.errors) < 20:
-            summary.errors.append(f"{key}: {error.message}"[:300])
+        summary.note(f"{key}: {error.message}")
         if isinstance(error, RetryLater):
             logger.info(
                 "event %s postponed to the next run",
@@ -217,12 +226,11 @@ class OrderEvents:
         )
         if not self.ledger.first_report(key, error.message):
             return
-        name = "".join(part.title() for part in command.split("_"))
         with contextlib.suppress(ChannelAppError):
             self.omnitron.report(
                 ContentType.CHANNEL,
                 self.channel_id,
-                code=f"Channel-{name}_{key}"[:255],
+                code=f"Channel-{kind.report_name}_{key}"[:255],
                 description=(
                     f"{error.message} (the event is not acknowledged; it is retried on later "
                     f"runs and parked after {self.ledger.max_attempts} failed attempts)"
@@ -241,13 +249,7 @@ class OrderEvents:
     # --- Item updates -------------------------------------------------------------------
 
     def update_order_items(self) -> EventSummary:
-        return self._run(
-            "get_updated_order_items",
-            "acknowledge_order_item_updates",
-            key=lambda e: e.event_id or e.remote_id,
-            ack_id=lambda e: e.event_id,
-            apply_page=self._apply_item_updates,
-        )
+        return self._run(ITEM_UPDATES, self._apply_item_updates)
 
     def _apply_item_updates(
         self, events: Sequence[ChannelUpdateOrderItemDto]
@@ -287,15 +289,11 @@ class OrderEvents:
     # --- Cancellations ------------------------------------------------------------------
 
     def cancel(self) -> EventSummary:
-        return self._run(
-            "get_cancelled_orders",
-            "acknowledge_cancelled_orders",
-            key=lambda e: e.event_id or e.order,
-            ack_id=lambda e: e.event_id,
-            apply_page=lambda page: {
-                e.event_id or e.order: self._cancel_one(e) for e in page if self.gate.may_start()
-            },
-        )
+        return self._run(CANCELLATIONS, self._cancel_page)
+
+    def _cancel_page(self, events: Sequence[CancelOrderDto]) -> dict[str, ChannelAppError | bool]:
+        key = CANCELLATIONS.key
+        return {key(e): self._cancel_one(e) for e in events if self.gate.may_start()}
 
     def _cancel_one(self, event: CancelOrderDto) -> ChannelAppError | bool:
         try:
@@ -353,13 +351,7 @@ class OrderEvents:
     # --- Cancellation requests ----------------------------------------------------------
 
     def create_cancellation_requests(self) -> EventSummary:
-        return self._run(
-            "get_cancellation_requests",
-            "acknowledge_cancellation_requests",
-            key=lambda e: e.remote_id,
-            ack_id=lambda e: e.remote_id,
-            apply_page=self._create_requests,
-        )
+        return self._run(CANCELLATION_REQUESTS, self._create_requests)
 
     def _create_requests(
         self, requests: Sequence[CancellationRequestDto]
@@ -407,7 +399,7 @@ class OrderEvents:
             len(missing),
             batch.pk,
             extra={
-                "flow": FLOWS["get_cancellation_requests"],
+                "flow": CANCELLATION_REQUESTS.flow,
                 "batch": batch.pk,
                 "requests": len(missing),
             },

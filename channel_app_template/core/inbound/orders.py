@@ -37,7 +37,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +50,6 @@ from channel_app_template.akinon.models import (
     OrderItem,
     Tracked,
 )
-from channel_app_template.akinon.pagination import chunked
 from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import (
     AddressDto,
@@ -59,10 +58,11 @@ from channel_app_template.channel import (
     CustomerDto,
     MalformedOrderDto,
 )
-from channel_app_template.core.budget import Budget, BudgetExceeded
+from channel_app_template.core.budget import Budget
 from channel_app_template.core.inbound.budget_gate import Gate
 from channel_app_template.core.inbound.ledger import Ledger
 from channel_app_template.core.inbound.locations import LocationResolver
+from channel_app_template.core.inbound.summary import RunSummary
 from channel_app_template.errors import ChannelAppError, ItemError, RetryLater
 from channel_app_template.order_bounds import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_UNITS
 
@@ -94,7 +94,7 @@ class OrderOptions:
 
 
 @dataclass
-class IngestSummary:
+class IngestSummary(RunSummary):
     received: int = 0
     created: int = 0
     already_in_omnitron: int = 0
@@ -108,17 +108,6 @@ class IngestSummary:
     over_limits: int = 0
     deferred: int = 0  # not started: the run's budget was spent
     errors: list[str] = field(default_factory=list)
-
-    def note(self, message: str) -> None:
-        if len(self.errors) < 20:
-            self.errors.append(message[:300])
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v}
-
-    def counts(self) -> dict[str, int]:
-        """The numbers alone, for log lines (the error texts stay out of logs)."""
-        return {k: v for k, v in self.as_dict().items() if isinstance(v, int)}
 
 
 @dataclass
@@ -158,27 +147,21 @@ class OrderIngestion:
         if not self.channel.supports("get_orders"):
             summary.note("the channel does not support get_orders")
             return summary
-        try:
-            self.gate.check()
-            self._repair()
-            for page in chunked(self.channel.get_orders(), self.options.page_size):
-                self.gate.check()
-                self._page(page, summary)
-            if self.gate.stopped is not None:  # the last page was cut short by the budget
-                raise self.gate.stopped
-        except BudgetExceeded as error:
-            logger.warning(
-                "%s stopped: %s; what it did is mapped and acknowledged, the rest waits "
-                "for the next run",
-                FLOW,
-                error.message,
-                extra={"flow": FLOW, "counts": summary.counts()},
-            )
-            raise
-        logger.info(
-            "%s: %s", FLOW, summary.counts(), extra={"flow": FLOW, "counts": summary.counts()}
+        self.gate.run_pages(
+            self._orders,
+            self.options.page_size,
+            lambda page: self._page(page, summary),
+            flow=FLOW,
+            counts=summary.counts,
+            log=logger,
+            kept="what it did is mapped and acknowledged",
         )
         return summary
+
+    def _orders(self) -> Iterable[ChannelCreateOrderDto | MalformedOrderDto]:
+        """The marketplace's orders, once a crashed run's mapping batch is failed."""
+        self._repair()
+        return self.channel.get_orders()
 
     # --- One page ---------------------------------------------------------------------
 

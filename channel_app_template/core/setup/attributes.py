@@ -221,7 +221,9 @@ class AttributeSync:
         self.failed[remote_id] = str(error)
         self.tally["attributes_failed"] += 1
         logger.warning("attribute %s failed: %s", remote_id, error)
-        report(self.omnitron, "channel", None, code=f"{self.code}-{remote_id}", error=error)
+        report(
+            self.omnitron, ContentType.CHANNEL, None, code=f"{self.code}-{remote_id}", error=error
+        )
 
     # --- values ------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import ChannelIntegration, UnsupportedCommand
 from channel_app_template.errors import ChannelAppError
 
-__all__ = ["NODE", "Tally", "logger", "now_stamp", "report", "skipped", "unsupported"]
+__all__ = ["NODE", "Tally", "ask", "logger", "now_stamp", "report", "skipped", "unsupported"]
 
 logger = logging.getLogger("channel_app_template.setup")
 
@@ -41,6 +41,17 @@ def unsupported(channel: ChannelIntegration, command: str) -> dict[str, Any] | N
 
 def skipped(error: UnsupportedCommand) -> dict[str, Any]:
     return {"skipped": error.message}
+
+
+def ask(channel: ChannelIntegration, command: str) -> tuple[Any, dict[str, Any] | None]:
+    """``(the channel's answer to command(), None)``, or ``(None, {"skipped": why})`` when
+    the channel does not support it (not implemented, or it says so when called)."""
+    if (why := unsupported(channel, command)) is not None:
+        return None, why
+    try:
+        return getattr(channel, command)(), None
+    except UnsupportedCommand as error:
+        return None, skipped(error)
 
 
 def now_stamp() -> str:

@@ -46,6 +46,7 @@ from channel_app_template.core.setup.attributes import (
 from channel_app_template.core.setup.common import (
     NODE,
     Tally,
+    ask,
     logger,
     report,
     skipped,
@@ -112,12 +113,10 @@ def update_channel_conf_schema(
     Summary: ``fields`` (how many this flow manages), ``added`` and ``changed`` (sorted
     keys), ``unchanged`` (count), ``written`` (whether a PATCH was sent); or ``skipped``.
     """
-    if (why := unsupported(channel, "get_channel_conf_schema")) is not None:
-        return why
-    try:
-        fields: Sequence[ChannelConfSchemaField] = channel.get_channel_conf_schema()
-    except UnsupportedCommand as error:
-        return skipped(error)
+    fields: Sequence[ChannelConfSchemaField]
+    fields, skip = ask(channel, "get_channel_conf_schema")
+    if skip is not None:
+        return skip
     wanted = {field.key: field.as_omnitron() for field in ENGINE_CONF_FIELDS}
     wanted.update({field.key: field.as_omnitron() for field in fields})
     current = omnitron.current_channel().schema_
@@ -159,12 +158,9 @@ def create_or_update_category_tree_and_nodes(
     (renamed), ``moved``, ``removed``, ``unchanged``, ``failed`` (each with an error
     report), ``stale_mappings_removed``; or ``skipped``.
     """
-    if (why := unsupported(channel, "get_category_tree_and_nodes")) is not None:
-        return why
-    try:
-        marketplace = channel.get_category_tree_and_nodes()
-    except UnsupportedCommand as error:
-        return skipped(error)
+    marketplace, skip = ask(channel, "get_category_tree_and_nodes")
+    if skip is not None:
+        return skip
     if not isinstance(marketplace, CategoryTreeDto):
         raise TypeError(f"get_category_tree_and_nodes returned {type(marketplace).__name__}")
     return sync_category_tree(omnitron, marketplace, removal, budget)
@@ -244,12 +240,9 @@ def create_or_update_attributes(
     ``_adopted`` / ``_shared`` / ``_updated`` / ``_failed``, ``values_created`` /
     ``_adopted`` / ``_updated``, ``schemas_created``; or ``skipped``.
     """
-    if (why := unsupported(channel, "get_attributes")) is not None:
-        return why
-    try:
-        attributes = channel.get_attributes()
-    except UnsupportedCommand as error:
-        return skipped(error)
+    attributes, skip = ask(channel, "get_attributes")
+    if skip is not None:
+        return skip
     tally = Tally()
     sync = AttributeSync(omnitron, tally, "Channel-GetAttributes")
     specs = [AttributeSpec.of(attribute) for attribute in attributes]
