@@ -17,6 +17,47 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+__all__ = [
+    "INTEGRATION_TYPE",
+    "Address",
+    "Attribute",
+    "AttributeConfig",
+    "AttributeSchema",
+    "AttributeSet",
+    "AttributeSetConfig",
+    "AttributeValue",
+    "AttributeValueConfig",
+    "BatchRequest",
+    "BatchRequestObject",
+    "BatchRequestStatus",
+    "CancellationRequest",
+    "Cargo",
+    "Catalog",
+    "CategoryNode",
+    "CategoryTree",
+    "Channel",
+    "ContentType",
+    "ContentTypeInfo",
+    "Customer",
+    "CustomerIdentifierField",
+    "ErrorReport",
+    "FailedReasonType",
+    "IntegrationAction",
+    "IntegrationActionStatus",
+    "Location",
+    "MappedProduct",
+    "OmnitronModel",
+    "Order",
+    "OrderItem",
+    "Product",
+    "ProductCategory",
+    "ProductDetails",
+    "ProductImage",
+    "ProductPrice",
+    "ProductStock",
+    "Tracked",
+]
+
 
 class BatchRequestStatus(enum.StrEnum):
     INITIALIZED = "initialized"
