@@ -7,7 +7,7 @@ every flow: catalog sync, order intake, order events and setup all call
 ``OMNITRON_MODULE`` changes what each of them reads or writes. The port's methods are the
 operations the flows need, in Omnitron's models (``create_order`` looks the order up after
 a lost answer, ``record_mappings`` commits and closes a batch, ``move_category_node`` reads
-the node back before moving it twice); the REST client
+the node back before it repeats a lost move); the REST client
 (:class:`~channel_app_template.akinon.client.OmnitronClient`, split by area in
 :mod:`channel_app_template.akinon.api`) is private to it, and an import-linter contract
 keeps the engines from importing it. Without a facade, the flows would each hold the
@@ -17,7 +17,8 @@ The port is assembled from one mixin per concern, each in its own module:
 :mod:`._base` (clients per thread, unreadable rows, channel, error reports),
 :mod:`.sync_state` (batch requests and mappings, shared by every flow), :mod:`.catalog`,
 :mod:`.orders` and :mod:`.setup`. Subclass :class:`OmnitronIntegration` and point
-``OMNITRON_MODULE`` at the module that defines it to change any of them.
+``OMNITRON_MODULE`` at the module that defines it to change any of them; inside the
+subclass, ``self._api()`` is the REST client of the calling thread.
 """
 
 from __future__ import annotations
