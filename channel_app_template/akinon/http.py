@@ -218,14 +218,12 @@ class OmnitronHttp(Closing):
             wall_clock=wall_clock,
             rng=rng,
         )
+        # the client's parts, under the names the endpoint modules and tests read
         self.timeouts = self.client.timeouts
         self.retry = self.client.retry
         self.limits = self.client.limits
         self.sender = self.client.sender
-
-    @property
-    def stats(self) -> RequestStats:
-        return self.client.stats
+        self.stats: RequestStats = self.client.stats
 
     def __repr__(self) -> str:
         return f"OmnitronHttp({self.base_url!r}, user={self.username!r})"
