@@ -3,8 +3,9 @@
 ``celery -A channel_app_template.celery_app worker|beat|flower`` imports this module.
 Settings are validated on import for the process named on the command line: the worker
 needs Omnitron access before it consumes anything, the worker and beat need integration
-modules that import, Flower refuses to start without authentication, and any other use
-needs only the broker. Every problem is listed at once and the process exits with 2.
+modules that import, Flower refuses to start without authentication, every one refuses a
+``BEAT_SCHEDULE`` naming a task the registry does not have, and any other use needs only
+the broker. Every problem is listed at once and the process exits with 2.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 from celery import signals
 
 from channel_app_template.celery_config import create_celery_app, name_this_worker
-from channel_app_template.core.run.registry import integration_problems
 from channel_app_template.logs import (
     adopt_handlers,
     capture_warnings,
@@ -25,6 +25,7 @@ from channel_app_template.logs import (
     json_notice,
 )
 from channel_app_template.observability import init_sentry, register_settings_secrets
+from channel_app_template.processes import startup_checks
 from channel_app_template.safe_task import SafeTask
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
 
@@ -41,8 +42,7 @@ def role_from_argv(argv: list[str]) -> Role:
 
 def _load_for_this_process() -> tuple[Role, Settings]:
     role = role_from_argv(sys.argv)
-    checks = [integration_problems] if role in (Role.WORKER, Role.BEAT) else []
-    return role, load_settings_or_exit(role, checks)
+    return role, load_settings_or_exit(role, startup_checks(role))
 
 
 role, settings = _load_for_this_process()

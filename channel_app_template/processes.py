@@ -9,13 +9,30 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channel_app_template.settings import Role, SettingsError, load_settings
 
-__all__ = ["check_config", "flower_command", "register", "run_flower"]
+if TYPE_CHECKING:
+    from channel_app_template.settings import Check
+
+__all__ = ["check_config", "flower_command", "register", "run_flower", "startup_checks"]
 
 DEFAULT_CELERY_APP = "channel_app_template.celery_app"
+
+
+def startup_checks(role: Role) -> list[Check]:
+    """What a process checks at start-up besides its own settings, listed with them: every
+    process, that the task names ``BEAT_SCHEDULE`` uses are flows of the registry (the
+    settings, below the registry, check only its shape and values); the worker and beat,
+    that the integration modules load. Imported here, when asked: the CLI stays light."""
+    from channel_app_template.core.run.registry import integration_problems
+    from channel_app_template.schedule import unknown_task_problems
+
+    checks: list[Check] = [unknown_task_problems]
+    if role in (Role.WORKER, Role.BEAT):
+        checks.append(integration_problems)
+    return checks
 
 
 def flower_command(port: int, address: str, celery_app: str = DEFAULT_CELERY_APP) -> list[str]:
@@ -35,7 +52,7 @@ def flower_command(port: int, address: str, celery_app: str = DEFAULT_CELERY_APP
 
 def run_flower(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(Role.FLOWER)
+        settings = load_settings(Role.FLOWER, startup_checks(Role.FLOWER))
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
@@ -53,13 +70,10 @@ def run_flower(args: argparse.Namespace) -> int:
 
 def check_config(args: argparse.Namespace) -> int:
     roles = [Role(args.role)] if args.role else [Role.WEB, Role.WORKER, Role.BEAT, Role.FLOWER]
-    from channel_app_template.core.run.registry import integration_problems
-
     failed = False
     for role in roles:
-        checks = [integration_problems] if role in (Role.WORKER, Role.BEAT) else []
         try:
-            load_settings(role, checks)
+            load_settings(role, startup_checks(role))
         except SettingsError as error:
             print(error, file=sys.stderr)
             failed = True

@@ -1,67 +1,35 @@
-"""The default beat schedule, and ``BEAT_SCHEDULE`` overrides from the environment.
+"""Beat's schedule: the registry's defaults, then ``BEAT_SCHEDULE`` overrides.
 
-Setup flows run nightly; catalog flows run every few minutes (``insert_and_update_*``
-already covers updates, so the ``update_*`` tasks are for manual runs and are not
-scheduled); check flows run often because they are cheap when nothing is pending.
-Every entry expires after its own interval, so a busy worker never works through a
-backlog of stale runs, and each flow's lock keeps two runs from overlapping.
+The defaults are the flows' own (:data:`channel_app_template.core.run.flows.FLOWS`): setup
+flows nightly, catalog and order flows every few minutes, manual flows not at all. Every
+entry expires after its own interval, so a busy worker never works through a backlog of
+stale runs, and each flow's lock keeps two runs from overlapping.
 
 ``BEAT_SCHEDULE`` is a JSON object ``{"task name": value}``: a number of seconds from
 :data:`MIN_INTERVAL` to :data:`MAX_INTERVAL`, a crontab string (``"15 3 * * *"``), or
-``null`` to switch the task off. ``NaN``/``Infinity`` and numbers too large for a float are
-refused like any other bad value: beat would otherwise crash or flood the broker.
+``null`` to switch the task off. The settings check its shape and values for every process
+(:mod:`channel_app_template.schedule_values`); the names it uses are checked against the
+registry here, at the start of every process that loads the Celery app
+(:func:`unknown_task_problems`).
 """
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery.schedules import crontab
-
-PREFIX = "channel_app_template.app.tasks."
-Interval = float | str | None
-
-DEFAULT_SCHEDULE: dict[str, Interval] = {
-    "update_channel_conf_schema": "5 3 * * *",
-    "create_or_update_category_tree_and_nodes": "15 3 * * *",
-    "create_or_update_category_attributes": "30 3 * * *",
-    "create_or_update_attributes": "45 3 * * *",
-    "insert_and_update_products": 300,
-    "check_products": 120,
-    "delete_products": 900,
-    "check_delete_products": 300,
-    "insert_and_update_stocks": 120,
-    "check_stocks": 120,
-    "insert_and_update_prices": 120,
-    "check_prices": 120,
-    "insert_and_update_images": 900,
-    "check_images": 300,
-    "fetch_orders": 60,
-    "update_orders": 120,
-    "check_orders": 120,
-    "fetch_and_update_order_items": 120,
-    "fetch_and_create_cancel": 120,
-    "fetch_and_create_cancellation_requests": 300,
-    "update_cancellation_requests": 300,
-}
-DAY = 24 * 3600
-MIN_INTERVAL = 1.0  # a faster schedule only queues runs that skip on the flow's lock
-MAX_INTERVAL = 31.0 * DAY  # longer: use a crontab string
-MAX_CRONTAB_LENGTH = 100
-MANUAL_ONLY = (
-    "ping",
-    "update_products",
-    "update_stocks",
-    "update_prices",
-    "update_images",
-    "list_parked_orders",
-    "retry_parked_orders",
-    "resend_failed",
+from channel_app_template.core.run.flows import FLOWS, TASK_PREFIX
+from channel_app_template.schedule_values import (
+    DAY,
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+    Interval,
+    crontab_of,
+    read_schedule_json,
+    value_problem,
 )
-TASK_NAMES = frozenset(DEFAULT_SCHEDULE) | frozenset(MANUAL_ONLY)
 
+if TYPE_CHECKING:
+    from channel_app_template.settings import Settings
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -73,74 +41,55 @@ __all__ = [
     "ScheduleError",
     "beat_schedule",
     "parse_overrides",
+    "unknown_task_problems",
 ]
+
+PREFIX = TASK_PREFIX
+DEFAULT_SCHEDULE: dict[str, Interval] = FLOWS.default_schedule()
+MANUAL_ONLY = FLOWS.manual()
+TASK_NAMES = frozenset(FLOWS.names)
 
 
 class ScheduleError(ValueError):
     """``BEAT_SCHEDULE`` is not usable; the message names every bad entry."""
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number of seconds")
+def _unknown(name: str, known: frozenset[str]) -> str | None:
+    return None if name in known else f"unknown task {name[:80]!r}"
 
 
 def parse_overrides(raw: str | None, known: frozenset[str] = TASK_NAMES) -> dict[str, Interval]:
+    """``BEAT_SCHEDULE`` read whole: every unknown name and bad value, or the overrides."""
     if not raw:
         return {}
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise ScheduleError(f"BEAT_SCHEDULE: not JSON ({error.msg})") from None
+        data = read_schedule_json(raw)
     except ValueError as error:
         raise ScheduleError(f"BEAT_SCHEDULE: {error}") from None
-    if not isinstance(data, dict):
-        raise ScheduleError("BEAT_SCHEDULE: must be a JSON object of task name -> schedule")
-    problems = []
-    for name, value in data.items():
-        if name not in known:
-            problems.append(f"BEAT_SCHEDULE: unknown task {name[:80]!r}")
-        elif value is not None and not _valid(value):
-            problems.append(
-                f"BEAT_SCHEDULE: {name} must be seconds ({MIN_INTERVAL:g} to {MAX_INTERVAL:.0f}), "
-                "a crontab string or null"
-            )
+    problems = [
+        f"BEAT_SCHEDULE: {problem}"
+        for name, value in data.items()
+        if (problem := _unknown(name, known) or value_problem(name, value)) is not None
+    ]
     if problems:
         raise ScheduleError("; ".join(problems))
     return data
 
 
-def _valid(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        try:
-            seconds = float(value)  # a huge JSON integer overflows here
-        except OverflowError:
-            return False
-        return math.isfinite(seconds) and MIN_INTERVAL <= seconds <= MAX_INTERVAL
-    if isinstance(value, str):
-        if len(value) > MAX_CRONTAB_LENGTH:
-            return False
-        try:
-            _crontab(value)
-        except ValueError:
-            return False
-        return True
-    return False
-
-
-def _crontab(text: str) -> crontab:
-    parts = text.split()
-    if len(parts) != 5:
-        raise ValueError("a crontab has five fields")
-    minute, hour, day_of_month, month_of_year, day_of_week = parts
-    return crontab(
-        minute=minute,
-        hour=hour,
-        day_of_month=day_of_month,
-        month_of_year=month_of_year,
-        day_of_week=day_of_week,
-    )
+def unknown_task_problems(settings: Settings) -> list[str]:
+    """Start-up check: every name ``BEAT_SCHEDULE`` uses is a task of the registry (its
+    shape and values are the settings' own checks, listed with the other settings)."""
+    if not settings.beat_schedule:
+        return []
+    try:
+        data = read_schedule_json(settings.beat_schedule)
+    except ValueError:
+        return []  # the settings say why
+    return [
+        f"BEAT_SCHEDULE: {problem}"
+        for name in data
+        if (problem := _unknown(name, TASK_NAMES)) is not None
+    ]
 
 
 def beat_schedule(overrides: str | None) -> dict[str, dict[str, Any]]:
@@ -150,10 +99,10 @@ def beat_schedule(overrides: str | None) -> dict[str, dict[str, Any]]:
     for name, value in merged.items():
         if value is None:
             continue
-        every: Any = float(value) if isinstance(value, int | float) else _crontab(value)
+        every: Any = float(value) if isinstance(value, int | float) else crontab_of(value)
         expires = float(value) if isinstance(value, int | float) else DAY
         schedule[name] = {
-            "task": PREFIX + name,
+            "task": FLOWS.task_name(name),
             "schedule": every,
             "options": {"expires": expires},
         }

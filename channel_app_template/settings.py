@@ -27,6 +27,7 @@ from channel_app_template.order_bounds import (
     MAX_LINE_QUANTITY,
     MAX_ORDER_UNITS,
 )
+from channel_app_template.schedule_values import read_schedule_json, value_problems
 
 __all__ = [
     "BasicCredential",
@@ -284,13 +285,10 @@ class Settings(BaseSettings):
     @field_validator("beat_schedule")
     @classmethod
     def _schedule(cls, value: str | None) -> str | None:
-        from channel_app_template.schedule import ScheduleError, parse_overrides
-
-        try:
-            parse_overrides(value)
-        except ScheduleError as error:
-            lines = str(error).split("; ")
-            raise ValueError("\n".join(x.removeprefix("BEAT_SCHEDULE: ") for x in lines)) from None
+        """Its shape only: the values are checked for every role (all listed at once, with
+        the task names the Celery processes check), see :func:`_schedule_problems`."""
+        if value:
+            read_schedule_json(value)
         return value
 
     @field_validator("log_format", mode="before")
@@ -504,8 +502,17 @@ def _check_flower_auth(settings: Settings) -> list[str]:
     return problems
 
 
+def _schedule_problems(settings: Settings) -> list[str]:
+    """Every ``BEAT_SCHEDULE`` value out of bounds. Not a field check, so that a process
+    that also checks the task names it uses lists those problems in the same message."""
+    if not settings.beat_schedule:
+        return []
+    entries = read_schedule_json(settings.beat_schedule)
+    return [f"BEAT_SCHEDULE: {problem}" for problem in value_problems(entries)]
+
+
 def _role_problems(settings: Settings, role: Role) -> list[str]:
-    problems: list[str] = []
+    problems: list[str] = _schedule_problems(settings)
     if role is Role.WORKER:
         problems += _check_omnitron(settings)
     if role in (Role.WEB, Role.FLOWER):

@@ -1,23 +1,31 @@
-"""Celery tasks: one thin task per flow, each only calling its flow.
+"""Celery tasks: one per flow of the registry (:mod:`channel_app_template.core.run.flows`).
 
 Task names are those of Akinon's channel app template
 (``channel_app_template.app.tasks.<name>``), so Flower trigger scripts written for it
-keep working. Each returns a small JSON summary that Flower shows; long runs report a
-``PROGRESS`` state with ``done``/``total`` while they work.
+keep working. A flow task only runs its job (:func:`~channel_app_template.core.run.runner.run_job`)
+under Celery's time limits (from ``FLOW_TIME_BUDGET``) and returns a small JSON summary
+that Flower shows; long runs report a ``PROGRESS`` state with ``done``/``total`` while they
+work. The registry's tools (``ping``, the parked-order tasks) have signatures of their own
+and are written out below. Every task is also a module attribute, so
+``tasks.insert_and_update_products.delay()`` works.
 """
 
 from __future__ import annotations
 
 import socket
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 
 from channel_app_template.celery_app import app, settings
+from channel_app_template.core.run.flows import FLOWS, TASK_PREFIX, Flow, Work
 from channel_app_template.core.run.runner import parked, run_job, time_limits
 
-PREFIX = "channel_app_template.app.tasks."
+__all__ = ["PREFIX", "TASKS", *FLOWS.names]  # every task, generated below
+
+PREFIX = TASK_PREFIX
 
 
 def _progress(task: Task) -> Any:
@@ -31,60 +39,60 @@ def _progress(task: Task) -> Any:
     return report
 
 
-@app.task(name=PREFIX + "ping")
-def ping() -> dict[str, Any]:
-    """A no-op round trip: proves broker, worker and result backend work together."""
-    return {"pong": True, "worker": socket.gethostname(), "at": time.time()}
+def _flow_task(flow: Flow) -> Task:
+    name = flow.name
 
-
-def _flow_task(name: str) -> Task:
     def run(self: Task, **params: Any) -> dict[str, Any]:
         return run_job(name, settings, _progress(self), **params)
 
     run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"Flow {name!r} (see channel_app_template.core.run.runner.JOBS)."
+    run.__doc__ = f"Flow {name!r} (see channel_app_template.core.run.flows.FLOWS)."
     soft, hard = time_limits(settings.flow_time_budget)
-    task: Task = app.task(name=PREFIX + name, bind=True, soft_time_limit=soft, time_limit=hard)(run)
+    task: Task = app.task(name=flow.task_name, bind=True, soft_time_limit=soft, time_limit=hard)(
+        run
+    )
     return task
 
 
-# One module attribute per task, so ``tasks.insert_and_update_products.delay()`` works.
-update_channel_conf_schema = _flow_task("update_channel_conf_schema")
-create_or_update_category_tree_and_nodes = _flow_task("create_or_update_category_tree_and_nodes")
-create_or_update_category_attributes = _flow_task("create_or_update_category_attributes")
-create_or_update_attributes = _flow_task("create_or_update_attributes")
-insert_and_update_products = _flow_task("insert_and_update_products")
-update_products = _flow_task("update_products")
-check_products = _flow_task("check_products")
-delete_products = _flow_task("delete_products")
-check_delete_products = _flow_task("check_delete_products")
-insert_and_update_stocks = _flow_task("insert_and_update_stocks")
-update_stocks = _flow_task("update_stocks")
-check_stocks = _flow_task("check_stocks")
-insert_and_update_prices = _flow_task("insert_and_update_prices")
-update_prices = _flow_task("update_prices")
-check_prices = _flow_task("check_prices")
-insert_and_update_images = _flow_task("insert_and_update_images")
-update_images = _flow_task("update_images")
-check_images = _flow_task("check_images")
-fetch_orders = _flow_task("fetch_orders")
-update_orders = _flow_task("update_orders")
-check_orders = _flow_task("check_orders")
-fetch_and_update_order_items = _flow_task("fetch_and_update_order_items")
-fetch_and_create_cancel = _flow_task("fetch_and_create_cancel")
-fetch_and_create_cancellation_requests = _flow_task("fetch_and_create_cancellation_requests")
-update_cancellation_requests = _flow_task("update_cancellation_requests")
-resend_failed = _flow_task("resend_failed")
+# --- The tools: tasks with signatures of their own -------------------------------------------
 
 
-@app.task(name=PREFIX + "list_parked_orders")
-def list_parked_orders(kind: str = "orders") -> dict[str, Any]:
+def _ping() -> dict[str, Any]:
+    """A no-op round trip: proves broker, worker and result backend work together."""
+    return {"pong": True, "worker": socket.gethostname(), "at": time.time()}
+
+
+def _list_parked_orders(kind: str = "orders") -> dict[str, Any]:
     """Orders (or ``item_updates``, ``cancellations``, ``cancellation_requests``) that
     failed too often and wait for an operator."""
     return parked(settings, kind, None)
 
 
-@app.task(name=PREFIX + "retry_parked_orders")
-def retry_parked_orders(numbers: list[str] | None = None, kind: str = "orders") -> dict[str, Any]:
+def _retry_parked_orders(numbers: list[str] | None = None, kind: str = "orders") -> dict[str, Any]:
     """Give parked items (all, or these) a fresh set of attempts on the next runs."""
     return parked(settings, kind, numbers or [])
+
+
+TOOLS: dict[str, Callable[..., dict[str, Any]]] = {
+    "ping": _ping,
+    "list_parked_orders": _list_parked_orders,
+    "retry_parked_orders": _retry_parked_orders,
+}
+
+
+def _tool_task(flow: Flow) -> Task:
+    function = TOOLS[flow.name]  # a KeyError here: a tool declared without its function
+    function.__name__ = function.__qualname__ = flow.name
+    task: Task = app.task(name=flow.task_name)(function)
+    return task
+
+
+TASKS: dict[str, Task] = {
+    flow.name: _tool_task(flow) if flow.runs.work is Work.TOOL else _flow_task(flow)
+    for flow in FLOWS
+}
+globals().update(TASKS)
+
+if TYPE_CHECKING:
+    # For the type checker: ``tasks.<flow name>`` is one of the tasks generated above.
+    def __getattr__(name: str) -> Task: ...

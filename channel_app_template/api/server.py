@@ -29,6 +29,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from channel_app_template.processes import startup_checks
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
 
 try:  # the faster parser when it is installed, as uvicorn's own "auto" choice does
@@ -91,7 +92,7 @@ def configure(settings: Settings) -> None:
 def current_limits() -> ServerLimits:
     """The configured bounds; read (and validated) from the environment if not yet set."""
     if _limits is None:
-        configure(load_settings_or_exit(Role.WEB))
+        configure(load_settings_or_exit(Role.WEB, startup_checks(Role.WEB)))
     assert _limits is not None
     return _limits
 

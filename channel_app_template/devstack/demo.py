@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
+from channel_app_template.core.run.flows import FLOWS
 from channel_app_template.devstack.stack import SETUP_TASKS, DevOptions, Simulators
 from channel_app_template.devstack.supervisor import Supervisor
 
-TASK_PREFIX = "channel_app_template.app.tasks."
 SETUP_TIMEOUT = 180.0
 PRODUCTS_TIMEOUT = 300.0
 ORDERS_TIMEOUT = 180.0
@@ -57,21 +57,21 @@ class DemoDriver:
         try:
             self.run_setup(celery)
             # Beat's first catalog run would come one interval later: start one now.
-            celery.send_task(TASK_PREFIX + "insert_and_update_products")
+            celery.send_task(FLOWS.task_name("insert_and_update_products"))
             if self.options.demo_orders <= 0:
                 return
             if self.sims.market_port is not None:
                 self.wait_for_products()
                 before = self.omnitron_orders()
                 self.generate_orders()
-                celery.send_task(TASK_PREFIX + "fetch_orders")
+                celery.send_task(FLOWS.task_name("fetch_orders"))
                 self.watch_orders(before + self.options.demo_orders)
             elif getattr(self.market, "prepare_orders", None) is not None:
                 self.wait_for_mapped_products()
                 before = self.omnitron_orders()
                 self.market.prepare_orders()
                 self.say("the channel's test marketplace made orders; fetch_orders brings them")
-                celery.send_task(TASK_PREFIX + "fetch_orders")
+                celery.send_task(FLOWS.task_name("fetch_orders"))
                 self.watch_orders(before + 1)
             else:
                 self.say(
@@ -88,7 +88,7 @@ class DemoDriver:
         """The setup flows, one after the other (attributes need the category tree)."""
         for name in SETUP_TASKS:
             self.say(f"sending {name}")
-            result = celery.send_task(TASK_PREFIX + name)
+            result = celery.send_task(FLOWS.task_name(name))
             deadline = time.monotonic() + SETUP_TIMEOUT
             while not result.ready():
                 if time.monotonic() > deadline:

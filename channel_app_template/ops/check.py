@@ -40,6 +40,7 @@ from channel_app_template.errors import (
 from channel_app_template.observability import secret_values
 from channel_app_template.ops.arguments import bounded_float
 from channel_app_template.redaction import MIN_SECRET_LENGTH, config_secrets
+from channel_app_template.schedule import unknown_task_problems
 from channel_app_template.settings import (
     Role,
     Settings,
@@ -135,7 +136,7 @@ def check_settings(report: Report) -> Settings | None:
     found: dict[str, list[str]] = {}
     for role in ROLES:
         try:
-            load_settings(role)
+            load_settings(role, [unknown_task_problems])
         except SettingsError as error:
             for problem in error.problems:
                 found.setdefault(problem, []).append(role.value)

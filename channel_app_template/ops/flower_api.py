@@ -18,9 +18,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import SecretStr
 
+from channel_app_template.core.run.flows import TASK_PREFIX
 from channel_app_template.ops.arguments import bounded_float
 
-TASK_PREFIX = "channel_app_template.app.tasks."
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 

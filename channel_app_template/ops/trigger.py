@@ -8,11 +8,13 @@ Exit status: 0 sent (or, with ``--wait``, succeeded); 1 the task failed or was r
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 import time
 from typing import Any, TextIO
 
+from channel_app_template.core.run.flows import FLOWS, TASK_PREFIX
 from channel_app_template.ops.arguments import bounded_float
 from channel_app_template.ops.flower_api import (
     FlowerAuthError,
@@ -34,6 +36,8 @@ MIN_WAIT, MAX_WAIT = 0.1, 24 * 3600.0
 DEFAULT_INTERVAL = 0.5
 MIN_INTERVAL, MAX_INTERVAL = 0.05, 60.0
 BAR_WIDTH = 24
+SHORT_NAMES = FLOWS.names
+"""The app's tasks, by the names ``trigger`` completes with the task-name prefix."""
 
 
 class UsageError(Exception):
@@ -194,8 +198,8 @@ def run_trigger(
         except FlowerNotFound:
             print(
                 f"error: Flower at {client.base_url}/flower/ knows no task {task!r}: check the "
-                "name (see channel_app_template/tasks.py; short names get the "
-                "channel_app_template.app.tasks. prefix), and that this is the channel app's "
+                f"name{_suggestion(args.task)} (short names get the {TASK_PREFIX} prefix; "
+                "'channel-app trigger --help' lists them), and that this is the channel app's "
                 f"web process [{client.origin}]",
                 file=err,
             )
@@ -219,6 +223,15 @@ def run_trigger(
         )
 
 
+def _suggestion(name: str) -> str:
+    """`` (did you mean 'fetch_orders'?)`` for a short name that is no task of the app."""
+    name = name.strip()
+    if "." in name or name in SHORT_NAMES:
+        return ""
+    close = difflib.get_close_matches(name, SHORT_NAMES, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "trigger",
@@ -228,9 +241,10 @@ def register(subparsers: Any) -> None:
             "With --wait, show its progress and print its JSON summary. Exit status: 0 ok, "
             "1 the task failed, 2 refused/unreachable/bad arguments, 3 --timeout reached."
         ),
+        epilog="Tasks (short names): " + ", ".join(SHORT_NAMES) + ".",
     )
     parser.add_argument(
-        "task", help="task name: short (insert_and_update_products) or full (a.b.c)"
+        "task", help="task name: short (insert_and_update_products, see below) or full (a.b.c)"
     )
     parser.add_argument("--args", default=None, help="positional arguments, a JSON list")
     parser.add_argument("--kwargs", default=None, help="keyword arguments, a JSON object")

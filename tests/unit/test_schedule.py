@@ -7,6 +7,7 @@ import json
 import pytest
 from celery.schedules import crontab
 
+from channel_app_template.processes import startup_checks
 from channel_app_template.schedule import DEFAULT_SCHEDULE, PREFIX, ScheduleError, beat_schedule
 from channel_app_template.settings import Role, SettingsError, load_settings
 
@@ -50,5 +51,5 @@ def test_bad_overrides_are_named(raw: str, expected: str) -> None:
 def test_beat_refuses_to_start_with_a_bad_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BEAT_SCHEDULE", '{"nope": 1, "check_stocks": -1}')
     with pytest.raises(SettingsError) as caught:
-        load_settings(Role.BEAT)
+        load_settings(Role.BEAT, startup_checks(Role.BEAT))
     assert len(caught.value.problems) == 2

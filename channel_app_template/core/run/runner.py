@@ -1,8 +1,10 @@
 """How a Celery task runs a flow: settings -> runtime -> single-flight lock -> flow.
 
-Every task is a :class:`Job` in :data:`JOBS`: the lock it takes and the flow it runs.
-Tasks stay one line each (see :mod:`channel_app_template.tasks`); what they share, from
-the lock to the progress reports Flower shows, is here.
+Every flow of the registry (:mod:`channel_app_template.core.run.flows`) that is not a tool
+is a :class:`Job` in :data:`JOBS`: the lock it takes and what it runs. The job builders
+below are the one place that calls the engines (catalog, inbound orders and events, setup);
+what every run shares, from the lock to the budget and the progress reports Flower shows,
+is :func:`run_job`.
 """
 
 from __future__ import annotations
@@ -20,14 +22,34 @@ from channel_app_template.core.engine.flows import FlowSummary
 from channel_app_template.core.engine.resources import RESOURCES, CatalogResource, pks_for_skus
 from channel_app_template.core.inbound.order_events import EventSummary, OrderEvents
 from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+from channel_app_template.core.run.flows import FLOWS, ContentLock, Flow, Work
 from channel_app_template.core.run.runtime import Runtime, open_runtime
 from channel_app_template.core.setup import flows as setup_flows
 from channel_app_template.settings import Settings
 
+__all__ = [
+    "JOBS",
+    "MAX_RESEND_IDS",
+    "Job",
+    "JobRun",
+    "ReportProgress",
+    "catalog_job",
+    "content_lock",
+    "events_job",
+    "ingest_orders",
+    "job_for",
+    "parked",
+    "resend_failed",
+    "resource_for",
+    "run_job",
+    "setup_job",
+    "time_limits",
+]
+
 logger = logging.getLogger(__name__)
 
 ReportProgress = Callable[[dict[str, Any]], None]
-Flow = Callable[..., dict[str, Any]]  # (runtime, report, **the task's keyword arguments)
+JobRun = Callable[..., dict[str, Any]]  # (runtime, report, **the task's keyword arguments)
 MAX_RESEND_IDS = 10_000  # pks or skus one resend_failed call may name
 SOFT_LIMIT_MARGIN = 30.0  # seconds past FLOW_TIME_BUDGET before Celery interrupts a run
 HARD_LIMIT_MARGIN = 60.0  # seconds past the soft limit before Celery kills the process
@@ -52,17 +74,42 @@ class Job:
     """
 
     lock_name: str
-    run: Flow
+    run: JobRun
     lock_for: Callable[[Mapping[str, Any]], str] | None = None
     """For jobs whose lock depends on their arguments (``resend_failed``)."""
 
 
-# --- Catalog jobs: the engine on one resource -----------------------------------------------
+def content_lock(resource_name: str) -> str:
+    """The lock of every job that opens batch requests of this resource's content type."""
+    return f"catalog:{RESOURCES[resource_name].model}"
 
 
-def _catalog(resource_name: str, *kinds: str) -> Job:
-    """``kinds`` in order: "inserts", "updates", "deleted" (deletions), "retry" (failed
-    objects whose dependencies changed) or "check"."""
+def job_for(flow: Flow) -> Job:
+    """The job of a registry flow (tools have none: their tasks are written out)."""
+    runs = flow.runs
+    lock = runs.lock
+    name = content_lock(lock.resource) if isinstance(lock, ContentLock) else lock
+    name = name or f"{runs.work}:{flow.name}"
+    if runs.work is Work.CATALOG:
+        return Job(name, catalog_job(*runs.args))
+    if runs.work is Work.SETUP:
+        return Job(name, setup_job(flow.name))
+    if runs.work is Work.ORDERS:
+        return Job(name, ingest_orders)
+    if runs.work is Work.EVENTS:
+        return Job(name, events_job(*runs.args))
+    if runs.work is Work.RESEND:
+        return Job("catalog:<content type>", resend_failed, lock_for=_resend_lock)
+    raise ValueError(f"{flow.name}: the runner builds no job of kind {runs.work!r}")
+
+
+# --- The engines' calls: what each kind of job runs -------------------------------------
+# (The only lines here that know the engines' APIs.)
+
+
+def catalog_job(resource_name: str, *kinds: str) -> JobRun:
+    """The catalog engine on one resource; ``kinds`` in order: "inserts", "updates",
+    "deleted" (deletions), "retry" (failed objects whose dependencies changed) or "check"."""
     resource = RESOURCES[resource_name]
 
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
@@ -82,7 +129,7 @@ def _catalog(resource_name: str, *kinds: str) -> Job:
                 summaries.append(engine.send(resource, kind, list_id))
         return {"runs": [summary.as_dict() for summary in summaries]}
 
-    return Job(f"catalog:{resource.model}", run)
+    return run
 
 
 def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
@@ -95,10 +142,8 @@ def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
     return runtime.extra_lists(resource.list_setting, list(available))
 
 
-# --- Inbound order jobs -------------------------------------------------------------------
-
-
-def _ingest(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
+def ingest_orders(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
+    """Marketplace orders into Omnitron (``fetch_orders``)."""
     identifier = runtime.channel.config.setting("CUSTOMER_IDENTIFIER_FIELD") or "email"
     options = OrderOptions.from_settings(runtime.settings, str(identifier))
     ingestion = OrderIngestion(
@@ -107,7 +152,10 @@ def _ingest(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
     return ingestion.run().as_dict()
 
 
-def _events(method: str, ledger: str) -> Flow:
+def events_job(method: str, ledger: str) -> JobRun:
+    """One kind of marketplace order event into Omnitron: ``OrderEvents.<method>`` with its
+    ``ledger`` (attempts and parked events)."""
+
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
         events = OrderEvents(
             runtime.omnitron, runtime.channel, runtime.ledger(ledger), budget=runtime.budget
@@ -118,20 +166,15 @@ def _events(method: str, ledger: str) -> Flow:
     return run
 
 
-# --- Setup jobs -------------------------------------------------------------------------
-
-
-def _setup(name: str) -> Job:
+def setup_job(name: str) -> JobRun:
+    """The setup flow ``name`` of :mod:`channel_app_template.core.setup.flows`."""
     flow = getattr(setup_flows, name)
 
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
         result: dict[str, Any] = flow(runtime.omnitron, runtime.channel, budget=runtime.budget)
         return result
 
-    return Job(f"setup:{name}", run)
-
-
-# --- An operator's re-send of failed catalog objects ---------------------------------------
+    return run
 
 
 def resource_for(content_type: str) -> CatalogResource:
@@ -148,15 +191,16 @@ def _resend_lock(params: Mapping[str, Any]) -> str:
     return f"catalog:{resource_for(str(params.get('content_type', ''))).model}"
 
 
-def _resend(
+def resend_failed(
     runtime: Runtime,
     report: ReportProgress,
     content_type: str = "",
     pks: Sequence[int] | None = None,
     skus: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Failed objects of ``content_type`` (these pks and/or the objects of these skus, or
-    all failed ones when neither is given) are sent again now, with fresh attempts."""
+    """An operator's re-send: failed objects of ``content_type`` (these pks and/or the
+    objects of these skus, or all failed ones when neither is given) are sent again now,
+    with fresh attempts."""
     resource = resource_for(content_type)
     for name, values in (("pks", pks), ("skus", skus)):
         if values is not None and len(values) > MAX_RESEND_IDS:
@@ -174,39 +218,9 @@ def _resend(
     return {"runs": [engine.resend(resource, wanted).as_dict()]}
 
 
-JOBS: dict[str, Job] = {
-    "update_channel_conf_schema": _setup("update_channel_conf_schema"),
-    "create_or_update_category_tree_and_nodes": _setup("create_or_update_category_tree_and_nodes"),
-    "create_or_update_category_attributes": _setup("create_or_update_category_attributes"),
-    "create_or_update_attributes": _setup("create_or_update_attributes"),
-    "insert_and_update_products": _catalog("products", "inserts", "updates", "retry"),
-    "update_products": _catalog("products", "updates"),
-    "check_products": _catalog("products", "check"),
-    "delete_products": _catalog("deleted_products", "deleted"),
-    "check_delete_products": _catalog("deleted_products", "check"),
-    "insert_and_update_stocks": _catalog("stocks", "inserts", "updates", "retry"),
-    "update_stocks": _catalog("stocks", "updates"),
-    "check_stocks": _catalog("stocks", "check"),
-    "insert_and_update_prices": _catalog("prices", "inserts", "updates", "retry"),
-    "update_prices": _catalog("prices", "updates"),
-    "check_prices": _catalog("prices", "check"),
-    "insert_and_update_images": _catalog("images", "inserts", "updates", "retry"),
-    "update_images": _catalog("images", "updates"),
-    "check_images": _catalog("images", "check"),
-    "update_orders": _catalog("orders", "updates"),
-    "check_orders": _catalog("orders", "check"),
-    "update_cancellation_requests": _catalog("cancellation_requests", "updates"),
-    "fetch_orders": Job("catalog:order", _ingest),
-    "fetch_and_update_order_items": Job(
-        "orders:item_updates", _events("update_order_items", "item_updates")
-    ),
-    "fetch_and_create_cancel": Job("orders:cancel", _events("cancel", "cancellations")),
-    "fetch_and_create_cancellation_requests": Job(
-        "catalog:cancellationrequest",
-        _events("create_cancellation_requests", "cancellation_requests"),
-    ),
-    "resend_failed": Job("catalog:<content type>", _resend, lock_for=_resend_lock),
-}
+# --- Running one job ------------------------------------------------------------------------
+
+JOBS: dict[str, Job] = {f.name: job_for(f) for f in FLOWS if f.runs.work is not Work.TOOL}
 
 
 def run_job(name: str, settings: Settings, report: ReportProgress, **params: Any) -> dict[str, Any]:
