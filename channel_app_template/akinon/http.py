@@ -1,17 +1,19 @@
 """One authenticated, bounded, retrying HTTP conversation with Omnitron.
 
 Everything about the wire lives here so the typed endpoint modules stay one-liners. It is
-the framework's one transport (:class:`~channel_app_template.transport.HttpClient`) with
-Omnitron's rules added:
+the framework's one transport (:class:`~channel_app_template.transport.HttpClient`),
+configured with Omnitron's parts:
 
-* a token from the shared cache, a login only when there is none, and on a 401 exactly one
-  re-login and one repeat of the request (:class:`_TokenAuth`);
-* which methods may be repeated (:data:`IDEMPOTENT_METHODS`) and what each error status
-  means for the caller (:meth:`OmnitronHttp._classify`);
-* the transport's timeouts, per-request deadline, answer-size cap, retries with backoff and
-  ``Retry-After``, and ambiguous-write rule, unchanged.
+* :class:`TokenAuth`: a token from the shared cache, a login only when there is none, and
+  after a 401 another worker's newer token, then one login of our own (the throttled
+  :meth:`OmnitronHttp.login`);
+* :data:`IDEMPOTENT_METHODS`: which methods may be repeated;
+* :data:`OMNITRON_ERRORS` and :data:`LOGIN_ERRORS`: what each final error status means for
+  the caller.
 
-Secrets (password, token) never reach a log line, an exception message or a cache key.
+Timeouts, the deadline, the byte cap, retries and ambiguous writes are the transport's
+(rules: :mod:`channel_app_template.transport._retry`). Secrets (password, token) never reach
+a log line, an exception message or a cache key.
 """
 
 from __future__ import annotations
@@ -34,18 +36,18 @@ from channel_app_template.akinon.token_cache import (
     TokenCache,
 )
 from channel_app_template.errors import (
-    AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
     ItemError,
     LoginThrottled,
-    NotFoundError,
     RetryLater,
     RunError,
 )
 from channel_app_template.transport import (
-    Answer,
+    DEFAULT_ERRORS,
     Auth,
+    AuthFlow,
+    Closing,
     HttpClient,
     Limits,
     RequestStats,
@@ -56,7 +58,15 @@ from channel_app_template.transport import (
     error_payload,
 )
 
-__all__ = ["IDEMPOTENT_METHODS", "OmnitronHttp", "encode_json", "is_idempotent"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "LOGIN_ERRORS",
+    "OMNITRON_ERRORS",
+    "OmnitronHttp",
+    "TokenAuth",
+    "encode_json",
+    "is_idempotent",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,42 +80,92 @@ LOGIN_PATH = "auth/login/"
 # already has is answered 406 and reconciled by reading the batch back. POST is never included.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
 
+_ANSWERED = "{peer} {method} {path} answered {status}: {detail}"
+# What a final error status from Omnitron means: any other 4xx is this one object refused,
+# a 403 is a permission the user lacks, a 401 after the auth's fresh login is bad credentials.
+OMNITRON_ERRORS = DEFAULT_ERRORS.but(
+    {
+        "3xx": (
+            ConfigurationError,
+            "{peer} redirected {method} {path} ({status}); set OMNITRON_URL to the final "
+            "https address",
+        ),
+        "4xx": (ItemError, "{peer} {method} {path} refused ({status}): {detail}"),
+        "5xx": (RunError, _ANSWERED),
+        401: (AuthenticationError, "{peer} refused a freshly issued token for {method} {path}"),
+        403: (ConfigurationError, "user {user} may not {method} {path} (403)"),
+        405: (RunError, _ANSWERED),
+    }
+)
+# The login call's: a refusal is about the credentials, a 5xx is worth another try later.
+LOGIN_ERRORS = OMNITRON_ERRORS.but(
+    {
+        **dict.fromkeys(
+            (400, 401, 403),
+            (AuthenticationError, "{peer} refused the credentials of user {user} ({status})"),
+        ),
+        "5xx": (RetryLater, "{peer} login failed with {status}"),
+    }
+)
+
 
 def is_idempotent(method: str) -> bool:
     """Whether a request with ``method`` may be repeated after an ambiguous failure."""
     return method.upper() in IDEMPOTENT_METHODS
 
 
-def _describe_payload(payload: Any) -> str:
-    text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
-    return text[:300]
+class TokenAuth(Auth):
+    """Omnitron's ``Authorization: Token ...``, shared through a :class:`TokenCache`.
 
-
-class _TokenAuth(Auth):
-    """Omnitron's ``Authorization: Token ...``, refreshed once per call after a 401.
-
-    The first 401 of a call tries a token another worker may already have stored, the
-    second logs in; a 401 after our own fresh login is an :class:`AuthenticationError`.
+    The first token is the cached one, or ``login()``'s. After a 401 the flow tries once a
+    token another thread or worker already stored (many workers see the same expiry: one
+    login serves them all), then logs in itself; a 401 on a token of its own login ends the
+    flow, and the 401 becomes an :class:`AuthenticationError`.
     """
 
-    def __init__(self, owner: OmnitronHttp) -> None:
-        self._owner = owner
+    def __init__(self, cache: TokenCache, login: Callable[[], str]) -> None:
+        self.cache = cache
+        self._login = login
+        self._token: str | None = None
+        self._lock = threading.Lock()
 
-    def apply(self, headers: dict[str, str], state: dict[str, Any]) -> None:
-        state["sent"] = self._owner._current_token()
-        headers["Authorization"] = f"Token {state['sent']}"
+    def auth_flow(self, request: httpx.Request) -> AuthFlow:
+        token, own = self.current(), False
+        for attempt in range(3):  # the token we hold, a newer one, one of our own login
+            request.headers["Authorization"] = f"Token {token}"
+            answer = yield request
+            if answer.status_code != 401 or own:
+                return
+            logger.info("Omnitron token rejected; replacing it")
+            token, own = self.replace(token, reuse=attempt == 0)
 
-    def refused(self, answer: Answer, state: dict[str, Any]) -> bool:
-        repeats = int(state.get("repeats", 0))
-        if state.get("sent") is None or state.get("relogged") or repeats >= 2:
-            return False  # classified as AuthenticationError
-        state["repeats"] = repeats + 1
-        logger.info("Omnitron token rejected; replacing it")
-        state["relogged"] = self._owner._replace_token(state["sent"], reuse=repeats == 0)
-        return True
+    def current(self) -> str:
+        """The token to send: the one held, else the cached one, else a fresh login's."""
+        with self._lock:
+            if self._token is None:
+                self._token = self.cache.get() or self._login()
+            return self._token
+
+    def replace(self, rejected: str, *, reuse: bool) -> tuple[str, bool]:
+        """After a 401: forget ``rejected``; take a newer token (if ``reuse``) or log in.
+
+        Returns the token and whether it comes from our own login.
+        """
+        with self._lock:
+            self.cache.invalidate(rejected)
+            if reuse:
+                if self._token is not None and self._token != rejected:
+                    return self._token, False
+                cached = self.cache.get()
+                if cached and cached != rejected:
+                    self._token = cached
+                    return cached, False
+            self._token = None
+            self._token = self._login()
+            return self._token, True
 
 
-class OmnitronHttp:
+class OmnitronHttp(Closing):
     """Authenticated JSON requests to one Omnitron as one user.
 
     Not shared between threads running requests concurrently; make one per worker thread
@@ -140,20 +200,17 @@ class OmnitronHttp:
         self._password = password if isinstance(password, SecretStr) else SecretStr(password)
         self.token_cache: TokenCache = token_cache or MemoryTokenCache()
         self.max_logins_per_window = max_logins_per_window
-        self._token: str | None = None
-        self._token_lock = threading.Lock()
-        if limits is None:
-            limits = Limits(pool_size=pool_size)
+        self._login_errors = LOGIN_ERRORS.but(user=repr(username))
         self.client = HttpClient(
             self.api_url,
             peer="Omnitron",
-            auth=_TokenAuth(self),
+            auth=TokenAuth(self.token_cache, self.login),
             timeouts=timeouts,
             retry=retry,
-            limits=limits,
+            limits=limits or Limits(pool_size=pool_size),
             headers={"User-Agent": "channel_app_template-omnitron/1"},
             idempotent_methods=IDEMPOTENT_METHODS,
-            classify=self._classify,
+            classify=OMNITRON_ERRORS.but(user=repr(username)),
             error_payload=lambda answer: self._scrub(error_payload(answer)),
             transport=transport,
             sleep=sleep,
@@ -161,26 +218,18 @@ class OmnitronHttp:
             wall_clock=wall_clock,
             rng=rng,
         )
+        # the client's parts, under the names the endpoint modules and tests read
         self.timeouts = self.client.timeouts
         self.retry = self.client.retry
         self.limits = self.client.limits
         self.sender = self.client.sender
-
-    @property
-    def stats(self) -> RequestStats:
-        return self.client.stats
+        self.stats: RequestStats = self.client.stats
 
     def __repr__(self) -> str:
         return f"OmnitronHttp({self.base_url!r}, user={self.username!r})"
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self) -> OmnitronHttp:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Public API ---------------------------------------------------------------------------
 
@@ -200,12 +249,7 @@ class OmnitronHttp:
         ``idempotent`` overrides the method's default (see :data:`IDEMPOTENT_METHODS`).
         """
         return self.client.request(
-            method,
-            path,
-            params=params,
-            content=None if json_body is None else encode_json(json_body),
-            headers=headers,
-            idempotent=idempotent,
+            method, path, params=params, json=json_body, headers=headers, idempotent=idempotent
         )
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -231,17 +275,15 @@ class OmnitronHttp:
                 method="POST",
                 path=LOGIN_PATH,
             )
-        body = encode_json(
-            {"username": self.username, "password": self._password.get_secret_value()}
-        )
+        body = {"username": self.username, "password": self._password.get_secret_value()}
         # Logging in twice only returns the same or a fresh token, so it is safe to repeat.
         payload = self.client.request(
             "POST",
             LOGIN_PATH,
-            content=body,
+            json=body,
             idempotent=True,
             authenticated=False,
-            classify=self._classify_login,
+            classify=self._login_errors,
         )
         token = payload.get("key") if isinstance(payload, dict) else None
         if not isinstance(token, str) or not token:
@@ -256,96 +298,7 @@ class OmnitronHttp:
         logger.info("logged in to Omnitron as %s", self.username)
         return token
 
-    # Token handling -----------------------------------------------------------------------
-
-    def _current_token(self) -> str:
-        with self._token_lock:
-            if self._token is None:
-                self._token = self.token_cache.get() or self.login()
-            return self._token
-
-    def _replace_token(self, rejected: str, *, reuse: bool) -> bool:
-        """After a 401: forget ``rejected``; reuse a newer token (if ``reuse``) or log in.
-
-        Returns whether we logged in. A newer token is one another thread or worker already
-        got; trying it first saves a login when many workers see the same expiry.
-        """
-        with self._token_lock:
-            self.token_cache.invalidate(rejected)
-            if reuse:
-                if self._token is not None and self._token != rejected:
-                    return False
-                cached = self.token_cache.get()
-                if cached and cached != rejected:
-                    self._token = cached
-                    return False
-            self._token = None
-            self._token = self.login()
-            return True
-
     # Errors -------------------------------------------------------------------------------
-
-    def _classify_login(
-        self, answer: Answer, *, peer: str, method: str, path: str, repeatable: bool, payload: Any
-    ) -> Exception:
-        """The exception for a final non-2xx answer to the login call."""
-        status = answer.status_code
-        info: dict[str, Any] = {
-            "status_code": status,
-            "payload": payload,
-            "method": method,
-            "path": path,
-        }
-        if status in (400, 401, 403):
-            return AuthenticationError(
-                f"Omnitron refused the credentials of user {self.username!r} ({status})",
-                **info,
-            )
-        if status >= 500:
-            return RetryLater(f"Omnitron login failed with {status}", **info)
-        return self._classify(
-            answer, peer=peer, method=method, path=path, repeatable=repeatable, payload=payload
-        )
-
-    def _classify(
-        self, answer: Answer, *, peer: str, method: str, path: str, repeatable: bool, payload: Any
-    ) -> Exception:
-        """The exception for a final non-2xx answer."""
-        status = answer.status_code
-        detail = _describe_payload(payload)
-        info: dict[str, Any] = {
-            "status_code": status,
-            "payload": payload,
-            "method": method,
-            "path": path,
-        }
-        if 300 <= status < 400:
-            return ConfigurationError(
-                f"Omnitron redirected {method} {path} ({status}); set OMNITRON_URL to the "
-                "final https address",
-                **info,
-            )
-        if status >= 500:
-            if not repeatable:
-                return AmbiguousWriteError(
-                    f"Omnitron {method} {path} answered {status}; the write may have been "
-                    "applied, look it up before trying again",
-                    **info,
-                )
-            return RunError(f"Omnitron {method} {path} answered {status}: {detail}", **info)
-        if status in (404, 410):
-            return NotFoundError(f"Omnitron {method} {path}: not found", **info)
-        if status == 403:
-            return ConfigurationError(
-                f"user {self.username!r} may not {method} {path} (403)", **info
-            )
-        if status == 401:
-            return AuthenticationError(
-                f"Omnitron refused a freshly issued token for {method} {path}", **info
-            )
-        if status == 405:
-            return RunError(f"Omnitron {method} {path} answered {status}: {detail}", **info)
-        return ItemError(f"{method} {path} refused ({status}): {detail}", **info)
 
     def _scrub(self, payload: Any) -> Any:
         """Drop our password from a body we keep, in case a server echoes the request."""

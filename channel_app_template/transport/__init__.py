@@ -1,24 +1,23 @@
 """One HTTP transport for every peer (Omnitron, the reference marketplace, a scaffolded
-channel): the rules that decide whether a failure may be repeated, and how much a peer may
-send, live in one place.
+channel), on httpx, composed of small objects:
 
-* A connect timeout, a per-read timeout and a **deadline per attempt** (connect, headers and
-  body together), enforced at every socket read: a peer trickling one byte a second is cut
-  off at the deadline, not kept alive by each byte.
-* The body is read streamed and **capped** (``HTTP_MAX_RESPONSE_BYTES``): a huge answer fails
-  with :class:`ResponseTooLarge` after at most the cap has been read.
-* Retries, backoff, ``Retry-After`` and ambiguous writes follow the rules written once in
-  :mod:`channel_app_template.transport._retry`.
-* A 2xx answer that is not JSON, or not the shape the caller expects, raises
-  :class:`UnexpectedAnswer` naming the peer and path, never a raw ``TypeError``.
-* Credentials are small objects (:class:`Auth`), applied per attempt and asked what to do
-  after a 401; secrets never reach a message, and neither does the query string.
+* :class:`HttpClient` (``_client``): JSON with one peer; composes the parts below.
+* :class:`Auth` (``_auth``): credentials, as httpx's auth flows (:class:`ApiKeyAuth`,
+  :class:`BearerAuth`; Omnitron's token login is one too).
+* :class:`RetryPolicy` (``_retry``): **the rules** of what is repeated, how long it waits
+  and when it stops, written once in that module's docstring; ``_sender`` is the loop that
+  applies them.
+* :class:`Timeouts` and :class:`Limits` (``_limits``): connect and read timeouts, the
+  per-attempt deadline (enforced at every socket read, ``_deadline``), the byte cap of an
+  answer, pages per list, connections.
+* :class:`StatusErrors` (``_classify``): what a final error status becomes, one table per
+  peer (:data:`DEFAULT_ERRORS` unless a client gives its own).
+* ``_network``: the httpx transport on httpcore's public connection pool (the deadline's
+  network backend, the process's one TLS context, the environment's proxy).
+* ``_decode`` (answers, JSON, shape checks raising :class:`UnexpectedAnswer`) and
+  ``_paging`` (paginated lists that cannot loop).
 
-Channels use :class:`HttpClient`; Omnitron's client is built on the same class. The
-implementation is split by role into private modules: ``_client`` (the client), ``_auth``
-(credentials), ``_retry`` (the retry rules and policy), ``_sender`` (the retry loop),
-``_deadline`` (deadline and network backend), ``_decode`` and ``_limits`` (answers and
-bounds), ``_paging`` (paginated lists).
+Secrets never reach a message, and neither does the query string.
 
 Why httpx (decided once, for every peer but the proxy's aiohttp). Client CPU per request
 against one local keep-alive server (``bench/bench_http_library.py``, 2,000 GETs of a 2 KB
@@ -26,12 +25,9 @@ JSON page, 2 shared cores): ``requests`` 690-890 us (600-640 us with ``trust_env
 ``httpx`` 340-560 us, :class:`HttpClient` on it (cap, deadline, retry rules) about 5% above
 bare httpx; through the reference marketplace client, 800-990 us a call against 990-1,430 us
 on the requests-based sender it replaces. The catalog engine makes about one request per
-product, so this is paid per product. httpx also has the Auth/transport split the redesign
+product, so this is paid per product. httpx also has the Auth/transport split this package
 takes as its model, and httpcore's network-backend interface is where the per-attempt
-deadline is enforced on every read and write (``_deadline.py``). The retry loop
-stays our own code: it needs an injectable clock and sleep for deterministic tests, a 401
-repeat that is not counted as a retry, and a ``Retry-After`` ceiling that raises; tenacity
-and stamina would each need all three bolted on around them.
+deadline is enforced on every read and write.
 """
 
 from __future__ import annotations
@@ -39,18 +35,23 @@ from __future__ import annotations
 from channel_app_template.transport._auth import (
     ApiKeyAuth,
     Auth,
+    AuthFlow,
     BearerAuth,
+)
+from channel_app_template.transport._classify import (
+    DEFAULT_ERRORS,
+    Rule,
+    StatusErrors,
+    default_classify,
+    describe,
 )
 from channel_app_template.transport._client import (
     ClassifyHook,
+    Closing,
     HttpClient,
-)
-from channel_app_template.transport._deadline import (
-    env_proxy,
 )
 from channel_app_template.transport._decode import (
     Answer,
-    default_classify,
     encode_json,
     error_payload,
     expect_list,
@@ -68,6 +69,10 @@ from channel_app_template.transport._limits import (
     MAX_RESPONSE_BYTES_BOUND,
     Limits,
     Timeouts,
+)
+from channel_app_template.transport._network import (
+    NetworkTransport,
+    env_proxy,
 )
 from channel_app_template.transport._paging import (
     DEFAULT_MAX_PAGES,
@@ -92,6 +97,7 @@ from channel_app_template.transport._sender import (
 
 __all__ = [
     "DEFAULT_DEADLINE",
+    "DEFAULT_ERRORS",
     "DEFAULT_MAX_PAGES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "IDEMPOTENT_METHODS",
@@ -102,11 +108,14 @@ __all__ = [
     "Answer",
     "ApiKeyAuth",
     "Auth",
+    "AuthFlow",
     "BearerAuth",
     "ClassifyHook",
+    "Closing",
     "DeadlineExceeded",
     "HttpClient",
     "Limits",
+    "NetworkTransport",
     "Page",
     "PageToken",
     "PagingError",
@@ -114,10 +123,13 @@ __all__ = [
     "ResponseTooLarge",
     "RetryPolicy",
     "RetryingSender",
+    "Rule",
+    "StatusErrors",
     "Timeouts",
     "UnexpectedAnswer",
     "count_slack",
     "default_classify",
+    "describe",
     "encode_json",
     "env_proxy",
     "error_payload",

@@ -1,5 +1,6 @@
-"""The client channels and Omnitron use: JSON over HTTP with one peer, under the transport
-rules (:mod:`channel_app_template.transport`).
+"""The client channels and Omnitron use: JSON over HTTP with one peer, composed of small
+objects (auth, retry policy, timeouts, limits, error table) under the rules of
+:mod:`~channel_app_template.transport._retry`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import httpx
 
@@ -17,10 +18,9 @@ from channel_app_template.errors import (
     ConfigurationError,
 )
 from channel_app_template.transport._auth import Auth
-from channel_app_template.transport._deadline import build_transport, env_proxy
+from channel_app_template.transport._classify import DEFAULT_ERRORS
 from channel_app_template.transport._decode import (
     Answer,
-    default_classify,
     encode_json,
     error_payload,
     expect_list,
@@ -28,29 +28,54 @@ from channel_app_template.transport._decode import (
 )
 from channel_app_template.transport._errors import UnexpectedAnswer
 from channel_app_template.transport._limits import Limits, Timeouts
+from channel_app_template.transport._network import NetworkTransport, env_proxy
 from channel_app_template.transport._paging import Page, PageToken, walk_pages
 from channel_app_template.transport._retry import IDEMPOTENT_METHODS, RetryPolicy
-from channel_app_template.transport._sender import Prepared, RequestStats, RetryingSender
+from channel_app_template.transport._sender import RequestStats, RetryingSender
 
 __all__ = [
     "ClassifyHook",
+    "Closing",
     "HttpClient",
 ]
 
+# (answer, *, peer, method, path, repeatable, payload) -> the exception for a final error
+# answer; a StatusErrors table is one.
 ClassifyHook = Callable[..., Exception]
+_NO_AUTH = Auth()
 
 
-class HttpClient:
-    """JSON over HTTP with one peer, under the transport rules of this module.
+class Closing:
+    """``with`` support for a client that holds connections: leaving the block calls
+    :meth:`close` (the one thing a subclass writes)."""
+
+    def close(self) -> None:
+        """Release the connections."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HttpClient(Closing):
+    """JSON over HTTP with one peer, under the rules of ``transport._retry``.
 
     ``base_url`` is the API root (paths are joined to it); ``peer`` is the name errors and
-    logs use ("Omnitron", "Bazaar marketplace"). ``auth`` adds credentials to every attempt;
-    ``classify(answer, peer=, method=, path=, repeatable=, payload=)`` maps a final error
-    answer to an exception (default: :func:`default_classify`); ``error_payload`` decodes
-    an error body for it; ``on_answer`` sees every answer (e.g. to read rate-limit
-    headers). A proxy named by the environment (``HTTPS_PROXY``, ``NO_PROXY``...) is used
-    as ``requests`` would. ``transport`` replaces the network (``httpx.MockTransport`` in tests; the
-    deadline is then enforced only between body chunks).
+    logs use ("Omnitron", "Bazaar marketplace"). The parts, each a small object:
+
+    * ``auth`` adds credentials and may repeat a call after a 401 (:class:`Auth`);
+    * ``retry`` (:class:`RetryPolicy`), ``timeouts`` (:class:`Timeouts`, the per-attempt
+      deadline included) and ``limits`` (:class:`Limits`) bound each call;
+    * ``classify`` maps a final error answer to an exception (a
+      :class:`~channel_app_template.transport.StatusErrors` table, :data:`DEFAULT_ERRORS`
+      unless given); ``error_payload`` decodes an error body for it;
+    * ``on_answer`` sees every answer (e.g. to read rate-limit headers);
+    * ``transport`` replaces the network (``httpx.MockTransport`` in tests; the deadline is
+      then enforced only between body chunks). By default it is
+      :class:`~channel_app_template.transport._network.NetworkTransport`, through the proxy
+      the environment names (``HTTPS_PROXY``, ``NO_PROXY``...) as ``requests`` would.
 
     One instance per worker thread or task; close it (or use ``with``) when done.
     """
@@ -66,7 +91,7 @@ class HttpClient:
         limits: Limits | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent_methods: Iterable[str] = IDEMPOTENT_METHODS,
-        classify: ClassifyHook = default_classify,
+        classify: ClassifyHook = DEFAULT_ERRORS,
         error_payload: Callable[[Answer], Any] = error_payload,
         on_answer: Callable[[Answer], None] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -80,17 +105,25 @@ class HttpClient:
             raise ConfigurationError(f"the {peer} URL must start with https:// (or http://)")
         self.base_url = base_url.rstrip("/") + "/"
         self.peer = peer
-        self.auth = auth or Auth()
+        self.auth = auth or _NO_AUTH
         self.timeouts = timeouts or Timeouts()
         self.retry = retry or RetryPolicy()
         self.limits = limits or Limits()
         self.idempotent_methods = frozenset(m.upper() for m in idempotent_methods)
         self._classify = classify
         self._error_payload = error_payload
-        self._on_answer = on_answer
+        self.transport = transport or NetworkTransport(
+            self.limits.pool_size, env_proxy(self.base_url)
+        )
         self.client = httpx.Client(
             headers={"Accept": "application/json", **(headers or {})},
-            transport=transport or build_transport(self.limits.pool_size, env_proxy(self.base_url)),
+            transport=self.transport,
+            timeout=httpx.Timeout(
+                connect=self.timeouts.connect,
+                read=self.timeouts.read,
+                write=self.timeouts.read,
+                pool=self.timeouts.connect,
+            ),
             follow_redirects=False,
             trust_env=False,
         )
@@ -101,6 +134,8 @@ class HttpClient:
             retry=self.retry,
             limits=self.limits,
             stats=stats,
+            on_answer=on_answer,
+            payload_of=error_payload,
             sleep=sleep,
             clock=clock,
             wall_clock=wall_clock,
@@ -116,12 +151,6 @@ class HttpClient:
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self) -> HttpClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ requests
     def send(
@@ -142,30 +171,32 @@ class HttpClient:
         ``path`` is joined to ``base_url``. ``json`` is encoded by :func:`encode_json`.
         ``idempotent`` overrides the method's default (see ``idempotent_methods``): say
         ``True`` for a POST the peer deduplicates, so it may be repeated after doubt.
+        ``authenticated=False`` sends no credentials (a login); ``classify`` replaces the
+        client's error table for this call.
         """
         method = method.upper()
-        repeatable = method in self.idempotent_methods if idempotent is None else idempotent
+        repeatable = self.repeatable(method, idempotent)
         body = content if json is None else encode_json(json)
-        state: dict[str, Any] = {}
-        classify_hook = classify or self._classify
-
-        def prepare() -> Prepared:
-            sent = dict(headers or {})
-            if body is not None:
-                sent.setdefault("Content-Type", "application/json")
-            if authenticated:
-                self.auth.apply(sent, state)
-            return {"params": _query(params), "content": body, "headers": sent}
-
-        def intercept(answer: Answer) -> bool:
-            if self._on_answer is not None:
-                self._on_answer(answer)
-            if answer.status_code == 401 and authenticated:
-                return self.auth.refused(answer, state)
-            return False
-
-        def classify_final(answer: Answer) -> Exception:
-            return classify_hook(
+        sent = dict(headers or {})
+        if body is not None:
+            sent.setdefault("Content-Type", "application/json")
+        try:
+            request = self.client.build_request(
+                method,
+                self.base_url + path.lstrip("/"),
+                params=_query(params),
+                content=body,
+                headers=sent,
+            )
+        except httpx.InvalidURL as error:
+            raise ConfigurationError(
+                f"bad {self.peer} URL for {method} {path}", method=method, path=path
+            ) from error
+        answer = self._through_auth(
+            self.auth if authenticated else _NO_AUTH, request, path, repeatable
+        )
+        if answer.status_code >= 300:
+            raise (classify or self._classify)(
                 answer,
                 peer=self.peer,
                 method=method,
@@ -173,27 +204,35 @@ class HttpClient:
                 repeatable=repeatable,
                 payload=self._error_payload(answer),
             )
-
-        answer = self.sender.send(
-            method,
-            self.base_url + path.lstrip("/"),
-            path,
-            repeatable=repeatable,
-            prepare=prepare,
-            classify=classify_final,
-            intercept=intercept,
-            payload_of=self._error_payload,
-        )
-        if self._on_answer is not None:
-            self._on_answer(answer)
         return answer
+
+    def _through_auth(
+        self, auth: Auth, request: httpx.Request, path: str, repeatable: bool
+    ) -> Answer:
+        """Drive ``auth``'s flow: each request it yields is sent under the retry rules and its
+        final answer handed back, until the flow ends; the last answer is the call's."""
+        started = self.sender.clock()
+        flow = auth.auth_flow(request)
+        try:
+            request = next(flow)
+            while True:
+                answer = self.sender.send(request, path, repeatable=repeatable, started=started)
+                try:
+                    request = flow.send(answer)
+                except StopIteration:
+                    return answer
+        finally:
+            flow.close()
+
+    def repeatable(self, method: str, idempotent: bool | None = None) -> bool:
+        """Whether a call may be repeated after doubt: ``idempotent`` if given, else whether
+        ``method`` is one of ``idempotent_methods``."""
+        return method.upper() in self.idempotent_methods if idempotent is None else idempotent
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """:meth:`send`, then the decoded JSON body (``None`` for an empty one)."""
         answer = self.send(method, path, **kwargs)
-        repeatable = kwargs.get("idempotent")
-        if repeatable is None:
-            repeatable = method.upper() in self.idempotent_methods
+        repeatable = self.repeatable(method, kwargs.get("idempotent"))
         return self.decode(answer, method.upper(), path, repeatable=repeatable)
 
     def decode(self, answer: Answer, method: str, path: str, *, repeatable: bool) -> Any:
@@ -320,11 +359,11 @@ class HttpClient:
             yield from page.rows
 
 
-def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+def _query(params: Mapping[str, Any] | None) -> list[tuple[str, Any]] | None:
     """Query pairs; lists become repeated parameters, booleans ``true``/``false``."""
     if not params:
         return None
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, Any]] = []
     for name, value in params.items():
         values = value if isinstance(value, list | tuple) else [value]
         for item in values:

@@ -1,31 +1,27 @@
-"""The network under the client: httpcore's socket backend with the per-attempt deadline
-applied to every socket read and write (httpcore's network-backend interface is where it
-can be enforced), the process's one TLS context, and the proxy the environment names.
+"""The per-attempt deadline at the socket: httpcore's sync network backend with every
+connect, read and write shortened to what is left of the attempt's deadline (httpcore's
+network-backend interface is where that can be enforced). The transport that uses it is
+:class:`~channel_app_template.transport._network.NetworkTransport`.
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import ssl
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
 import httpcore
-import httpx
 
 __all__ = [
     "ATTEMPT_DEADLINE",
     "DeadlineBackend",
-    "build_transport",
-    "env_proxy",
-    "tls_context",
+    "DeadlineStream",
 ]
 
-# The deadline (time.monotonic) of the attempt running in this thread/context, if any.
+# The deadline (time.monotonic) of the socket operations running in this thread/context, if
+# any: set by the transport around each call into httpcore, read by the backend below.
 ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "channel_app_template_http_deadline", default=None
 )
@@ -101,46 +97,3 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
-
-
-def env_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``HTTPS_PROXY``/``HTTP_PROXY``/
-    ``ALL_PROXY``, unless ``NO_PROXY`` excludes its host), as ``requests`` chose one."""
-    parts = urllib.parse.urlsplit(url)
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return proxy
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """The process's one TLS context (certifi's CA bundle, verification on), shared by
-    every client: building one loads the whole CA bundle into OpenSSL, and a client per
-    flow run that built its own grew the worker by about 0.25 MB a run, for good
-    (``bench/bench_hostile_data.py``)."""
-    return httpx.create_ssl_context()
-
-
-def build_transport(pool_size: int, proxy: str | None = None) -> httpx.HTTPTransport:
-    """httpx's transport on a connection pool that uses :class:`DeadlineBackend`.
-
-    httpx has no public argument for httpcore's network backend, so the pool it builds is
-    replaced by one built the same way (its ``_pool`` is what ``handle_request`` uses);
-    ``tests/unit/test_http_transport.py`` fails if a new httpx stops honouring that.
-    """
-    transport = httpx.HTTPTransport(retries=0, verify=tls_context())
-    via = None
-    if proxy:
-        parsed = httpx.Proxy(proxy)
-        via = httpcore.Proxy(str(parsed.url), auth=parsed.raw_auth)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=tls_context(),
-        proxy=via,
-        max_connections=pool_size,
-        max_keepalive_connections=pool_size,
-        keepalive_expiry=5.0,
-        network_backend=DeadlineBackend(),
-    )
-    return transport

@@ -1,5 +1,5 @@
-"""Answers: the body as read, JSON in and out, the shape checks that turn a wrong answer into
-:class:`UnexpectedAnswer`, and the default mapping of a final error status to an exception.
+"""Answers: the body as read, JSON in and out, and the shape checks that turn a wrong answer
+into :class:`UnexpectedAnswer`.
 """
 
 from __future__ import annotations
@@ -15,21 +15,11 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from channel_app_template.errors import (
-    AmbiguousWriteError,
-    AuthenticationError,
-    ConfigurationError,
-    ItemError,
-    NotFoundError,
-    RetryLater,
-    RunError,
-)
 from channel_app_template.transport._errors import UnexpectedAnswer
 
 __all__ = [
     "MAX_ERROR_BODY",
     "Answer",
-    "default_classify",
     "encode_json",
     "error_payload",
     "expect_list",
@@ -119,37 +109,3 @@ def expect_list(
 
 def _kind(value: Any) -> str:
     return "nothing" if value is None else f"a {type(value).__name__}"
-
-
-def default_classify(
-    answer: Answer, *, peer: str, method: str, path: str, repeatable: bool, payload: Any
-) -> Exception:
-    """The exception for a final non-2xx answer when the client has no rules of its own."""
-    status = answer.status_code
-    info: dict[str, Any] = {
-        "status_code": status,
-        "payload": payload,
-        "method": method,
-        "path": path,
-    }
-    detail = str(payload)[:300]
-    if 300 <= status < 400:
-        return ConfigurationError(
-            f"{peer} redirected {method} {path} ({status}); configure its final address",
-            **info,
-        )
-    if status >= 500 and not repeatable:
-        return AmbiguousWriteError(
-            f"{peer} {method} {path} answered {status}; it may have been applied, look it up "
-            "before trying again",
-            **info,
-        )
-    if status >= 500:
-        return RetryLater(f"{peer} {method} {path} answered {status}", **info)
-    if status in (401, 403):
-        return AuthenticationError(f"{peer} refused our credentials ({status})", **info)
-    if status in (404, 410):
-        return NotFoundError(f"{peer} {method} {path}: not found", **info)
-    if status in (400, 409, 422):
-        return ItemError(f"{peer} {method} {path} refused ({status}): {detail}", **info)
-    return RunError(f"{peer} {method} {path} answered {status}: {detail}", **info)

@@ -1,12 +1,16 @@
 """The shared transport against a scripted loopback peer: answer-size cap, deadline, wrong
-shapes, errors naming the peer, auth objects, paging."""
+shapes, errors naming the peer, auth objects and flows, error tables, proxies, TLS, paging."""
 
 from __future__ import annotations
 
+import ast
+import base64
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from channel_app_template.errors import (
@@ -16,10 +20,13 @@ from channel_app_template.errors import (
     ItemError,
     NotFoundError,
     RetryLater,
+    RunError,
 )
 from channel_app_template.transport import (
+    DEFAULT_ERRORS,
     ApiKeyAuth,
     Auth,
+    AuthFlow,
     BearerAuth,
     DeadlineExceeded,
     HttpClient,
@@ -27,6 +34,7 @@ from channel_app_template.transport import (
     PagingError,
     ResponseTooLarge,
     RetryPolicy,
+    StatusErrors,
     Timeouts,
     UnexpectedAnswer,
 )
@@ -200,6 +208,107 @@ def test_an_auth_may_refresh_once_after_a_401(fake: FakeOmnitron) -> None:
     assert http.stats.retries == 0 and len(fake.seen) == 2
 
 
+class NonceAuth(Auth):
+    """A challenge flow in httpx's shape: the 401 names a nonce, the repeat sends it."""
+
+    def auth_flow(self, request: httpx.Request) -> AuthFlow:
+        answer = yield request
+        if answer.status_code == 401 and "WWW-Authenticate" in answer.headers:
+            request.headers["Authorization"] = answer.headers["WWW-Authenticate"]
+            yield request
+
+
+def test_an_auth_flow_answers_a_401_challenge_without_a_retry(fake: FakeOmnitron) -> None:
+    fake.responder = lambda seen: (
+        Reply(200, {"ok": 1})
+        if seen.headers.get("Authorization") == "Nonce n-1"
+        else Reply(401, {}, {"WWW-Authenticate": "Nonce n-1"})
+    )
+    sleeps = Sleeps()
+    http = client(fake, auth=NonceAuth(), sleep=sleeps)
+    assert http.post_json("orders", {"a": 1}) == {"ok": 1}
+    assert len(fake.seen) == 2 and http.stats.retries == 0 and sleeps == []
+    fake.responder = lambda seen: Reply(401, {})  # no challenge: the flow ends, the 401 stays
+    with pytest.raises(AuthenticationError):
+        http.get_json("x")
+
+
+def test_the_repeat_after_a_401_starts_its_own_attempts(fake: FakeOmnitron) -> None:
+    """503, then 401 (the auth sends again with new credentials), then 503, then 200: two
+    attempts per request are enough, because the auth's repeat is not a retry."""
+
+    class Rotating(Auth):
+        def apply(self, headers: dict[str, str], state: dict[str, Any]) -> None:
+            headers["Authorization"] = "new" if state.get("refreshed") else "old"
+
+        def refused(self, answer: Any, state: dict[str, Any]) -> bool:
+            state["refreshed"] = not state.get("refreshed")
+            return bool(state["refreshed"])
+
+    answers = iter([Reply(503, {}), Reply(401, {}), Reply(503, {}), Reply(200, {"ok": 1})])
+    fake.responder = lambda seen: next(answers)
+    sleeps = Sleeps()
+    http = client(fake, auth=Rotating(), retry=RetryPolicy(max_attempts=2), sleep=sleeps)
+    assert http.get_json("x") == {"ok": 1}
+    assert [s.headers["Authorization"] for s in fake.seen] == ["old", "old", "new", "new"]
+    assert len(sleeps) == 2 and http.stats.retries == 2
+
+
+def test_a_client_configures_its_error_table(fake: FakeOmnitron) -> None:
+    errors = DEFAULT_ERRORS.but(
+        {418: (ItemError, "{peer} {method} {path}: {status} {code} for {shop}")}, shop="shop-1"
+    )
+    fake.responder = lambda seen: Reply(418, {"code": "teapot", "detail": "no"})
+    with pytest.raises(ItemError) as caught:
+        client(fake, classify=errors).get_json("brew", {"q": "secret"})
+    error = caught.value
+    assert str(error) == f"{PEER} GET brew: 418 teapot for shop-1"
+    assert error.status_code == 418 and error.code == "teapot" and error.path == "brew"
+    fake.responder = lambda seen: Reply(404, {})  # rows it does not replace stay the default
+    with pytest.raises(NotFoundError):
+        client(fake, classify=errors).get_json("brew")
+    with pytest.raises(ValueError, match="5xx"):
+        StatusErrors({"3xx": (RunError, "x"), "4xx": (RunError, "x")})
+
+
+def test_a_proxy_gets_the_credentials_its_url_names(
+    fake: FakeOmnitron, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.responder = lambda seen: Reply(200, {"via": "proxy"})
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = fake.url.rstrip("/").replace("http://", "http://agent:pa55@")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    assert HttpClient("http://upstream.invalid/api/", peer=PEER).get_json("x") == {"via": "proxy"}
+    expected = "Basic " + base64.b64encode(b"agent:pa55").decode()
+    assert fake.seen[-1].headers["Proxy-Authorization"] == expected
+
+
+def test_a_failed_tls_handshake_is_a_configuration_error(fake: FakeOmnitron) -> None:
+    """The fake speaks plain HTTP: the handshake fails, and retrying cannot fix that."""
+    sleeps = Sleeps()
+    https = fake.url.replace("http://", "https://")
+    http = HttpClient(https, peer=PEER, retry=RetryPolicy(max_attempts=3), sleep=sleeps)
+    with pytest.raises(ConfigurationError, match=f"^TLS with {PEER} failed for GET x$"):
+        http.get_json("x")
+    assert sleeps == []
+
+
+def test_the_transport_reads_no_private_attribute_of_another_object() -> None:
+    """httpx and httpcore are used through their public API only (no ``client._transport``,
+    no ``transport._pool``), so a new release cannot silently bypass the deadline."""
+    package = Path(__file__).resolve().parents[2] / "channel_app_template" / "transport"
+    reached = []
+    for module in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+                continue
+            owner = node.value.id if isinstance(node.value, ast.Name) else None
+            if owner not in ("self", "cls") and not node.attr.startswith("__"):
+                reached.append(f"{module.name}:{node.lineno} .{node.attr}")
+    assert reached == []
+
+
 def offset_pages(seen: Seen) -> Reply:
     offset = int(seen.query.get("offset", ["0"])[0])
     rows = [{"id": offset + n} for n in range(2)] if offset < 6 else []
@@ -293,7 +402,7 @@ def test_every_client_shares_one_tls_context() -> None:
     """A flow run builds its clients afresh; a TLS context each (the CA bundle loaded into
     OpenSSL again) made a long-running worker grow by every run."""
     clients = [HttpClient(f"https://peer{n}.invalid/", peer=PEER) for n in range(3)]
-    pools = [client.client._transport._pool for client in clients]  # type: ignore[attr-defined]
+    pools = [client.transport.pool for client in clients]  # type: ignore[attr-defined]
     assert len({id(pool._ssl_context) for pool in pools}) == 1
     for client in clients:
         client.close()

@@ -25,9 +25,8 @@ delete calls are **synchronous** (per-item results in the answer). Per-item refu
 exceptions: they come back as :class:`ItemResult` with ``status == "rejected"`` and
 machine-readable :class:`Reason` codes (see ``sandbox/marketplace/catalog.py`` for the list).
 
-Retries. Every method of this class is safe to repeat, so each is retried with backoff on
-connection errors and 500/502/503/504, and any call is retried after a 429 (the server refused
-it, so nothing happened) honouring ``Retry-After``:
+Retries follow the transport's rules (:mod:`channel_app_template.transport._retry`); every
+method of this class is idempotent, so each may be repeated:
 
 * GETs read;
 * stock/price/image updates set absolute values per SKU;
@@ -39,17 +38,15 @@ it, so nothing happened) honouring ``Retry-After``:
   (the same on every retry), so a retry after a lost response returns the *first* batch rather
   than queueing a second one.
 
-Non-idempotent calls (none in this API today) go through
-:meth:`MarketplaceClient.request` with ``idempotent=False``: they are retried only when the
-request provably never reached the server (connection refused, connect timeout) or was refused
-with 429/408; any other doubt raises :class:`AmbiguousWriteError` and is never repeated blindly.
+A non-idempotent call (none in this API today) goes through :meth:`MarketplaceClient.request`
+with ``idempotent=False``.
 
-Errors are the project's (:mod:`channel_app_template.errors`): ``RetryLater`` /
-``RateLimited`` (try the run again later), ``AmbiguousWriteError`` (look before repeating),
-``AuthenticationError`` (bad API key), ``NotFoundError`` (404), ``RunError`` (the request or
-the answer broke the contract, e.g. 400/413 for a malformed bulk request). An error's
-``payload`` is the marketplace's error object ``{"code", "message", "details"?}``, so
-``error.code`` is its machine-readable code (``rate_limited``, ``too_many_items``...).
+Errors are the project's (:mod:`channel_app_template.errors`); which status raises which is
+:data:`MARKETPLACE_ERRORS`: ``AuthenticationError`` (bad API key), ``NotFoundError`` (404),
+``RunError`` (the request or the answer broke the contract, e.g. 400/413 for a malformed bulk
+request), ``RetryLater`` / ``RateLimited`` (try the run again later). An error's ``payload``
+is the marketplace's error object ``{"code", "message", "details"?}``, so ``error.code`` is
+its machine-readable code (``rate_limited``, ``too_many_items``...).
 
 The wire is the framework's transport (:class:`~channel_app_template.transport.HttpClient`):
 a deadline per request, a cap on the bytes of an answer (``ResponseTooLarge``), answers of
@@ -75,7 +72,6 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from channel_app_template.errors import (
-    AmbiguousWriteError,
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
@@ -85,11 +81,14 @@ from channel_app_template.errors import (
 from channel_app_template.transport import (
     Answer,
     ApiKeyAuth,
+    Closing,
     HttpClient,
     Limits,
     RetryPolicy,
+    StatusErrors,
     Timeouts,
     UnexpectedAnswer,
+    error_payload,
     expect_list,
 )
 
@@ -139,7 +138,6 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_ITEMS_PER_REQUEST = 1000
 PAGE_SIZE = 1000
 NUMBERS_PER_QUERY = 200
-MAX_ERROR_BODY = 2000
 PEER = "the reference marketplace"
 REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
@@ -517,20 +515,32 @@ class Claim(_Model):
 def _payload(answer: Answer) -> Any:
     """The error object of an error body (``{"code", "message", "details"?}``), so that
     ``ChannelAppError.code`` is the marketplace's code; other bodies as they came."""
-    try:
-        body = answer.json()
-    except ValueError:
-        return answer.text[:MAX_ERROR_BODY]
+    body = error_payload(answer)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return body["error"]
     return body
+
+
+_REFUSED = "{peer} {method} {path} refused ({status} {code}): {detail}"
+# What a final error status means: a malformed request is the run's problem, not an item's.
+MARKETPLACE_ERRORS = StatusErrors(
+    {
+        "3xx": (RunError, _REFUSED),
+        "4xx": (RunError, _REFUSED),
+        "5xx": (RetryLater, "{peer} {method} {path} answered {status}"),
+        **dict.fromkeys(
+            (401, 403), (AuthenticationError, "{peer} refused the API key ({status} {code})")
+        ),
+        404: (NotFoundError, "{peer} {method} {path}: not found"),
+    }
+)
 
 
 def _row_id(key: str) -> Callable[[Any], Any]:
     return lambda row: row.get(key) if isinstance(row, dict) else None
 
 
-class MarketplaceClient:
+class MarketplaceClient(Closing):
     """One seller's conversation with the reference marketplace.
 
     ``base_url`` is the server root (``http://127.0.0.1:8020``). One instance per worker
@@ -569,7 +579,7 @@ class MarketplaceClient:
             limits=limits or Limits(pool_size=pool_size),
             headers={"User-Agent": "channel_app_template-marketplace/1"},
             idempotent_methods=REPEATABLE_METHODS,
-            classify=self._classify,
+            classify=MARKETPLACE_ERRORS,
             error_payload=_payload,
             on_answer=self._note_rate_limit,
             transport=transport,
@@ -588,12 +598,6 @@ class MarketplaceClient:
 
     def close(self) -> None:
         self.http.close()
-
-    def __enter__(self) -> MarketplaceClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ reference data
     def list_categories(self) -> list[Category]:
@@ -936,36 +940,6 @@ class MarketplaceClient:
     @property
     def retries(self) -> int:
         return self.http.stats.retries
-
-    def _classify(
-        self, answer: Answer, *, peer: str, method: str, path: str, repeatable: bool, payload: Any
-    ) -> Exception:
-        status = answer.status_code
-        info: dict[str, Any] = {
-            "status_code": status,
-            "payload": payload,
-            "method": method,
-            "path": path,
-        }
-        code = payload.get("code") if isinstance(payload, dict) else None
-        if status >= 500 and not repeatable:
-            return AmbiguousWriteError(
-                f"{peer} {method} {path} answered {status}; it may have been applied, look it "
-                "up before trying again",
-                **info,
-            )
-        if status >= 500:
-            return RetryLater(
-                f"{peer} {method} {path} answered {status} {self.retry.max_attempts} times",
-                **info,
-            )
-        if status in (401, 403):
-            return AuthenticationError(f"{peer} refused the API key ({status} {code})", **info)
-        if status == 404:
-            return NotFoundError(f"{peer} {method} {path}: not found", **info)
-        return RunError(
-            f"{peer} {method} {path} refused ({status} {code}): {str(payload)[:300]}", **info
-        )
 
 
 def _ack_param(acknowledged: bool | None) -> str:
