@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from channel_app_template.devstack.stack import DevOptions
+from channel_app_template.devstack.options import LOCAL_EXTRA_HINT, DevOptions
 
 __all__ = ["register", "run_dev"]
 
@@ -39,15 +40,19 @@ def _stop_timeout(text: str) -> float:
 
 
 def run_dev(args: argparse.Namespace) -> int:
-    from channel_app_template.devstack.broker import BrokerUnavailableError
-    from channel_app_template.devstack.channel_conf import load_channel_conf
-    from channel_app_template.devstack.claim import (
-        LeftoversRemainError,
-        StateDirBusyError,
-        claim_state_dir,
-    )
-    from channel_app_template.devstack.stack import plan, run
-    from channel_app_template.devstack.supervisor import Supervisor
+    try:
+        from channel_app_template.devstack.broker import BrokerUnavailableError
+        from channel_app_template.devstack.channel_conf import load_channel_conf
+        from channel_app_template.devstack.claim import (
+            LeftoversRemainError,
+            StateDirBusyError,
+            claim_state_dir,
+        )
+        from channel_app_template.devstack.stack import plan, run
+        from channel_app_template.devstack.supervisor import Supervisor
+    except ImportError as error:  # a deployed install: runtime lock only
+        print(f"cannot start: {LOCAL_EXTRA_HINT} ({error})", file=sys.stderr)
+        return 2
 
     supervisor = Supervisor(stop_timeout=args.stop_timeout)
     supervisor.output.register("omnitron")  # the widest usual name: aligned from line one

@@ -40,11 +40,11 @@ from channel_app_template.devstack.broker import (
 )
 from channel_app_template.devstack.channel_conf import (
     ChannelChoice,
-    GivenConf,
     choose_channel,
     started_marketplace,
 )
 from channel_app_template.devstack.claim import StateDirClaim
+from channel_app_template.devstack.options import FLOWER_USER, DevOptions
 from channel_app_template.devstack.ports import port_in_use_message
 from channel_app_template.devstack.procfile import ProcfileProcess, read_procfile, shell_command
 from channel_app_template.devstack.supervisor import ProcessSpec, Supervisor
@@ -71,23 +71,11 @@ FLOWER_BASE_PORT = 5555
 DEFAULT_WEB_PORT = 8008
 DEMO_USER = "sandbox"
 DEMO_API_KEY = "sandbox-key"
-FLOWER_USER = "admin"
 # Seconds between runs in the demo, so things visibly move within a minute, and the setup
 # flows the demo sends once at start (beat's first interval run would come only after an
 # hour): both declared by each flow in the registry.
 DEMO_SCHEDULE: dict[str, float] = FLOWS.dev_schedule()
 SETUP_TASKS = FLOWS.kickoff()
-
-
-@dataclass(frozen=True)
-class DevOptions:
-    web_port: int | None = None  # None: WEB_PORT (environment, then .env), else 8008
-    products: int = 300
-    demo_orders: int = 25
-    state_dir: Path = Path("var/dev")
-    host: str = "127.0.0.1"
-    procfile: Path = Path("Procfile")
-    channel_conf: GivenConf | None = None
 
 
 @dataclass(frozen=True)

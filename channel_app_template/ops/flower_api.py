@@ -390,7 +390,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _dev_login(state_dir: str | None) -> tuple[str, SecretStr, str] | None:
     """The Flower login ``channel-app dev`` generated in its state directory, if any."""
-    from channel_app_template.devstack.stack import FLOWER_USER, DevOptions
+    from channel_app_template.devstack.options import FLOWER_USER, DevOptions
 
     directory = Path(state_dir) if state_dir else DevOptions().state_dir
     path = directory / "flower-password"
