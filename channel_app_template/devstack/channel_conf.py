@@ -89,7 +89,7 @@ class ChannelChoice:
 
 
 def reference_modules() -> frozenset[str]:
-    from channel_app_template.kit.conformance import REFERENCE_MODULES
+    from channel_app_template.channel_modules import REFERENCE_MODULES
 
     return REFERENCE_MODULES
 
@@ -107,7 +107,7 @@ def choose_channel(module: str, given: GivenConf | None, simulated_omnitron: boo
         return ChannelChoice("given", module, given.conf, given.source)
     if module in reference_modules():
         return ChannelChoice("reference", module)
-    from channel_app_template.kit.conformance import marketplace_hook
+    from channel_app_template.channel_modules import own_marketplace as marketplace_hook
 
     try:
         hook = marketplace_hook(module)

@@ -165,6 +165,10 @@ class OmnitronSimulator:
                 return rows
             page += 1
 
+    def set_channel_conf(self, conf: dict[str, Any]) -> None:
+        """Replace the channel's ``conf``, as the merchant's settings form does."""
+        self.process.ok("PUT", f"/_sandbox/channels/{self.channel_id}/conf/", conf)
+
     def inspect(self, path: str) -> Any:
         """A read-only ``/_sandbox/`` route (``batch_requests/``, ``integration_actions/``)."""
         return self.process.ok("GET", f"/_sandbox/{path.lstrip('/')}")
