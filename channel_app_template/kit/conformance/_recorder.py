@@ -41,7 +41,8 @@ class Recorder:
         self.current = ""
         """The command called last: the culprit when an engine run stops."""
 
-    def instrument(self, channel: ChannelIntegration, commands: Collection[str]) -> None:
+    def instrument(self, channel: object, commands: Collection[str]) -> None:
+        """Replace each command on the instance ``channel`` by its checking wrapper."""
         for command in commands:
             original = getattr(channel, command)
             if command in CHECK_OF:
