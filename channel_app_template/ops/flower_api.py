@@ -19,6 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from channel_app_template.core.run.flows import TASK_PREFIX
+from channel_app_template.dev_login import DEV_STATE_DIR, FLOWER_USER, flower_login_path
 from channel_app_template.ops.arguments import bounded_float
 
 CONNECT_TIMEOUT = 5.0
@@ -378,7 +379,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         "--state-dir",
         default=None,
         help="channel-app dev's state directory, for its generated Flower login when no "
-        "credentials are configured (default: ./var/dev)",
+        f"credentials are configured (default: ./{DEV_STATE_DIR})",
     )
     group.add_argument(
         "--http-timeout",
@@ -390,10 +391,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _dev_login(state_dir: str | None) -> tuple[str, SecretStr, str] | None:
     """The Flower login ``channel-app dev`` generated in its state directory, if any."""
-    from channel_app_template.devstack.options import FLOWER_USER, DevOptions
-
-    directory = Path(state_dir) if state_dir else DevOptions().state_dir
-    path = directory / "flower-password"
+    path = flower_login_path(Path(state_dir) if state_dir else None)
     try:
         password = path.read_text().strip()
     except OSError:

@@ -7,8 +7,8 @@ import base64
 import pytest
 from pydantic import SecretStr
 
+from channel_app_template.api._paths import is_read, path_problem
 from channel_app_template.api.auth import Access, BasicAuthenticator, Caller, basic_authorization
-from channel_app_template.api.proxy import _is_read, _path_problem
 from channel_app_template.settings import BasicCredential
 
 ADMIN = BasicCredential("admin", SecretStr("admin-pass-1"))
@@ -73,13 +73,13 @@ def test_upstream_authorization_round_trips(auth: BasicAuthenticator) -> None:
     ],
 )
 def test_path_rules(path: bytes, ok: bool) -> None:
-    assert (_path_problem(path, b"") is None) is ok
+    assert (path_problem(path, b"") is None) is ok
 
 
 def test_read_only_allows_only_reads() -> None:
-    assert _is_read("GET", b"/flower/api/workers")
-    assert _is_read("HEAD", b"/flower/")
-    assert _is_read("POST", b"/flower/tasks/datatable")
-    assert not _is_read("POST", b"/flower/api/task/async-apply/x")
-    assert not _is_read("DELETE", b"/flower/api/workers")
-    assert not _is_read("PUT", b"/flower/tasks/datatable")
+    assert is_read("GET", b"/flower/api/workers")
+    assert is_read("HEAD", b"/flower/")
+    assert is_read("POST", b"/flower/tasks/datatable")
+    assert not is_read("POST", b"/flower/api/task/async-apply/x")
+    assert not is_read("DELETE", b"/flower/api/workers")
+    assert not is_read("PUT", b"/flower/tasks/datatable")

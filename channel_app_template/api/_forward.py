@@ -1,0 +1,161 @@
+"""Forwarding one request to Flower and streaming its answer back as it comes.
+
+The hot path of the web process: no buffering either way, one connection slot per
+exchange, and a failure mapped to the status that tells the client what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+
+from channel_app_template.api._asgi import RETRY_SOON, Headers, Receive, Scope, Send, respond
+from channel_app_template.api._config import ProxyConfig
+from channel_app_template.api._exchange import (
+    BodyTooLarge,
+    ClientGone,
+    Exchange,
+    stream_body,
+)
+from channel_app_template.api._headers import HeaderRewriter, header
+from channel_app_template.api._upstream import AnswerTooLarge, Upstream
+from channel_app_template.api.waits import Busy
+
+logger = logging.getLogger("channel_app_template.api.proxy")
+
+
+class Forwarder:
+    """Relays requests to :class:`Upstream` with headers rewritten by :class:`HeaderRewriter`."""
+
+    def __init__(self, config: ProxyConfig, upstream: Upstream, headers: HeaderRewriter) -> None:
+        self.config = config
+        self.upstream = upstream
+        self.headers = headers
+
+    async def forward(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        raw_path: bytes,
+        query: bytes,
+        headers: Headers,
+        aliased: bool,
+    ) -> None:
+        length = header(headers, b"content-length")
+        chunked = header(headers, b"transfer-encoding") is not None
+        if length is not None and not chunked:
+            if not length.isdigit():
+                await respond(send, 400, b"Invalid Content-Length.\n")
+                return
+            if int(length) > self.config.max_body_bytes:
+                await respond(send, 413, b"Request body too large.\n")
+                return
+
+        exchange = Exchange(receive)
+        has_body = chunked or (length is not None and length != b"0")
+        body = stream_body(exchange, self.config.max_body_bytes) if has_body else None
+        if body is None:
+            exchange.watch_for_disconnect()
+        try:
+            await self._relay(
+                scope, send, raw_path, query, headers, body, length, chunked, exchange, aliased
+            )
+        except asyncio.CancelledError:
+            if not exchange.absorb_cancel():
+                raise
+        finally:
+            exchange.finish()
+
+    async def _relay(
+        self,
+        scope: Scope,
+        send: Send,
+        raw_path: bytes,
+        query: bytes,
+        headers: Headers,
+        body: AsyncIterator[bytes] | None,
+        length: bytes | None,
+        chunked: bool,
+        exchange: Exchange,
+        aliased: bool,
+    ) -> None:
+        upstream = self.upstream
+        try:
+            await upstream.acquire_slot()
+        except Busy as busy:
+            await respond(send, busy.status, str(busy).encode() + b"\n", [RETRY_SOON])
+            return
+        try:
+            target = upstream.target(raw_path, query)
+            upstream_headers = self.headers.request(scope, headers, length, chunked, aliased)
+            try:
+                response = await upstream.request(scope["method"], target, upstream_headers, body)
+            except (TimeoutError, aiohttp.ClientError, BodyTooLarge, ClientGone) as error:
+                await self.answer_failure(send, error, exchange)
+                return
+            try:
+                await self.stream_response(send, response, exchange)
+            finally:
+                response.release()
+        finally:
+            upstream.release_slot()
+
+    async def answer_failure(self, send: Send, error: BaseException, exchange: Exchange) -> None:
+        """Map a failed exchange to the status that tells the client what happened."""
+        if exchange.client_gone:
+            return
+        if exchange.body_too_large:
+            await respond(send, 413, b"Request body too large.\n")
+        elif isinstance(error, AnswerTooLarge):
+            await respond(send, 502, str(error).encode() + b"\n")
+        elif isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+            await respond(send, 504, b"Flower did not answer in time.\n")
+        else:
+            logger.warning("flower upstream unreachable: %s", type(error).__name__)
+            await respond(send, 502, b"Flower is unreachable.\n")
+
+    async def stream_response(
+        self, send: Send, response: aiohttp.ClientResponse, exchange: Exchange
+    ) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": self.headers.response(response.raw_headers),
+            }
+        )
+        content = response.content
+        try:
+            async for chunk in content.iter_any():
+                if content.at_eof():  # the usual small reply: one write, no empty last chunk
+                    exchange.finish()
+                    await send({"type": "http.response.body", "body": chunk, "more_body": False})
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (TimeoutError, aiohttp.ClientError) as error:
+            # Headers are gone already; all we can do is cut the connection short.
+            logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
+            response.close()
+            return
+        exchange.finish()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def watched(
+        self, receive: Receive, send: Send, work: Callable[[Exchange], Awaitable[None]]
+    ) -> None:
+        """Run ``work`` until done or until the client disconnects (which cancels it)."""
+        exchange = Exchange(receive)
+        exchange.watch_for_disconnect()
+        try:
+            await work(exchange)
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+            await self.answer_failure(send, error, exchange)
+        except asyncio.CancelledError:
+            if not exchange.absorb_cancel():
+                raise
+        finally:
+            exchange.finish()
