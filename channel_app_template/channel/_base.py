@@ -74,6 +74,15 @@ class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
         self.context = context
         self.log = context.logger
 
+    @property
+    def conf(self) -> ConfigT:
+        """The old name of :attr:`config`, for integrations that kept a re-cast copy there."""
+        return self.config
+
+    @conf.setter
+    def conf(self, value: ConfigT) -> None:
+        self.config = value
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "config_model" not in cls.__dict__:
