@@ -19,6 +19,7 @@ from channel_app_template.channel._base import (
     ChannelIntegration,
     describe,
 )
+from channel_app_template.channel._client import ApiClient
 from channel_app_template.channel._conf_schema import (
     conf_schema_fields,
 )
@@ -135,6 +136,7 @@ __all__ = [
     "ORDER_ITEM_STATUSES",
     "AddressDto",
     "AmbiguousWriteError",
+    "ApiClient",
     "ApiKeyAuth",
     "AttributeDto",
     "AttributeValueDto",

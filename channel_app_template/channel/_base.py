@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Generic, get_args, get_origin
 
 from typing_extensions import TypeVar
 
+from channel_app_template.channel._client import ApiClient
 from channel_app_template.channel._conf_schema import conf_schema_fields
 from channel_app_template.channel._config import ChannelConfig, IntegrationContext
 from channel_app_template.channel._dto import (
@@ -108,7 +109,11 @@ class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
         """Make one cheap authenticated call to the marketplace; raise if it fails."""
 
     def close(self) -> None:
-        """Release connections; called when a task is done with the integration."""
+        """Release connections; called when a task is done with the integration. By
+        default: closes ``self.client`` if it is an :class:`ApiClient`."""
+        client = getattr(self, "client", None)
+        if isinstance(client, ApiClient):
+            client.close()
 
     # --- Which commands exist ----------------------------------------------------
 
