@@ -65,7 +65,9 @@ class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
     """The marketplace creates or updates by matching key: ``send_*`` serves both."""
 
     unsupported: ClassVar[Mapping[str, str]] = {}
-    """Why a command is not supported, shown to operators (by Akinon command name)."""
+    """Why a command is not supported, shown to operators (by Akinon command name). Listing a
+    command the class implements still turns it off, as it did before the contract, but
+    warns (``DeprecationWarning``): the old scaffold's stubs-and-list style."""
 
     not_implemented_reason: ClassVar[str] = "not implemented"
     """The reason shown for a command neither implemented nor given one in ``unsupported``."""
