@@ -1,8 +1,9 @@
 """The integrator's API: everything a marketplace integration imports, from one place.
 
-An integration subclasses :class:`ChannelIntegration` (its settings: a :class:`ChannelConfig`
-subclass), receives typed items (:class:`ProductItem`, :class:`StockItem`, ...), returns
-result rows or :class:`Submitted`, raises the errors of :mod:`channel_app_template.errors`
+An integration subclasses :class:`ChannelIntegration` generic over its settings (a
+:class:`ChannelConfig` subclass: ``ChannelIntegration[AcmeConfig]``), writes one method per
+resource it handles, receives typed items (:class:`ProductItem`, :class:`StockItem`, ...),
+returns result rows or :class:`Submitted`, raises the errors of :mod:`channel_app_template.errors`
 and talks to its marketplace through :class:`HttpClient` (the one transport). The
 reference integration (:mod:`channel_app_template.channel.reference`) is built on this API
 alone; nothing else in this package imports it.
@@ -16,11 +17,9 @@ from channel_app_template.akinon.models import (
 )
 from channel_app_template.channel._base import (
     ChannelIntegration,
-    ProductResults,
-    RowResults,
-    UnsupportedCommand,
     describe,
 )
+from channel_app_template.channel._client import ApiClient
 from channel_app_template.channel._conf_schema import (
     conf_schema_fields,
 )
@@ -84,6 +83,13 @@ from channel_app_template.channel._items import (
     StockItem,
     SyncItem,
 )
+from channel_app_template.channel._resources import (
+    OrderResults,
+    ProductResults,
+    RowResults,
+    UnsupportedCommand,
+    not_implemented,
+)
 from channel_app_template.errors import (
     AmbiguousWriteError,
     AuthenticationError,
@@ -130,6 +136,7 @@ __all__ = [
     "ORDER_ITEM_STATUSES",
     "AddressDto",
     "AmbiguousWriteError",
+    "ApiClient",
     "ApiKeyAuth",
     "AttributeDto",
     "AttributeValueDto",
@@ -172,6 +179,7 @@ __all__ = [
     "NotFoundError",
     "OrderBatchRequestResponseDto",
     "OrderItemDto",
+    "OrderResults",
     "OrderUpdateItem",
     "PriceItem",
     "ProductBatchRequestResponseDto",
@@ -194,4 +202,5 @@ __all__ = [
     "UnsupportedCommand",
     "conf_schema_fields",
     "describe",
+    "not_implemented",
 ]

@@ -1,56 +1,44 @@
 """The contract between the engine and a marketplace: :class:`ChannelIntegration`.
 
-A marketplace integration is one subclass. It must implement one method,
-:meth:`ChannelIntegration.check_connection`; every command (named as in Akinon's
-``channel_app``: ``send_inserted_products``, ``check_products``, ...) is an optional
-hook. A command the subclass does not override is *unsupported*: the task that needs it
-reports so and does nothing, instead of crashing. Declare the ones you will never
-support in ``unsupported`` with a reason, so operators see why. The exception is
-``get_channel_conf_schema``: by default it is derived from ``config_model``.
+A marketplace integration is one subclass, generic over its settings model
+(``class Acme(ChannelIntegration[AcmeConfig])``: ``self.config`` is an ``AcmeConfig``). It
+must implement :meth:`~ChannelIntegration.check_connection`, then one method per resource it
+handles (:mod:`~channel_app_template.channel._resources`: ``send_products``,
+``send_stocks``, ``get_orders``...). What it implements is what it supports; ``upserts =
+True`` lets each ``send_*`` method serve updates too. ``unsupported`` only holds the
+reasons operators see for what it does not implement.
 
-Commands receive typed :mod:`~channel_app_template.channel` objects and return typed
-results. A ``send_*`` command returns one result row per item (synchronous channels) or
-:class:`~channel_app_template.channel.Submitted` with the marketplace's job id
-(asynchronous channels); the matching ``check_*`` command then returns the rows, or
-``None`` while the job is still running. Rows are matched back to Omnitron objects by
-``sku``; an item without a row is recorded as failed, never as sent.
+The engine calls Akinon's command names (``send_inserted_products``, ``check_products``...);
+:mod:`~channel_app_template.channel._legacy` maps them onto the methods above, so an
+integration written with those names works unchanged.
 """
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Generic, get_args, get_origin
 
+from typing_extensions import TypeVar
+
+from channel_app_template.channel._client import ApiClient
 from channel_app_template.channel._conf_schema import conf_schema_fields
 from channel_app_template.channel._config import ChannelConfig, IntegrationContext
 from channel_app_template.channel._dto import (
     AttributeDto,
-    BatchRequestResponseDto,
-    CancellationRequestDto,
-    CancelOrderDto,
     CategoryDto,
     CategoryTreeDto,
-    ChannelCancellationRequestDto,
     ChannelConfSchemaField,
-    ChannelCreateOrderDto,
-    ChannelUpdateOrderItemDto,
-    MalformedEventDto,
-    MalformedOrderDto,
-    OrderBatchRequestResponseDto,
-    ProductBatchRequestResponseDto,
-    Submitted,
 )
-from channel_app_template.channel._items import (
-    DeletedItem,
-    ImageItem,
-    OrderUpdateItem,
-    PriceItem,
-    ProductItem,
-    StockItem,
+from channel_app_template.channel._legacy import AkinonCommands
+from channel_app_template.channel._resources import (
+    STUBS,
+    ProductResults,
+    RowResults,
+    UnsupportedCommand,
 )
-from channel_app_template.channel.commands import COMMANDS, DERIVED_COMMANDS
-from channel_app_template.errors import ChannelAppError
+from channel_app_template.channel.commands import COMMANDS, DERIVED_COMMANDS, SERVED_BY, UPSERTS
 
 __all__ = [
     "ChannelIntegration",
@@ -60,98 +48,92 @@ __all__ = [
     "describe",
 ]
 
-
-class UnsupportedCommand(ChannelAppError):
-    """The channel integration does not implement this command."""
-
-    def __init__(self, command: str, integration: type[ChannelIntegration], why: str = "") -> None:
-        reason = f": {why}" if why else ""
-        super().__init__(
-            f"{integration.__module__}.{integration.__name__} does not support {command!r}{reason}"
-        )
-        self.command = command
+ConfigT = TypeVar("ConfigT", bound=ChannelConfig, default=ChannelConfig)
 
 
-ProductResults = list[ProductBatchRequestResponseDto]
-RowResults = list[BatchRequestResponseDto]
-
-
-class _OrderCommands:
-    """Order commands; mixed into :class:`ChannelIntegration` (kept apart for reading)."""
-
-    def _unsupported(self, command: str) -> UnsupportedCommand:
-        raise NotImplementedError
-
-    def get_orders(self) -> Iterable[ChannelCreateOrderDto | MalformedOrderDto]:
-        """New orders not acknowledged yet, oldest first. An order you cannot read is a
-        :class:`MalformedOrderDto`, not an exception: the others still go through."""
-        raise self._unsupported("get_orders")
-
-    def acknowledge_orders(self, remote_ids: Sequence[str]) -> None:
-        """Tell the marketplace these orders are safely in Omnitron (idempotent)."""
-        raise self._unsupported("acknowledge_orders")
-
-    def send_updated_orders(
-        self, items: Sequence[OrderUpdateItem]
-    ) -> list[OrderBatchRequestResponseDto] | Submitted:
-        """Status, tracking and invoice changes made in Omnitron; rows match by number."""
-        raise self._unsupported("send_updated_orders")
-
-    def check_orders(self, remote_batch_id: str) -> list[OrderBatchRequestResponseDto] | None:
-        raise self._unsupported("check_orders")
-
-    def get_updated_order_items(self) -> Iterable[ChannelUpdateOrderItemDto | MalformedEventDto]:
-        """Line changes not acknowledged yet. An event you cannot read is a
-        :class:`MalformedEventDto` (keyed by its event id), not an exception."""
-        raise self._unsupported("get_updated_order_items")
-
-    def acknowledge_order_item_updates(self, event_ids: Sequence[str]) -> None:
-        raise self._unsupported("acknowledge_order_item_updates")
-
-    def get_cancelled_orders(self) -> Iterable[CancelOrderDto | MalformedEventDto]:
-        raise self._unsupported("get_cancelled_orders")
-
-    def acknowledge_cancelled_orders(self, event_ids: Sequence[str]) -> None:
-        raise self._unsupported("acknowledge_cancelled_orders")
-
-    def get_cancellation_requests(self) -> Iterable[CancellationRequestDto | MalformedEventDto]:
-        raise self._unsupported("get_cancellation_requests")
-
-    def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:
-        raise self._unsupported("acknowledge_cancellation_requests")
-
-    def update_cancellation_request(
-        self, request: ChannelCancellationRequestDto
-    ) -> BatchRequestResponseDto:
-        """Send Omnitron's decision (approved, rejected...) on a cancellation request."""
-        raise self._unsupported("update_cancellation_request")
-
-
-class ChannelIntegration(_OrderCommands, ABC):
+class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
     """Base class of every marketplace integration (see the module docstring)."""
 
     config_model: ClassVar[type[ChannelConfig]] = ChannelConfig
-    """The typed model of ``channel.conf``; validated before any command runs."""
+    """The typed model of ``channel.conf``, validated before any command runs; taken from
+    the class's type argument (``ChannelIntegration[AcmeConfig]``) unless set."""
 
     max_batch_size: ClassVar[int] = 500
     """The most items one ``send_*`` call receives."""
 
-    unsupported: ClassVar[Mapping[str, str]] = {}
-    """Commands this integration will never support, with the reason operators will see."""
+    upserts: ClassVar[bool] = False
+    """The marketplace creates or updates by matching key: ``send_*`` serves both."""
 
-    def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
-        self.config = config
+    unsupported: ClassVar[Mapping[str, str]] = {}
+    """Why a command is not supported, shown to operators (by Akinon command name). Listing a
+    command the class implements still turns it off, as it did before the contract, but
+    warns (``DeprecationWarning``): the old scaffold's stubs-and-list style."""
+
+    not_implemented_reason: ClassVar[str] = "not implemented"
+    """The reason shown for a command neither implemented nor given one in ``unsupported``."""
+
+    def __init__(self, config: ConfigT, context: IntegrationContext) -> None:
+        self.config: ConfigT = config
         self.context = context
         self.log = context.logger
+
+    @property
+    def conf(self) -> ConfigT:
+        """The old name of :attr:`config`, for integrations that kept a re-cast copy there."""
+        return self.config
+
+    @conf.setter
+    def conf(self, value: ConfigT) -> None:
+        self.config = value
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "config_model" not in cls.__dict__:
+            for base in cls.__dict__.get("__orig_bases__", ()):
+                origin, args = get_origin(base), (*get_args(base), None)
+                if (
+                    isinstance(origin, type)
+                    and issubclass(origin, ChannelIntegration)
+                    and isinstance(args[0], type)
+                    and issubclass(args[0], ChannelConfig)
+                ):
+                    cls.config_model = args[0]
+        if both := sorted(c for c in cls.unsupported if c in COMMANDS and cls._serving(c)):
+            warnings.warn(
+                f"{cls.__qualname__} implements {', '.join(both)} but lists them in "
+                "'unsupported': they stay unsupported; delete the entries or the methods",
+                DeprecationWarning,
+                stacklevel=2,
+            )
 
     @abstractmethod
     def check_connection(self) -> None:
         """Make one cheap authenticated call to the marketplace; raise if it fails."""
 
     def close(self) -> None:
-        """Release connections; called when a task is done with the integration."""
+        """Release connections; called when a task is done with the integration. By
+        default: closes ``self.client`` if it is an :class:`ApiClient`."""
+        client = getattr(self, "client", None)
+        if isinstance(client, ApiClient):
+            client.close()
 
     # --- Which commands exist ----------------------------------------------------
+
+    @classmethod
+    def _implements(cls, method: str) -> bool:
+        found = getattr(cls, method, None)
+        return found is not getattr(ChannelIntegration, method, None) and found not in STUBS
+
+    @classmethod
+    def _serving(cls, command: str) -> str | None:
+        """The method of this class that serves ``command`` (its own name for an integration
+        written with the command names), or ``None``."""
+        served = SERVED_BY.get(command, command)
+        upsert = UPSERTS.get(served) if cls.upserts else None
+        for method in (command, served, upsert):
+            if method and cls._implements(method):
+                return method
+        return None
 
     @classmethod
     def supports(cls, command: str) -> bool:
@@ -159,13 +141,16 @@ class ChannelIntegration(_OrderCommands, ABC):
             raise ValueError(f"unknown command {command!r}")
         if command in cls.unsupported:
             return False
-        if command in DERIVED_COMMANDS:
-            return True
-        return getattr(cls, command) is not getattr(ChannelIntegration, command)
+        return command in DERIVED_COMMANDS or cls._serving(command) is not None
 
     @classmethod
     def supported_commands(cls) -> list[str]:
         return [command for command in COMMANDS if cls.supports(command)]
+
+    @classmethod
+    def reason(cls, command: str) -> str:
+        """Why ``command`` is not supported, for operators."""
+        return cls.unsupported.get(command) or cls.not_implemented_reason
 
     def _unsupported(self, command: str) -> UnsupportedCommand:
         return UnsupportedCommand(command, type(self), self.unsupported.get(command, ""))
@@ -192,66 +177,11 @@ class ChannelIntegration(_OrderCommands, ABC):
         """Attributes that apply to every category, for marketplaces that have them."""
         raise self._unsupported("get_attributes")
 
-    # --- Products -------------------------------------------------------------------
-
-    def send_inserted_products(self, items: Sequence[ProductItem]) -> ProductResults | Submitted:
-        """Create products the marketplace has never seen; idempotent by ``sku`` please."""
-        raise self._unsupported("send_inserted_products")
-
-    def send_updated_products(self, items: Sequence[ProductItem]) -> ProductResults | Submitted:
-        """Update products that have a ``remote_id`` on the marketplace."""
-        raise self._unsupported("send_updated_products")
-
-    def send_deleted_products(self, items: Sequence[DeletedItem]) -> ProductResults | Submitted:
-        """Remove products deleted in Omnitron; rows are matched by ``remote_id``."""
-        raise self._unsupported("send_deleted_products")
-
-    def check_products(self, remote_batch_id: str) -> ProductResults | None:
-        """Results of an asynchronous product job, or ``None`` while it runs."""
-        raise self._unsupported("check_products")
-
-    def check_deleted_products(self, remote_batch_id: str) -> ProductResults | None:
-        raise self._unsupported("check_deleted_products")
-
-    # --- Stocks, prices, images -------------------------------------------------------
-
-    def send_inserted_stocks(self, items: Sequence[StockItem]) -> RowResults | Submitted:
-        raise self._unsupported("send_inserted_stocks")
-
-    def send_updated_stocks(self, items: Sequence[StockItem]) -> RowResults | Submitted:
-        raise self._unsupported("send_updated_stocks")
-
-    def check_stocks(self, remote_batch_id: str) -> RowResults | None:
-        raise self._unsupported("check_stocks")
-
-    def send_inserted_prices(self, items: Sequence[PriceItem]) -> RowResults | Submitted:
-        raise self._unsupported("send_inserted_prices")
-
-    def send_updated_prices(self, items: Sequence[PriceItem]) -> RowResults | Submitted:
-        raise self._unsupported("send_updated_prices")
-
-    def check_prices(self, remote_batch_id: str) -> RowResults | None:
-        raise self._unsupported("check_prices")
-
-    def send_inserted_images(self, items: Sequence[ImageItem]) -> RowResults | Submitted:
-        """Each item holds all active images of one product, in display order."""
-        raise self._unsupported("send_inserted_images")
-
-    def send_updated_images(self, items: Sequence[ImageItem]) -> RowResults | Submitted:
-        raise self._unsupported("send_updated_images")
-
-    def check_images(self, remote_batch_id: str) -> RowResults | None:
-        raise self._unsupported("check_images")
-
 
 def describe(integration: type[ChannelIntegration]) -> dict[str, Any]:
     """Supported and unsupported commands, for ``channel-app`` and task summaries."""
     return {
         "integration": f"{integration.__module__}.{integration.__name__}",
         "supported": integration.supported_commands(),
-        "unsupported": {
-            c: integration.unsupported.get(c, "not implemented")
-            for c in COMMANDS
-            if not integration.supports(c)
-        },
+        "unsupported": {c: integration.reason(c) for c in COMMANDS if not integration.supports(c)},
     }

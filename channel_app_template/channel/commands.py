@@ -1,5 +1,5 @@
-"""The Akinon command names: the operator's vocabulary (task names, conformance check names)
-and what a channel integration may implement. Named as in Akinon's ``channel_app``.
+"""The Akinon command names: the operator's vocabulary (task names, conformance check names),
+named as in Akinon's ``channel_app``, and which method of the channel contract serves each.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ __all__ = [
     "COMMANDS",
     "DERIVED_COMMANDS",
     "ORDER_COMMANDS",
+    "SERVED_BY",
     "SETUP_COMMANDS",
+    "UPSERTS",
 ]
 
 SETUP_COMMANDS = (
@@ -51,3 +53,25 @@ COMMANDS = SETUP_COMMANDS + CATALOG_COMMANDS + ORDER_COMMANDS
 DERIVED_COMMANDS = frozenset({"get_channel_conf_schema"})
 """Commands the base class implements (from the config model): supported unless declared
 in ``unsupported``, whether or not a subclass overrides them."""
+
+SERVED_BY = {
+    "send_inserted_products": "send_products",
+    "send_updated_products": "update_products",
+    "send_deleted_products": "delete_products",
+    "send_inserted_stocks": "send_stocks",
+    "send_updated_stocks": "update_stocks",
+    "send_inserted_prices": "send_prices",
+    "send_updated_prices": "update_prices",
+    "send_inserted_images": "send_images",
+    "send_updated_images": "update_images",
+    "send_updated_orders": "update_orders",
+}
+"""The method of the resource-shaped contract that serves a command, where its name is not
+the command's own (``check_products``, ``get_orders``... serve themselves)."""
+UPSERTS = {
+    "update_products": "send_products",
+    "update_stocks": "send_stocks",
+    "update_prices": "send_prices",
+    "update_images": "send_images",
+}
+"""With ``upserts`` on, an update method the channel does not write is its send method."""

@@ -13,10 +13,11 @@ from typing import Any
 def register(subparsers: Any) -> None:
     new = subparsers.add_parser(
         "new-channel",
-        help="scaffold a marketplace integration (config, commands, client, test)",
+        help="scaffold a marketplace integration (config, methods, client, test)",
         description="Write a channel package (channels/NAME/, its tests in "
-        "channels/NAME/tests/) whose commands are all declared unsupported until you "
-        "implement them; then say how to install it so the worker and beat find it.",
+        "channels/NAME/tests/) for an upsert marketplace: products, stocks, prices and "
+        "orders as stubs, unsupported until you implement them; then say how to install "
+        "it so the worker and beat find it.",
     )
     new.add_argument("name", help="the marketplace's name, e.g. acme (letters, digits, _)")
     new.add_argument("--dir", default=".", help="project directory to write into (default .)")

@@ -190,9 +190,19 @@ QUIET = ["-q", "-p", "no:cacheprovider", "-rfs"]
 
 def implement_get_orders(integration: Path) -> None:
     """What an integrator does first: implement get_orders (here: no orders yet)."""
+    stub = (
+        "    @not_implemented\n"
+        "    def get_orders(self) -> Iterable[ChannelCreateOrderDto | MalformedOrderDto]:\n"
+        "        raise NotImplementedError\n"
+    )
     text = integration.read_text()
-    text = text.replace('        "get_orders": NOT_YET,\n', "")
-    text = text.replace('        raise self._unsupported("get_orders")', "        return []")
+    assert stub in text, text
+    text = text.replace(
+        stub,
+        stub.replace("    @not_implemented\n", "").replace(
+            "raise NotImplementedError", "return []"
+        ),
+    )
     integration.write_text(text)
 
 

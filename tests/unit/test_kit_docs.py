@@ -108,6 +108,6 @@ def test_proposed_section_matches_the_scaffold() -> None:
 
 def test_an_edited_excerpt_is_caught() -> None:
     files = list(render("acme").values())
-    assert is_excerpt('"send_inserted_products": NOT_YET,', files)
-    assert not is_excerpt('"send_inserted_products": "soon",', files)
+    assert is_excerpt('not_implemented_reason = "not implemented yet"', files)
+    assert not is_excerpt('not_implemented_reason = "soon"', files)
     assert not is_excerpt('timeout: float = 30.0\napi_url: str = ""', files)  # order matters

@@ -2,11 +2,12 @@
 
 Read this file to write your own. It is the whole of what a marketplace needs: a typed
 config (what the merchant types into Omnitron's channel settings), a connection check,
-and one method per command the marketplace supports. Everything Omnitron-side (batches,
-integration actions, version dates, error reports, retries of the run) is the engine's.
+and one method per resource the marketplace handles (``upserts``: one for inserts and
+updates). Everything Omnitron-side (batches, integration actions, version dates, error
+reports, retries of the run) is the engine's.
 
 This marketplace accepts product upserts and image updates asynchronously (a batch id,
-polled by the ``check_*`` commands) and stock, price and delete calls synchronously, so
+polled by the ``check_*`` methods) and stock, price and delete calls synchronously, so
 it shows both styles.
 """
 
@@ -27,7 +28,6 @@ from channel_app_template.channel import (
     CategoryDto,
     CategoryNodeDto,
     CategoryTreeDto,
-    ChannelConfig,
     DeletedItem,
     FailedReasonType,
     ImageItem,
@@ -39,12 +39,9 @@ from channel_app_template.channel import (
     StockItem,
     Submitted,
 )
-from channel_app_template.channel import ChannelIntegration as BaseIntegration
 from channel_app_template.channel.reference.marketplace_client import (
     MAX_ITEMS_PER_REQUEST,
     PEER,
-    Batch,
-    BulkResult,
     CategoryNode,
     ImageUpdate,
     ItemResult,
@@ -62,6 +59,7 @@ from channel_app_template.transport import UnexpectedAnswer
 
 MAX_IMAGES = 8
 PRODUCT_FIELDS = frozenset({"brand", "barcode"})  # product fields here, not attributes
+NOTHING_SENT = "nothing-sent"  # the job id of a batch whose every product was refused
 
 
 class ReferenceConfig(ReferenceOrderConfig):
@@ -80,17 +78,14 @@ class ReferenceConfig(ReferenceOrderConfig):
     default_brand: str = Field("Generic", title="Brand when a product has none")
 
 
-class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
+class ReferenceIntegration(ReferenceOrderCommands[ReferenceConfig]):
     """The bundled reference marketplace (``channel-app sandbox marketplace``)."""
 
-    config_model = ReferenceConfig
     max_batch_size = MAX_ITEMS_PER_REQUEST
-    conf: ReferenceConfig
+    upserts = True  # products, stocks, prices and images are upserted by sku
 
-    def __init__(self, config: ChannelConfig, context: IntegrationContext) -> None:
+    def __init__(self, config: ReferenceConfig, context: IntegrationContext) -> None:
         super().__init__(config, context)
-        assert isinstance(config, ReferenceConfig)
-        self.conf = config
         self.client = MarketplaceClient(
             config.api_url,
             config.api_key,
@@ -108,10 +103,9 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
 
     def get_category_tree_and_nodes(self) -> CategoryTreeDto:
         def node(category: CategoryNode) -> CategoryNodeDto:
+            children = [node(child) for child in category.children]
             return CategoryNodeDto(
-                name=category.name,
-                remote_id=str(category.id),
-                children=[node(child) for child in category.children],
+                name=category.name, remote_id=str(category.id), children=children
             )
 
         roots = self.client.category_tree()
@@ -124,24 +118,21 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
 
     def get_category_attributes(self, category_remote_id: str) -> CategoryDto:
         category = self.client.get_category(int(category_remote_id))
-        return CategoryDto(
-            remote_id=str(category.id),
-            name=category.name,
-            attributes=[
-                CategoryAttributeDto(
-                    remote_id=attribute.code,
-                    name=attribute.code,
-                    required=attribute.required,
-                    variant=attribute.variant,
-                    allow_custom_value=attribute.type == "text",
-                    values=[
-                        CategoryAttributeValueDto(remote_id=v.code, name=v.name)
-                        for v in attribute.values
-                    ],
-                )
-                for attribute in category.attributes
-            ],
-        )
+        attributes = [
+            CategoryAttributeDto(
+                remote_id=attribute.code,
+                name=attribute.code,
+                required=attribute.required,
+                variant=attribute.variant,
+                allow_custom_value=attribute.type == "text",
+                values=[
+                    CategoryAttributeValueDto(remote_id=v.code, name=v.name)
+                    for v in attribute.values
+                ],
+            )
+            for attribute in category.attributes
+        ]
+        return CategoryDto(remote_id=str(category.id), name=category.name, attributes=attributes)
 
     def get_attributes(self) -> list[AttributeDto]:
         return [
@@ -155,7 +146,7 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
 
     # --- Products (asynchronous on this marketplace) -----------------------------------
 
-    def send_inserted_products(self, items: Sequence[ProductItem]) -> Submitted:
+    def send_products(self, items: Sequence[ProductItem]) -> Submitted:
         payloads: list[ProductUpsert] = []
         refused: list[ProductBatchRequestResponseDto] = []
         for item in items:
@@ -171,35 +162,20 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
                 )
             else:
                 payloads.append(payload)
-        if not payloads:
-            return Submitted(remote_batch_id="nothing-sent", rejected=refused)
-        batch = self.client.upsert_products(payloads)
-        return Submitted(remote_batch_id=batch.batch_id, rejected=refused)
-
-    send_updated_products = send_inserted_products  # upserts by sku either way
+        batch_id = self.client.upsert_products(payloads).batch_id if payloads else NOTHING_SENT
+        return Submitted(remote_batch_id=batch_id, rejected=refused)
 
     def check_products(self, remote_batch_id: str) -> list[ProductBatchRequestResponseDto] | None:
-        if remote_batch_id == "nothing-sent":
+        if remote_batch_id == NOTHING_SENT:
             return []
         batch = self.client.get_batch(remote_batch_id)
-        if not batch.completed:
-            return None
-        return [_product_row(result) for result in batch.items]
+        return [_product_row(result) for result in batch.items] if batch.completed else None
 
-    def send_deleted_products(
-        self, items: Sequence[DeletedItem]
-    ) -> list[ProductBatchRequestResponseDto]:
-        by_remote = {item.remote_id: item for item in items if item.remote_id}
-        answer = self.client.delete_products_by_id(list(by_remote))
+    def delete_products(self, items: Sequence[DeletedItem]) -> list[ProductBatchRequestResponseDto]:
+        by_remote = list(dict.fromkeys(item.remote_id for item in items if item.remote_id))
+        answer = self.client.delete_products_by_id(by_remote)
         return [
-            ProductBatchRequestResponseDto(
-                status=ResponseStatus.SUCCESS
-                if r.ok or _only(r, "unknown_product")
-                else ResponseStatus.FAIL,
-                sku=r.sku or "",
-                remote_id=r.product_id or list(by_remote)[r.index],
-                message=r.message,
-            )
+            _product_row(r, ok=r.ok or _only(r, "unknown_product"), fallback=by_remote[r.index])
             for r in answer.items
         ]
 
@@ -210,70 +186,50 @@ class ReferenceIntegration(ReferenceOrderCommands, BaseIntegration):
             return "the product's category is not mapped to a marketplace category"
         mapped = dict(details.mapped.mapped_attributes) if details.mapped else {}
         barcode = str(product.attributes.get("barcode") or mapped.get("barcode") or "")
-        brand = str(
-            mapped.get("brand") or product.attributes.get("brand") or self.conf.default_brand
-        )
+        brand = mapped.get("brand") or product.attributes.get("brand") or self.config.default_brand
         attributes = {str(k).lower(): str(v) for k, v in mapped.items() if k not in PRODUCT_FIELDS}
-        price = details.price
+        price, stock = details.price, details.stock
         return ProductUpsert(
             sku=item.sku,
             title=product.name or item.sku,
-            brand=brand,
+            brand=str(brand),
             category_id=int(details.category_remote_ids[0]),
             barcode=barcode,
             attributes=attributes,
             description=getattr(product, "description", None) or None,
             images=self._image_urls(details.images) or None,
             price=_price(price.price, price.retail_price, price.currency_type) if price else None,
-            stock=_available(details.stock.stock, details.stock.sold_quantity_unreported)
-            if details.stock
-            else None,
+            stock=_available(stock.stock, stock.sold_quantity_unreported) if stock else None,
         )
 
     def _image_urls(self, images: Sequence[object]) -> list[str]:
-        urls = [urljoin(self.conf.media_url, str(getattr(i, "image", "") or "")) for i in images]
+        base = self.config.media_url
+        urls = [urljoin(base, str(getattr(i, "image", "") or "")) for i in images]
         return [url for url in urls if url][:MAX_IMAGES]
 
-    # --- Stocks and prices (synchronous) ------------------------------------------------
+    # --- Stocks and prices (synchronous), images (asynchronous) --------------------------
 
-    def send_inserted_stocks(self, items: Sequence[StockItem]) -> list[BatchRequestResponseDto]:
+    def send_stocks(self, items: Sequence[StockItem]) -> list[BatchRequestResponseDto]:
         updates = [
             StockUpdate(sku=i.sku, quantity=_available(i.obj.stock, i.obj.sold_quantity_unreported))
             for i in items
         ]
-        return _rows(self.client.update_stock(updates))
+        return [_row(result) for result in self.client.update_stock(updates).items]
 
-    send_updated_stocks = send_inserted_stocks
-
-    def send_inserted_prices(self, items: Sequence[PriceItem]) -> list[BatchRequestResponseDto]:
+    def send_prices(self, items: Sequence[PriceItem]) -> list[BatchRequestResponseDto]:
         updates = []
         for item in items:
             price = _price(item.obj.price, item.obj.retail_price, item.obj.currency_type)
-            updates.append(
-                PriceUpdate(
-                    sku=item.sku,
-                    list_price=price.list_price,
-                    sale_price=price.sale_price,
-                    currency=price.currency,
-                )
-            )
-        return _rows(self.client.update_prices(updates))
+            updates.append(PriceUpdate(sku=item.sku, **price.model_dump()))
+        return [_row(result) for result in self.client.update_prices(updates).items]
 
-    send_updated_prices = send_inserted_prices
-
-    # --- Images (asynchronous) ----------------------------------------------------------
-
-    def send_inserted_images(self, items: Sequence[ImageItem]) -> Submitted:
+    def send_images(self, items: Sequence[ImageItem]) -> Submitted:
         updates = [ImageUpdate(sku=i.sku, images=self._image_urls(i.obj)) for i in items]
         return Submitted(remote_batch_id=self.client.update_images(updates).batch_id)
 
-    send_updated_images = send_inserted_images
-
     def check_images(self, remote_batch_id: str) -> list[BatchRequestResponseDto] | None:
-        batch: Batch = self.client.get_batch(remote_batch_id)
-        if not batch.completed:
-            return None
-        return [_row(result, result.product_id or "") for result in batch.items]
+        batch = self.client.get_batch(remote_batch_id)
+        return [_row(r, r.product_id or "") for r in batch.items] if batch.completed else None
 
 
 def _available(stock: int | None, reserved: int | None) -> int:
@@ -291,26 +247,24 @@ def _only(result: ItemResult, code: str) -> bool:
     return bool(result.reasons) and all(reason.code == code for reason in result.reasons)
 
 
-def _product_row(result: ItemResult) -> ProductBatchRequestResponseDto:
+def _product_row(
+    result: ItemResult, *, ok: bool | None = None, fallback: str = ""
+) -> ProductBatchRequestResponseDto:
     return ProductBatchRequestResponseDto(
-        status=ResponseStatus.SUCCESS if result.ok else ResponseStatus.FAIL,
+        status=ResponseStatus.SUCCESS if (result.ok if ok is None else ok) else ResponseStatus.FAIL,
         sku=result.sku or "",
-        remote_id=result.product_id or "",
+        remote_id=result.product_id or fallback,
         message=result.message,
     )
 
 
-def _row(result: ItemResult, remote_id: str) -> BatchRequestResponseDto:
+def _row(result: ItemResult, remote_id: str = "") -> BatchRequestResponseDto:
     return BatchRequestResponseDto(
         status=ResponseStatus.SUCCESS if result.ok else ResponseStatus.FAIL,
         sku=result.sku or "",
         remote_id=remote_id,
         message=result.message,
     )
-
-
-def _rows(answer: BulkResult) -> list[BatchRequestResponseDto]:
-    return [_row(result, "") for result in answer.items]
 
 
 ChannelIntegration = ReferenceIntegration

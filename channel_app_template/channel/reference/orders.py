@@ -8,9 +8,10 @@ What the marketplace offers (``sandbox/marketplace/orders.py``) and how it maps:
   past the ceiling, two lines of one product, a 10 KB name...), becomes a
   :class:`MalformedOrderDto` (never an exception), so it fails alone.
   ``acknowledge_orders``: the bulk acknowledgement (idempotent).
-* ``send_updated_orders``: Omnitron order-item statuses (one item per unit), tracking and
-  invoice numbers become one absolute marketplace update per order: per line, the least
-  advanced unit status (``order_status_mapping``) and the number of cancelled units.
+* ``update_orders`` (``send_updated_orders``): Omnitron order-item statuses (one item per
+  unit), tracking and invoice numbers become one absolute marketplace update per order: per
+  line, the least advanced unit status (``order_status_mapping``) and the number of
+  cancelled units.
   Synchronous: one result row per order, matched by number.
 * ``get_updated_order_items`` / ``get_cancelled_orders``: the marketplace's ``line_update`` and
   ``cancellation`` events (quantity-aware: ``quantities`` holds the units cancelled in total);
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -45,6 +45,7 @@ from channel_app_template.channel import (
     ChannelCancellationRequestDto,
     ChannelConfig,
     ChannelCreateOrderDto,
+    ChannelIntegration,
     ChannelOrderDto,
     ChannelUpdateOrderItemDto,
     CustomerDto,
@@ -77,6 +78,7 @@ __all__ = ["ReferenceOrderCommands", "ReferenceOrderConfig", "order_dto"]
 
 RowT = TypeVar("RowT", OrderEvent, Claim)
 DtoT = TypeVar("DtoT", bound=Dto)
+OrderConfigT = TypeVar("OrderConfigT", bound="ReferenceOrderConfig")
 
 CANCELLED_CODES = frozenset({"100"})  # Omnitron order-item status "canceled"
 PROGRESS = ("picking", "shipped", "delivered")  # marketplace statuses a seller may set
@@ -147,17 +149,15 @@ class ReferenceOrderConfig(ChannelConfig):
         return data
 
 
-class ReferenceOrderCommands:
-    """The order commands; needs ``self.client``, ``self.conf`` and ``self.log``."""
+class ReferenceOrderCommands(ChannelIntegration[OrderConfigT]):
+    """The order methods; the integration sets ``self.client``."""
 
     client: MarketplaceClient
-    conf: ReferenceOrderConfig
-    log: logging.Logger
 
     # --- New orders ---------------------------------------------------------------------
 
     def get_orders(self) -> Iterator[ChannelCreateOrderDto | MalformedOrderDto]:
-        for order in self.client.iter_orders(page_size=self.conf.order_page_size):
+        for order in self.client.iter_orders(page_size=self.config.order_page_size):
             if isinstance(order, UnreadableOrder):
                 yield MalformedOrderDto(
                     number=order.number or order.id or "?",
@@ -182,9 +182,7 @@ class ReferenceOrderCommands:
 
     # --- Omnitron -> marketplace ----------------------------------------------------------
 
-    def send_updated_orders(
-        self, items: Sequence[OrderUpdateItem]
-    ) -> list[OrderBatchRequestResponseDto]:
+    def update_orders(self, items: Sequence[OrderUpdateItem]) -> list[OrderBatchRequestResponseDto]:
         rows: list[OrderBatchRequestResponseDto | None] = [None] * len(items)
         pending: list[tuple[int, OrderStatusUpdate]] = []
         for index, item in enumerate(items):
@@ -222,12 +220,12 @@ class ReferenceOrderCommands:
 
     def _status_update(self, item: OrderUpdateItem) -> OrderStatusUpdate:
         """The absolute marketplace state of one Omnitron order (see the module docstring)."""
-        mapping = self.conf.order_status_mapping
-        remote_ids: Mapping[Any, Any] = item.extra.get("item_remote_ids") or {}
+        mapping = self.config.order_status_mapping
+        remote_ids: Mapping[Any, Any] = item.item_remote_ids
         units: dict[str, list[str]] = {}
         tracking = _field(item.obj, "tracking_number")
         invoice = invoice_date = None
-        for unit in item.extra.get("items") or ():
+        for unit in item.items:
             pk = _field(unit, "pk") or _field(unit, "id")
             extra = _field(unit, "extra_field") or {}
             line = remote_ids.get(pk) or remote_ids.get(str(pk)) or extra.get("id")
@@ -274,7 +272,7 @@ class ReferenceOrderCommands:
 
     def get_updated_order_items(self) -> Iterator[ChannelUpdateOrderItemDto | MalformedEventDto]:
         for event in self.client.iter_order_events(
-            "line_update", page_size=self.conf.order_page_size
+            "line_update", page_size=self.config.order_page_size
         ):
             yield _event(event, self._line_update, "/order-events")
 
@@ -290,7 +288,7 @@ class ReferenceOrderCommands:
         return ChannelUpdateOrderItemDto(
             remote_id=event.line_id,
             event_id=event.id,
-            status=self.conf.item_status_mapping.get(event.status) if event.status else None,
+            status=self.config.item_status_mapping.get(event.status) if event.status else None,
             invoice_number=event.invoice_number,
             invoice_date=invoice_date,
             tracking_number=event.tracking_number,
@@ -303,7 +301,7 @@ class ReferenceOrderCommands:
 
     def get_cancelled_orders(self) -> Iterator[CancelOrderDto | MalformedEventDto]:
         for event in self.client.iter_order_events(
-            "cancellation", page_size=self.conf.order_page_size
+            "cancellation", page_size=self.config.order_page_size
         ):
             yield _event(event, _cancellation, "/order-events")
 
@@ -312,7 +310,7 @@ class ReferenceOrderCommands:
             self._check_acks("events", self.client.acknowledge_order_events(list(event_ids)))
 
     def get_cancellation_requests(self) -> Iterator[CancellationRequestDto | MalformedEventDto]:
-        for claim in self.client.iter_claims(page_size=self.conf.order_page_size):
+        for claim in self.client.iter_claims(page_size=self.config.order_page_size):
             yield _event(claim, _request, "/claims")
 
     def acknowledge_cancellation_requests(self, remote_ids: Sequence[str]) -> None:
@@ -322,7 +320,7 @@ class ReferenceOrderCommands:
     def update_cancellation_request(
         self, request: ChannelCancellationRequestDto
     ) -> BatchRequestResponseDto:
-        decision = self.conf.claim_decision_mapping.get(str(request.status).lower())
+        decision = self.config.claim_decision_mapping.get(str(request.status).lower())
 
         def row(ok: bool, message: str) -> BatchRequestResponseDto:
             return BatchRequestResponseDto(

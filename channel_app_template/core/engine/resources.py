@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +31,15 @@ from channel_app_template.channel import (
     BatchRequestResponseDto,
     ChannelCancellationRequestDto,
     ChannelConfig,
+    DeletedItem,
     FailedReasonType,
+    ImageItem,
+    OrderUpdateItem,
+    PriceItem,
     ProductDetails,
+    ProductItem,
     ResponseStatus,
+    StockItem,
     SyncItem,
 )
 from channel_app_template.core.engine.matching import match_key
@@ -225,7 +231,7 @@ def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepar
                 "the product has no remote id on the channel yet",
             )
         else:
-            item = SyncItem(
+            item = ProductItem(
                 obj=product,
                 sku=key,
                 remote_id=remote.get(tracked.pk),
@@ -238,9 +244,7 @@ def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepar
 # --- Stocks and prices: rows that belong to a product already on the channel ---------------
 
 
-def _prepare_rows(
-    ctx: PrepareContext, rows: Sequence[Any], model: str, extra: Mapping[str, Any]
-) -> Prepared:
+def _prepare_rows(ctx: PrepareContext, rows: Sequence[Any], model: str, make: RowItem) -> Prepared:
     prepared = Prepared()
     product_pks = [int(r.product) for r in rows if r.product is not None]
     products = ctx.omnitron.products(product_pks)
@@ -264,23 +268,28 @@ def _prepare_rows(
                 "its product has not been sent to the channel yet",
             )
         else:
-            item = SyncItem(
-                obj=row,
-                sku=key,
-                remote_id=remote[int(row.product)],
-                product=product,
-                extra=dict(extra),
-            )
+            item = make(row, key, remote[int(row.product)], product, ctx.list_id)
             prepared.add(item, key, [tracked])
     return prepared
 
 
+RowItem = Callable[[Any, str, str, Product, int | None], SyncItem[Any]]
+
+
+def _stock_item(row: Any, key: str, remote: str, product: Product, lst: int | None) -> StockItem:
+    return StockItem(obj=row, sku=key, remote_id=remote, product=product, stock_list=lst)
+
+
+def _price_item(row: Any, key: str, remote: str, product: Product, lst: int | None) -> PriceItem:
+    return PriceItem(obj=row, sku=key, remote_id=remote, product=product, price_list=lst)
+
+
 def prepare_stocks(ctx: PrepareContext, stocks: Sequence[ProductStock]) -> Prepared:
-    return _prepare_rows(ctx, stocks, "productstock", {"stock_list": ctx.list_id})
+    return _prepare_rows(ctx, stocks, "productstock", _stock_item)
 
 
 def prepare_prices(ctx: PrepareContext, prices: Sequence[ProductPrice]) -> Prepared:
-    return _prepare_rows(ctx, prices, "productprice", {"price_list": ctx.list_id})
+    return _prepare_rows(ctx, prices, "productprice", _price_item)
 
 
 # --- Images: the whole image set of each product goes together --------------------------------
@@ -321,7 +330,7 @@ def prepare_images(ctx: PrepareContext, images: Sequence[ProductImage]) -> Prepa
             for each in tracked:
                 prepared.fail(each, reason, message)
             continue
-        item = SyncItem(
+        item = ImageItem(
             obj=tuple(everything.get(product_pk, changed)),
             sku=key,
             remote_id=remote[product_pk],
@@ -345,7 +354,7 @@ def prepare_deletions(ctx: PrepareContext, actions: Sequence[IntegrationAction])
             prepared.fail(tracked, FailedReasonType.CHANNEL_APP, "the mapping has no remote id")
             continue
         sku = str((action.state or {}).get("sku", ""))
-        item = SyncItem(obj=action, sku=sku, remote_id=action.remote_id)
+        item = DeletedItem(obj=action, sku=sku, remote_id=action.remote_id)
         prepared.add(item, action.remote_id, [tracked])
     return prepared
 
@@ -371,17 +380,13 @@ def prepare_order_updates(ctx: PrepareContext, orders: Sequence[Order]) -> Prepa
             )
             continue
         own = items.get(tracked.pk, [])
-        item = SyncItem(
+        item = OrderUpdateItem(
             obj=order,
             sku=order.number,
             remote_id=remote[tracked.pk],
-            extra={
-                "items": own,
-                "item_remote_ids": {
-                    int(i.pk): lines[int(i.pk)]
-                    for i in own
-                    if i.pk is not None and int(i.pk) in lines
-                },
+            items=tuple(own),
+            item_remote_ids={
+                int(i.pk): lines[int(i.pk)] for i in own if i.pk is not None and int(i.pk) in lines
             },
         )
         prepared.add(item, order.number, [tracked])
