@@ -35,6 +35,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "exit_with",
+    "is_loopback",
     "load_settings",
     "load_settings_or_exit",
     "read_settings",
@@ -313,6 +314,17 @@ class Settings(BaseSettings):
             return (host if "://" in host else f"https://{host}") + "/"
         return None
 
+    def missing_omnitron_settings(self) -> list[str]:
+        """The settings an Omnitron client needs that are not set, by their env names."""
+        needed = (
+            ("OMNITRON_URL", self.omnitron_base_url),
+            ("OMNITRON_USERNAME", self.omnitron_username),
+            ("OMNITRON_PASSWORD", self.omnitron_password),
+            ("OMNITRON_CHANNEL_ID", self.omnitron_channel_id),
+            ("OMNITRON_CATALOG_ID", self.omnitron_catalog_id),
+        )
+        return [name for name, value in needed if not value]
+
     @property
     def broker_dsn(self) -> str:
         """The broker URL, password included: pass it to Celery, never to a log."""
@@ -397,7 +409,8 @@ def _valid_host(host: str) -> bool:
     return True
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (``localhost`` or a loopback address)."""
     if host == "localhost":
         return True
     try:
@@ -428,7 +441,7 @@ def _valid_http_url(value: str | None, *, require_https: bool) -> str | None:
         raise ValueError("must be an http(s) URL with a host, e.g. https://app.example.com")
     if not _valid_host(host):
         raise ValueError("the host is not a valid host name or IP address")
-    if require_https and scheme != "https" and not _is_loopback(host):
+    if require_https and scheme != "https" and not is_loopback(host):
         raise ValueError("must use https (plain http is accepted only for localhost)")
     parts = urlsplit(value)
     if parts.username or parts.password:

@@ -110,17 +110,7 @@ class OmnitronClient:
     ) -> OmnitronClient:
         """A client for the configured channel, its token cached in the cache Redis."""
         base_url = settings.omnitron_base_url
-        missing = [
-            name
-            for name, value in (
-                ("OMNITRON_URL", base_url),
-                ("OMNITRON_USERNAME", settings.omnitron_username),
-                ("OMNITRON_PASSWORD", settings.omnitron_password),
-                ("OMNITRON_CHANNEL_ID", settings.omnitron_channel_id),
-                ("OMNITRON_CATALOG_ID", settings.omnitron_catalog_id),
-            )
-            if not value
-        ]
+        missing = settings.missing_omnitron_settings()
         if missing:
             raise ConfigurationError(f"Omnitron settings missing: {', '.join(missing)}")
         assert base_url and settings.omnitron_username and settings.omnitron_password

@@ -274,17 +274,7 @@ def _omnitron_problem(error: BaseException, settings: Settings, step: str) -> st
 
 def check_omnitron(report: Report, settings: Settings, timeout: float) -> Channel | None:
     """Log in, read the channel and the catalog; the channel (with its conf) if all work."""
-    missing = [
-        name
-        for name, value in (
-            ("OMNITRON_URL", settings.omnitron_base_url),
-            ("OMNITRON_USERNAME", settings.omnitron_username),
-            ("OMNITRON_PASSWORD", settings.omnitron_password),
-            ("OMNITRON_CHANNEL_ID", settings.omnitron_channel_id),
-            ("OMNITRON_CATALOG_ID", settings.omnitron_catalog_id),
-        )
-        if not value
-    ]
+    missing = settings.missing_omnitron_settings()
     if missing:
         report.skipped("Omnitron", f"not checked: {', '.join(missing)} not set (see above)")
         return None

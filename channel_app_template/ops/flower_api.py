@@ -8,7 +8,6 @@ whose message says what to do. The password is never part of a message or a ``re
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 from channel_app_template.core.run.flows import TASK_PREFIX
 from channel_app_template.dev_login import DEV_STATE_DIR, FLOWER_USER, flower_login_path
 from channel_app_template.ops.arguments import bounded_float
+from channel_app_template.settings import is_loopback
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -135,7 +135,7 @@ class FlowerClient:
                 ),
                 follow_redirects=False,
                 # A proxy from the environment must not capture calls to this machine.
-                trust_env=not _is_local(host),
+                trust_env=not is_loopback(host),
                 headers={"Accept": "application/json", "User-Agent": "channel-app-cli/1"},
             )
         return self._http
@@ -331,15 +331,6 @@ class FlowerClient:
                 status,
             )
         return FlowerError(f"{method} /flower/{path} answered {status}: {detail}", status)
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --- Command-line plumbing shared by ``trigger`` and ``status`` ------------------------------
