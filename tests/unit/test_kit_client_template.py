@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from channel_app_template.errors import ConfigurationError, NotFoundError, RetryLater, RunError
 from channel_app_template.kit.scaffold import render
 from channel_app_template.transport import RetryPolicy
-from tests.unit.test_omnitron_client_fakes import FakeOmnitron, Reply, Seen, running_fake
+from tests.support.fake_omnitron import FakeOmnitron, Reply, Seen, running_fake
 
 
 @pytest.fixture

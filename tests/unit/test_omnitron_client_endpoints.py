@@ -18,7 +18,7 @@ from channel_app_template.akinon.models import (
 )
 from channel_app_template.akinon.pagination import Paginated, Unreadable, iter_raw_pages
 from channel_app_template.errors import ItemError, NotFoundError, RunError
-from tests.unit.test_omnitron_client_fakes import (
+from tests.support.fake_omnitron import (
     FakeOmnitron,
     Reply,
     Seen,

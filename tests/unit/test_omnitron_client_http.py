@@ -35,8 +35,7 @@ from channel_app_template.errors import (
     RetryLater,
 )
 from channel_app_template.transport import RetryPolicy, Timeouts, parse_retry_after
-from tests.support.processes import free_port
-from tests.unit.test_omnitron_client_fakes import (
+from tests.support.fake_omnitron import (
     LOGIN,
     PASSWORD,
     Drop,
@@ -49,6 +48,7 @@ from tests.unit.test_omnitron_client_fakes import (
     page,
     running_fake,
 )
+from tests.support.processes import free_port
 
 ITEMS = "/api/v1/channel/7/order_items/5/"
 CREATE = "/api/v1/channel/7/create_orders/"

@@ -19,7 +19,7 @@ from channel_app_template.transport import (
     Timeouts,
     UnexpectedAnswer,
 )
-from tests.unit.test_omnitron_client_fakes import (
+from tests.support.fake_omnitron import (
     LOGIN,
     FakeOmnitron,
     Raw,

@@ -38,7 +38,7 @@ from channel_app_template.transport import (
     Timeouts,
     UnexpectedAnswer,
 )
-from tests.unit.test_omnitron_client_fakes import (
+from tests.support.fake_omnitron import (
     FakeOmnitron,
     Raw,
     Reply,
