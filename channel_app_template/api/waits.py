@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+from celery import states
+
 from channel_app_template.settings import Settings
 
 __all__ = [
@@ -179,9 +181,15 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
 
 
 def is_ready(body: bytes) -> bool:
-    """Flower's result API includes ``result`` exactly when the task is ready."""
+    """The task has ended and the answer holds its outcome.
+
+    Flower reads ``state`` and then, separately, whether the task is ready: a task that
+    ends between the two reads comes back as ``STARTED`` with its ``result`` (a torn read,
+    seen on loaded machines). Only a ready state with a result counts; a torn answer is
+    polled again and the next read is whole.
+    """
     data = _json_object(body)
-    return data is not None and "result" in data
+    return data is not None and "result" in data and data.get("state") in states.READY_STATES
 
 
 def task_id_of(body: bytes) -> str | None:

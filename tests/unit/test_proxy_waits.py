@@ -17,6 +17,7 @@ from channel_app_template.api.waits import (
     apply_answer,
     classify,
     inspected_worker,
+    is_ready,
     poll_delays,
     query_values,
     requested_timeout,
@@ -110,7 +111,25 @@ def test_inspected_worker() -> None:
     assert inspected_worker(b"/flower/api/worker/pool/grow/w1", b"") is None
 
 
-def testapply_answer_has_applys_shape() -> None:
+@pytest.mark.parametrize(
+    ("body", "ready"),
+    [
+        (b'{"task-id": "t", "state": "SUCCESS", "result": {"pong": true}}', True),
+        (b'{"task-id": "t", "state": "FAILURE", "result": "E()", "traceback": "tb"}', True),
+        (b'{"task-id": "t", "state": "REVOKED", "result": null}', True),
+        (b'{"task-id": "t", "state": "STARTED"}', False),
+        (b'{"task-id": "t", "state": "PENDING"}', False),
+        # Flower's torn read: state read while running, result read after it ended.
+        (b'{"task-id": "t", "state": "STARTED", "result": {"pong": true}}', False),
+        (b'{"task-id": "t", "state": "PENDING", "result": null}', False),
+        (b"not json", False),
+    ],
+)
+def test_is_ready_only_for_an_ended_state_with_its_result(body: bytes, ready: bool) -> None:
+    assert is_ready(body) is ready
+
+
+def test_apply_answer_has_applys_shape() -> None:
     done = b'{"task-id": "t1", "state": "FAILURE", "result": "E()", "traceback": "tb"}'
     assert apply_answer("t1", done) == (
         b'{"task-id": "t1", "result": "E()", "traceback": "tb", "state": "FAILURE"}'
