@@ -67,10 +67,16 @@ class ProgressLine:
         self.started = time.monotonic()
         self.last: tuple[Any, ...] | None = None
         self.drawn = False
+        # The last counts seen: Flower's task info (where the counts come from) and its
+        # result API are read separately and may lag each other, so a poll can miss the
+        # counts of a task that is still running. The line does not go back to no counts.
+        self.counted: tuple[str, tuple[Any, ...]] | None = None
 
     def describe(self, result: TaskResult) -> tuple[str, tuple[Any, ...]]:
         progress = result.progress if not result.ready else None
         if progress is None:
+            if self.counted is not None and self.counted[1][0] == result.state:
+                return self.counted
             return f"{self.task}: {result.state}", (result.state,)
         done, total, step = progress
         label = f" {step}" if step else ""
@@ -81,7 +87,8 @@ class ProgressLine:
             text = f"{self.task}: {result.state}{label} [{bar}] {done}/{total} ({percent}%)"
         else:
             text = f"{self.task}: {result.state}{label} {done}/{total}"
-        return text, (result.state, step, done, total)
+        self.counted = text, (result.state, step, done, total)
+        return self.counted
 
     def update(self, result: TaskResult) -> None:
         text, key = self.describe(result)

@@ -138,6 +138,22 @@ def test_progress_line_on_a_terminal_and_off_it() -> None:
     assert "\r" not in plain.getvalue()
 
 
+def test_progress_line_keeps_its_counts_when_one_poll_misses_them() -> None:
+    counted = TaskResult("id", "PROGRESS", {"done": 3, "total": 300}, True)
+    uncounted = TaskResult("id", "PROGRESS", None, False)
+    plain = io.StringIO()
+    line = trigger.ProgressLine(plain, "t")
+    for result in (uncounted, counted, uncounted, counted, uncounted):
+        line.update(result)
+    line.update(TaskResult("id", "SUCCESS", {"ok": 1}, True))
+    shown = [s.split(" (")[0] for s in plain.getvalue().splitlines()]
+    assert shown == [
+        "t: PROGRESS",
+        "t: PROGRESS [........................] 3/300",
+        "t: SUCCESS",
+    ]
+
+
 class FakeClient:
     def __init__(self, answers: list[TaskResult | Exception]) -> None:
         self.answers = answers
