@@ -153,17 +153,30 @@ class Probe:
     warnings: list[str] = field(default_factory=list)
 
 
+RECHECK_AFTER_FAILURE = 5.0
+"""Seconds to the next probe after a failed one (when shorter than the interval)."""
+
+
 class HealthMonitor:
     """Runs the checks in the background and keeps the last result.
 
     Only the background loop ever runs the checks, one run at a time; ``/health`` just
     reads :attr:`last`. A result older than ``stale_after`` counts as a failure, so a
-    stuck loop cannot leave a stale "ok" behind.
+    stuck loop cannot leave a stale "ok" behind. After a failed probe the next one comes
+    within ``recheck`` seconds however long the interval: a worker that was still
+    starting when ``web`` probed must not read as down for a whole interval.
     """
 
-    def __init__(self, checks: HealthChecks, interval: float, stale_after: float) -> None:
+    def __init__(
+        self,
+        checks: HealthChecks,
+        interval: float,
+        stale_after: float,
+        recheck: float = RECHECK_AFTER_FAILURE,
+    ) -> None:
         self.checks = checks
         self.interval = interval
+        self.recheck = recheck
         self.stale_after = stale_after
         self.last: Probe | None = None
         self.probes = 0
@@ -203,13 +216,19 @@ class HealthMonitor:
             return "unavailable", last
         return ("ok" if last.healthy else "unavailable"), last
 
+    def next_probe_in(self) -> float:
+        """The full interval after a healthy probe; soon after a failed or missing one."""
+        if self.last is not None and self.last.healthy:
+            return self.interval
+        return min(self.interval, self.recheck)
+
     async def _loop(self) -> None:
         while True:
             try:
                 await self.probe()
             except Exception:  # the loop must outlive any surprise; the report goes stale
                 logger.exception("health probe failed")
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.next_probe_in())
 
 
 def _details(
