@@ -35,11 +35,11 @@ from pydantic import BaseModel, ValidationError
 from channel_app_template.errors import ItemError, NotFoundError, RunError
 from channel_app_template.transport import (
     DEFAULT_MAX_PAGES,
+    Page as RawPage,
     PageToken,
     UnexpectedAnswer,
     walk_pages,
 )
-from channel_app_template.transport import Page as RawPage
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

@@ -12,35 +12,15 @@ from channel_app_template.core._moved import Moved
 if TYPE_CHECKING:
     from channel_app_template.errors import (
         AmbiguousWriteError as AmbiguousWriteError,
-    )
-    from channel_app_template.errors import (
         AuthenticationError as AuthenticationError,
-    )
-    from channel_app_template.errors import (
         ChannelAppError as ChannelAppError,
-    )
-    from channel_app_template.errors import (
         ConfigurationError as ConfigurationError,
-    )
-    from channel_app_template.errors import (
         ItemError as ItemError,
-    )
-    from channel_app_template.errors import (
         LoginThrottled as LoginThrottled,
-    )
-    from channel_app_template.errors import (
         MayHaveHappened as MayHaveHappened,
-    )
-    from channel_app_template.errors import (
         NotFoundError as NotFoundError,
-    )
-    from channel_app_template.errors import (
         RateLimited as RateLimited,
-    )
-    from channel_app_template.errors import (
         RetryLater as RetryLater,
-    )
-    from channel_app_template.errors import (
         RunError as RunError,
     )
 

@@ -12,134 +12,50 @@ from channel_app_template.core._moved import Moved
 if TYPE_CHECKING:
     from channel_app_template.errors import (
         AmbiguousWriteError as AmbiguousWriteError,
-    )
-    from channel_app_template.errors import (
         AuthenticationError as AuthenticationError,
-    )
-    from channel_app_template.errors import (
         ChannelAppError as ChannelAppError,
-    )
-    from channel_app_template.errors import (
         ConfigurationError as ConfigurationError,
-    )
-    from channel_app_template.errors import (
         ItemError as ItemError,
-    )
-    from channel_app_template.errors import (
         LoginThrottled as LoginThrottled,
-    )
-    from channel_app_template.errors import (
         MayHaveHappened as MayHaveHappened,
-    )
-    from channel_app_template.errors import (
         NotFoundError as NotFoundError,
-    )
-    from channel_app_template.errors import (
         RateLimited as RateLimited,
-    )
-    from channel_app_template.errors import (
         RetryLater as RetryLater,
-    )
-    from channel_app_template.errors import (
         RunError as RunError,
     )
     from channel_app_template.transport import (
         DEFAULT_DEADLINE as DEFAULT_DEADLINE,
-    )
-    from channel_app_template.transport import (
         DEFAULT_MAX_PAGES as DEFAULT_MAX_PAGES,
-    )
-    from channel_app_template.transport import (
         DEFAULT_MAX_RESPONSE_BYTES as DEFAULT_MAX_RESPONSE_BYTES,
-    )
-    from channel_app_template.transport import (
         IDEMPOTENT_METHODS as IDEMPOTENT_METHODS,
-    )
-    from channel_app_template.transport import (
         MAX_DEADLINE as MAX_DEADLINE,
-    )
-    from channel_app_template.transport import (
         MAX_PAGES_BOUND as MAX_PAGES_BOUND,
-    )
-    from channel_app_template.transport import (
         MAX_RESPONSE_BYTES_BOUND as MAX_RESPONSE_BYTES_BOUND,
-    )
-    from channel_app_template.transport import (
         RETRIABLE_STATUSES as RETRIABLE_STATUSES,
-    )
-    from channel_app_template.transport import (
         Answer as Answer,
-    )
-    from channel_app_template.transport import (
         ApiKeyAuth as ApiKeyAuth,
-    )
-    from channel_app_template.transport import (
         Auth as Auth,
-    )
-    from channel_app_template.transport import (
         BearerAuth as BearerAuth,
-    )
-    from channel_app_template.transport import (
         ClassifyHook as ClassifyHook,
-    )
-    from channel_app_template.transport import (
         DeadlineExceeded as DeadlineExceeded,
-    )
-    from channel_app_template.transport import (
         HttpClient as HttpClient,
-    )
-    from channel_app_template.transport import (
         Limits as Limits,
-    )
-    from channel_app_template.transport import (
         Page as Page,
-    )
-    from channel_app_template.transport import (
         PageToken as PageToken,
-    )
-    from channel_app_template.transport import (
         RequestStats as RequestStats,
-    )
-    from channel_app_template.transport import (
         ResponseTooLarge as ResponseTooLarge,
-    )
-    from channel_app_template.transport import (
         RetryingSender as RetryingSender,
-    )
-    from channel_app_template.transport import (
         RetryPolicy as RetryPolicy,
-    )
-    from channel_app_template.transport import (
         Timeouts as Timeouts,
-    )
-    from channel_app_template.transport import (
         UnexpectedAnswer as UnexpectedAnswer,
-    )
-    from channel_app_template.transport import (
         default_classify as default_classify,
-    )
-    from channel_app_template.transport import (
         encode_json as encode_json,
-    )
-    from channel_app_template.transport import (
         env_proxy as env_proxy,
-    )
-    from channel_app_template.transport import (
         error_payload as error_payload,
-    )
-    from channel_app_template.transport import (
         expect_list as expect_list,
-    )
-    from channel_app_template.transport import (
         expect_object as expect_object,
-    )
-    from channel_app_template.transport import (
         nothing_was_sent as nothing_was_sent,
-    )
-    from channel_app_template.transport import (
         parse_retry_after as parse_retry_after,
-    )
-    from channel_app_template.transport import (
         walk_pages as walk_pages,
     )
     from channel_app_template.transport._decode import (
@@ -150,11 +66,7 @@ if TYPE_CHECKING:
     )
     from channel_app_template.transport._sender import (
         Classify as Classify,
-    )
-    from channel_app_template.transport._sender import (
         Intercept as Intercept,
-    )
-    from channel_app_template.transport._sender import (
         Prepared as Prepared,
     )
 

@@ -17,10 +17,16 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Request as BrowserRequest
-from playwright.sync_api import Response as BrowserResponse
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Error as PlaywrightError,
+    Page,
+    Playwright,
+    Request as BrowserRequest,
+    Response as BrowserResponse,
+    sync_playwright,
+)
 
 from tests.support.processes import REPO_ROOT
 from tests.support.stack import ADMIN, VIEWER, Stack

@@ -16,11 +16,11 @@ from channel_app_template.channel import (
     CategoryNodeDto,
     CategoryTreeDto,
     ChannelCreateOrderDto,
+    ChannelIntegration as BaseChannel,
     ChannelOrderDto,
     CustomerDto,
     OrderItemDto,
 )
-from channel_app_template.channel import ChannelIntegration as BaseChannel
 
 CALLS: list[str] = []
 """The name of every public port method called, in order (the test clears it)."""

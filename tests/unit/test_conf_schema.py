@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from pydantic import ConfigDict, Field, HttpUrl, SecretStr, create_model
 
 from channel_app_template.channel import (

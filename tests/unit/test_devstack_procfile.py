@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from honcho.environ import parse_procfile
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from channel_app_template.devstack.procfile import (
     MAX_PROCESSES,

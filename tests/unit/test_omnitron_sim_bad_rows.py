@@ -8,8 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from starlette.testclient import TestClient
 
 from channel_app_template.sandbox.omnitron.app import create_app, sim_from

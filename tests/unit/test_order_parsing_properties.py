@@ -17,8 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from channel_app_template.channel import (
     ORDER_CURRENCIES,

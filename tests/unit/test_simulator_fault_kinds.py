@@ -22,8 +22,7 @@ from channel_app_template.sandbox.common.faults import (
     parse_rule_flag,
 )
 from channel_app_template.sandbox.marketplace.app import create_app as create_market
-from channel_app_template.sandbox.omnitron.app import create_app as create_omnitron
-from channel_app_template.sandbox.omnitron.app import sim_from
+from channel_app_template.sandbox.omnitron.app import create_app as create_omnitron, sim_from
 from channel_app_template.sandbox.omnitron.seed import seed_catalog
 from tests.support.marketplace import product_payload
 

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from channel_app_template.errors import RunError
 from channel_app_template.transport import Page, PageToken, PagingError, count_slack, walk_pages

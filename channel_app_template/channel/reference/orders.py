@@ -36,8 +36,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
-from channel_app_template.channel import MAX_RAW_LENGTH as MAX_RAW
 from channel_app_template.channel import (
+    MAX_RAW_LENGTH as MAX_RAW,
     AddressDto,
     BatchRequestResponseDto,
     CancellationRequestDto,

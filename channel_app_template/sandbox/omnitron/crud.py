@@ -9,8 +9,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from channel_app_template.sandbox.common.routing import Handler, mount
-from channel_app_template.sandbox.common.routing import mount_methods as _mount
+from channel_app_template.sandbox.common.routing import Handler, mount, mount_methods as _mount
 
 from .context import Sim, channel_of, guard
 from .http import Serializer, json_response, list_response, read_json
