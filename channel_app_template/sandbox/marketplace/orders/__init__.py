@@ -30,7 +30,7 @@ Layout (one role a module; this package re-exports what the routes and planting 
 
 * ``_schema.py`` the tables and the words they use (statuses, types, cargo and reason codes);
 * ``_wire.py`` ids, money and the order/line payloads; ``_reading.py`` listing and reading
-  orders; ``_acks.py`` the bulk acknowledgement of orders, events and claims;
+  orders; ``_feeds.py`` paging events and claims, acknowledging all three;
 * ``_lines.py`` the order-line state machine; ``_seller.py`` the seller's status updates;
 * ``_events.py`` marketplace-side changes and their events; ``_claims.py`` buyers' claims;
 * ``_generate.py`` sandbox order generation; ``_counts.py`` the sandbox counts.
@@ -38,10 +38,10 @@ Layout (one role a module; this package re-exports what the routes and planting 
 
 from __future__ import annotations
 
-from ._acks import acknowledge
 from ._claims import create_claim, decide_claim, get_claim, list_claims
 from ._counts import counts
 from ._events import cancel_lines, get_event, list_events, update_line
+from ._feeds import acknowledge
 from ._generate import BAD_KINDS, MALFORMED_VARIANTS, GenerateSpec, generate
 from ._reading import get_order, list_orders
 from ._schema import (

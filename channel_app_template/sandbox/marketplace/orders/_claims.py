@@ -8,6 +8,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from ..errors import api_error
+from ._feeds import Feed
 from ._lines import (
     lines_of,
     order_for_action,
@@ -25,7 +26,6 @@ from ._schema import (
     DELIVERED,
     RETURNED,
     SHIPPED,
-    ack_clause,
     reason_code,
 )
 from ._wire import claim_id, line_id, order_id, parse_id
@@ -38,6 +38,7 @@ CLAIM_COLUMNS = (
     "c.seq, c.order_seq, o.number, c.line_seq, c.type, c.quantity, c.reason_code, "
     "c.description, c.status, c.decision_note, c.created_at, c.decided_at, c.acknowledged_at"
 )
+CLAIM_SELECT = f"SELECT {CLAIM_COLUMNS} FROM claims c JOIN orders o ON o.seq = c.order_seq "
 
 
 def _claim_wire(store: MarketStore, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -61,40 +62,20 @@ def _claim_wire(store: MarketStore, row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
+CLAIMS = Feed(CLAIM_SELECT, "c", "status", _claim_wire)
+
+
 def get_claim(store: MarketStore, cid: Any) -> dict[str, Any] | None:
     seq = parse_id(cid, "CL")
     if seq is None:
         return None
-    with store.lock:
-        row = store.conn.execute(
-            f"SELECT {CLAIM_COLUMNS} FROM claims c JOIN orders o ON o.seq = c.order_seq "
-            "WHERE c.seq = ?",
-            (seq,),
-        ).fetchone()
-    return None if row is None else _claim_wire(store, row)
+    return CLAIMS.one(store, seq)
 
 
 def list_claims(
     store: MarketStore, *, acknowledged: bool | None, status: str | None, after: int, limit: int
 ) -> dict[str, Any]:
-    where = [ack_clause(acknowledged).replace("acknowledged_at", "c.acknowledged_at"), "c.seq > ?"]
-    args: list[Any] = [after]
-    if status:
-        where.append("c.status = ?")
-        args.append(status)
-    with store.lock:
-        rows = store.conn.execute(
-            f"SELECT {CLAIM_COLUMNS} FROM claims c JOIN orders o ON o.seq = c.order_seq "
-            f"WHERE {' AND '.join(where)} ORDER BY c.seq LIMIT ?",
-            [*args, limit + 1],
-        ).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [_claim_wire(store, row) for row in rows],
-        "limit": limit,
-        "next_cursor": str(rows[-1][0]) if more else None,
-    }
+    return CLAIMS.page(store, status, acknowledged=acknowledged, after=after, limit=limit)
 
 
 def _claimed(conn: sqlite3.Connection, line_seq: int) -> int:

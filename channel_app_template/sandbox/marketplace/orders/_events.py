@@ -5,7 +5,6 @@ seller pulls and acknowledges from ``/order-events``.
 """
 
 # SQL here is built only from constants in this package; values are bound.
-# ruff: noqa: S608
 from __future__ import annotations
 
 import json
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from channel_app_template.sandbox.common.lenient import loads_or_raw
 
 from ..errors import api_error
+from ._feeds import Feed
 from ._lines import (
     Line,
     lines_of,
@@ -31,13 +31,18 @@ from ._schema import (
     PROGRESS,
     RANK,
     RETURNED,
-    ack_clause,
     reason_code,
 )
 from ._wire import event_id, line_id, order_id, parse_id
 
 if TYPE_CHECKING:
     from ..store import MarketStore
+
+
+EVENT_SELECT = (
+    "SELECT e.seq, e.type, e.order_seq, o.number, e.data, e.created_at, "
+    "e.acknowledged_at FROM order_events e JOIN orders o ON o.seq = e.order_seq "
+)
 
 
 def _event_wire(store: MarketStore, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -58,6 +63,9 @@ def _event_data(data: Any) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {"data": loaded}
 
 
+EVENTS = Feed(EVENT_SELECT, "e", "type", _event_wire)
+
+
 def _add_event(
     conn: sqlite3.Connection, kind: str, order_seq: int, data: dict[str, Any], now: float
 ) -> int:
@@ -71,25 +79,7 @@ def _add_event(
 def list_events(
     store: MarketStore, *, kind: str | None, acknowledged: bool | None, after: int, limit: int
 ) -> dict[str, Any]:
-    where = [ack_clause(acknowledged).replace("acknowledged_at", "e.acknowledged_at"), "e.seq > ?"]
-    args: list[Any] = [after]
-    if kind:
-        where.append("e.type = ?")
-        args.append(kind)
-    with store.lock:
-        rows = store.conn.execute(
-            "SELECT e.seq, e.type, e.order_seq, o.number, e.data, e.created_at, "
-            "e.acknowledged_at FROM order_events e JOIN orders o ON o.seq = e.order_seq "
-            f"WHERE {' AND '.join(where)} ORDER BY e.seq LIMIT ?",
-            [*args, limit + 1],
-        ).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [_event_wire(store, row) for row in rows],
-        "limit": limit,
-        "next_cursor": str(rows[-1][0]) if more else None,
-    }
+    return EVENTS.page(store, kind, acknowledged=acknowledged, after=after, limit=limit)
 
 
 def cancel_lines(store: MarketStore, oid: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -216,11 +206,6 @@ def get_event(store: MarketStore, eid: Any) -> dict[str, Any] | None:
 
 
 def _one_event(store: MarketStore, eseq: int) -> dict[str, Any]:
-    with store.lock:
-        row = store.conn.execute(
-            "SELECT e.seq, e.type, e.order_seq, o.number, e.data, e.created_at, "
-            "e.acknowledged_at FROM order_events e JOIN orders o ON o.seq = e.order_seq "
-            "WHERE e.seq = ?",
-            (eseq,),
-        ).fetchone()
-    return _event_wire(store, row)
+    found = EVENTS.one(store, eseq)
+    assert found is not None
+    return found
