@@ -9,8 +9,8 @@ Layout (one module per concern; a new resource is a new module, not a rewrite):
   ``seed.py`` the fixed reference data; ``catalog.py`` categories, attributes and the
   validation rules; ``products.py`` product writes; ``batches.py`` asynchronous batches with a
   processor registry.
-  ``orders.py`` orders, order events and claims (lifecycle, acknowledgements, seller updates,
-  generation of sandbox orders).
+  ``orders/`` orders, order events and claims (lifecycle, acknowledgements, seller updates,
+  generation of sandbox orders), one role a private module.
 * ``routes_catalog.py``, ``routes_products.py``, ``routes_orders.py`` (also the
   ``/_sandbox/orders/`` controls), ``routes_sandbox.py`` the HTTP surface.
 
