@@ -1,6 +1,6 @@
 """Order commands of the reference integration, as a mixin of :class:`ReferenceIntegration`.
 
-What the marketplace offers (``sandbox/marketplace/orders.py``) and how it maps:
+What the marketplace offers (``sandbox/marketplace/orders/``) and how it maps:
 
 * ``get_orders``: every unacknowledged order, oldest first, page by page (one page in memory),
   as :class:`ChannelCreateOrderDto`; a payload that cannot be read, or that fails DTO
