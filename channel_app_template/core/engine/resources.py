@@ -18,6 +18,8 @@ from channel_app_template.akinon.dates import parse_date
 from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import (
     CancellationRequest,
+    Catalog,
+    ContentType,
     IntegrationAction,
     IntegrationActionStatus,
     Order,
@@ -34,11 +36,13 @@ from channel_app_template.channel import (
     DeletedItem,
     FailedReasonType,
     ImageItem,
+    OrderBatchRequestResponseDto,
     OrderUpdateItem,
     PriceItem,
     ProductDetails,
     ProductItem,
     ResponseStatus,
+    ResultDto,
     StockItem,
     SyncItem,
 )
@@ -101,6 +105,20 @@ Reader = Callable[[OmnitronIntegration, str, int, int | None], Paginated[Any]]
 Preparer = Callable[[PrepareContext, Sequence[Any]], Prepared]
 ByIds = Callable[[OmnitronIntegration, Sequence[int]], Iterable[Any]]
 ChangedSinceFailure = Callable[[OmnitronIntegration, Sequence[IntegrationAction]], list[int]]
+RowKey = Callable[[ResultDto], str]
+ListIds = Callable[[Catalog], Sequence[int]]
+
+
+def by_sku(row: ResultDto) -> str:
+    """A result row's matching key: the order number for order rows, the sku otherwise."""
+    if isinstance(row, OrderBatchRequestResponseDto):
+        return row.number
+    return row.sku
+
+
+def by_remote_id(row: ResultDto) -> str:
+    """A result row's matching key when Omnitron has no sku left (deletions)."""
+    return row.remote_id
 
 
 @dataclass(frozen=True)
@@ -108,15 +126,16 @@ class CatalogResource:
     """One kind of catalog object and the channel commands that carry it."""
 
     name: str
-    model: str  # the batch request's content type
+    model: ContentType  # the batch request's content type
     send_inserted: str
     send_updated: str
     check: str
     read_pending: Reader
     prepare: Preparer
-    object_model: str = ""  # content type of the objects themselves (defaults to ``model``)
+    object_model: ContentType | None = None  # content type of the objects (default ``model``)
     call: Caller | None = None  # for channel commands that take one item at a time
     list_setting: str | None = None  # channel.conf key mapping extra list ids, if any
+    extra_lists: ListIds | None = None  # the catalog's extra lists that setting may map
     read_by_ids: ByIds | None = None  # objects by pk, for re-sending failed ones
     changed_since_failure: ChangedSinceFailure | None = None
     """Which failed objects (by their ``error`` mappings) saw what they depend on change
@@ -124,9 +143,15 @@ class CatalogResource:
     view_keeps_failures: bool = False
     """The pending view lists failed objects again on every run (deletions): each send
     then counts as an attempt, with backoff, see :mod:`.failure_book`."""
+    matched_by: RowKey = by_sku
+    """What a channel result row is matched on (the key ``prepare`` gave its item)."""
+    deletes: tuple[ContentType, ...] = ()
+    """Deletions: a success row confirms the object is gone from the channel (no remote id
+    is recorded), and the mappings of these content types holding its remote id are
+    dropped."""
 
     @property
-    def objects_model(self) -> str:
+    def objects_model(self) -> ContentType:
         return self.object_model or self.model
 
     def command(self, kind: str) -> str:
@@ -170,7 +195,7 @@ def _product_synced_since_failure(read: ByIds) -> ChangedSinceFailure:
             for row in read(omnitron, list(failed_at))
             if row.pk is not None and row.product is not None
         }
-        products = omnitron.actions_of("product", set(product_of.values()))
+        products = omnitron.actions_of(ContentType.PRODUCT, set(product_of.values()))
         out = []
         for pk, product in product_of.items():
             action = products.get(product)
@@ -209,10 +234,10 @@ def _images_by_ids(omnitron: OmnitronIntegration, pks: Sequence[int]) -> Iterabl
 def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepared:
     prepared = Prepared()
     pks = [int(p.pk) for p in products if p.pk is not None]
-    remote = ctx.omnitron.remote_ids("product", pks) if ctx.kind == "updates" else {}
+    remote = ctx.omnitron.remote_ids(ContentType.PRODUCT, pks) if ctx.kind == "updates" else {}
     details = ctx.omnitron.product_details(products)
     for product in products:
-        tracked = tracked_of(product, "product")
+        tracked = tracked_of(product, ContentType.PRODUCT)
         found = details.get(tracked.pk)
         key = match_key(product, ctx.match_path)
         if key is None:
@@ -244,11 +269,13 @@ def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepar
 # --- Stocks and prices: rows that belong to a product already on the channel ---------------
 
 
-def _prepare_rows(ctx: PrepareContext, rows: Sequence[Any], model: str, make: RowItem) -> Prepared:
+def _prepare_rows(
+    ctx: PrepareContext, rows: Sequence[Any], model: ContentType, make: RowItem
+) -> Prepared:
     prepared = Prepared()
     product_pks = [int(r.product) for r in rows if r.product is not None]
     products = ctx.omnitron.products(product_pks)
-    remote = ctx.omnitron.remote_ids("product", product_pks)
+    remote = ctx.omnitron.remote_ids(ContentType.PRODUCT, product_pks)
     for row in rows:
         tracked = tracked_of(row, model)
         product = products.get(int(row.product)) if row.product is not None else None
@@ -285,11 +312,11 @@ def _price_item(row: Any, key: str, remote: str, product: Product, lst: int | No
 
 
 def prepare_stocks(ctx: PrepareContext, stocks: Sequence[ProductStock]) -> Prepared:
-    return _prepare_rows(ctx, stocks, "productstock", _stock_item)
+    return _prepare_rows(ctx, stocks, ContentType.PRODUCT_STOCK, _stock_item)
 
 
 def prepare_prices(ctx: PrepareContext, prices: Sequence[ProductPrice]) -> Prepared:
-    return _prepare_rows(ctx, prices, "productprice", _price_item)
+    return _prepare_rows(ctx, prices, ContentType.PRODUCT_PRICE, _price_item)
 
 
 # --- Images: the whole image set of each product goes together --------------------------------
@@ -303,16 +330,16 @@ def prepare_images(ctx: PrepareContext, images: Sequence[ProductImage]) -> Prepa
             pending.setdefault(int(image.product), []).append(image)
         else:
             prepared.fail(
-                tracked_of(image, "productimage"),
+                tracked_of(image, ContentType.PRODUCT_IMAGE),
                 FailedReasonType.CHANNEL_APP,
                 "the image belongs to no product",
             )
     product_pks = list(pending)
     products = ctx.omnitron.products(product_pks)
-    remote = ctx.omnitron.remote_ids("product", product_pks)
+    remote = ctx.omnitron.remote_ids(ContentType.PRODUCT, product_pks)
     everything = ctx.omnitron.images_of(product_pks)
     for product_pk, changed in pending.items():
-        tracked = [tracked_of(image, "productimage") for image in changed]
+        tracked = [tracked_of(image, ContentType.PRODUCT_IMAGE) for image in changed]
         product = products.get(product_pk)
         key = match_key(product, ctx.match_path) if product is not None else None
         problem = None
@@ -348,7 +375,9 @@ def prepare_deletions(ctx: PrepareContext, actions: Sequence[IntegrationAction])
     prepared = Prepared()
     for action in actions:
         tracked = Tracked(
-            pk=int(action.pk or 0), model="integrationaction", version_date=action.modified_date
+            pk=int(action.pk or 0),
+            model=ContentType.INTEGRATION_ACTION,
+            version_date=action.modified_date,
         )
         if not action.remote_id:
             prepared.fail(tracked, FailedReasonType.CHANNEL_APP, "the mapping has no remote id")
@@ -366,12 +395,12 @@ def prepare_order_updates(ctx: PrepareContext, orders: Sequence[Order]) -> Prepa
     """Matched by order number; carries the order's items and their line ids."""
     prepared = Prepared()
     pks = [int(o.pk) for o in orders if o.pk is not None]
-    remote = ctx.omnitron.remote_ids("order", pks)
+    remote = ctx.omnitron.remote_ids(ContentType.ORDER, pks)
     items = ctx.omnitron.order_items_of(pks)
     item_pks = [int(i.pk) for group in items.values() for i in group if i.pk is not None]
-    lines = ctx.omnitron.remote_ids("orderitem", item_pks)
+    lines = ctx.omnitron.remote_ids(ContentType.ORDER_ITEM, item_pks)
     for order in orders:
-        tracked = tracked_of(order, "order")
+        tracked = tracked_of(order, ContentType.ORDER)
         if tracked.pk not in remote:
             prepared.fail(
                 tracked,
@@ -403,9 +432,9 @@ def prepare_cancellation_decisions(
     mapping, _ = ctx.config.reason_ids()
     codes = {pk: code for code, pk in mapping.items()}  # Omnitron reason id -> channel code
     item_pks = [int(r.order_item) for r in requests if isinstance(r.order_item, int)]
-    lines = ctx.omnitron.remote_ids("orderitem", item_pks)
+    lines = ctx.omnitron.remote_ids(ContentType.ORDER_ITEM, item_pks)
     for request in requests:
-        tracked = tracked_of(request, "cancellationrequest")
+        tracked = tracked_of(request, ContentType.CANCELLATION_REQUEST)
         line = lines.get(int(request.order_item)) if isinstance(request.order_item, int) else None
         if not request.remote_id or not line:
             prepared.fail(
@@ -454,7 +483,7 @@ def one_at_a_time(channel: Any, items: Sequence[SyncItem[Any]]) -> list[Any]:
 
 PRODUCTS = CatalogResource(
     name="products",
-    model="product",
+    model=ContentType.PRODUCT,
     send_inserted="send_inserted_products",
     send_updated="send_updated_products",
     check="check_products",
@@ -465,31 +494,33 @@ PRODUCTS = CatalogResource(
 )
 STOCKS = CatalogResource(
     name="stocks",
-    model="productstock",
+    model=ContentType.PRODUCT_STOCK,
     send_inserted="send_inserted_stocks",
     send_updated="send_updated_stocks",
     check="check_stocks",
     read_pending=lambda omni, kind, limit, list_id: omni.pending_stocks(kind, limit, list_id),
     prepare=prepare_stocks,
     list_setting="WAREHOUSE_CODES",
+    extra_lists=lambda catalog: catalog.extra_stock_lists,
     read_by_ids=_stocks_by_ids,
     changed_since_failure=_product_synced_since_failure(_stocks_by_ids),
 )
 PRICES = CatalogResource(
     name="prices",
-    model="productprice",
+    model=ContentType.PRODUCT_PRICE,
     send_inserted="send_inserted_prices",
     send_updated="send_updated_prices",
     check="check_prices",
     read_pending=lambda omni, kind, limit, list_id: omni.pending_prices(kind, limit, list_id),
     prepare=prepare_prices,
     list_setting="CURRENCY_MAPPINGS",
+    extra_lists=lambda catalog: catalog.extra_price_lists,
     read_by_ids=_prices_by_ids,
     changed_since_failure=_product_synced_since_failure(_prices_by_ids),
 )
 IMAGES = CatalogResource(
     name="images",
-    model="productimage",
+    model=ContentType.PRODUCT_IMAGE,
     send_inserted="send_inserted_images",
     send_updated="send_updated_images",
     check="check_images",
@@ -500,17 +531,24 @@ IMAGES = CatalogResource(
 )
 DELETED_PRODUCTS = CatalogResource(
     name="deleted_products",
-    model="integrationaction",
+    model=ContentType.INTEGRATION_ACTION,
     send_inserted="send_deleted_products",
     send_updated="send_deleted_products",
     check="check_deleted_products",
-    read_pending=lambda omni, _kind, limit, _list: omni.deleted_actions("product", limit),
+    read_pending=lambda omni, _kind, limit, _list: omni.deleted_actions(ContentType.PRODUCT, limit),
     prepare=prepare_deletions,
     view_keeps_failures=True,
+    matched_by=by_remote_id,
+    deletes=(
+        ContentType.PRODUCT,
+        ContentType.PRODUCT_STOCK,
+        ContentType.PRODUCT_PRICE,
+        ContentType.PRODUCT_IMAGE,
+    ),
 )
 ORDERS = CatalogResource(
     name="orders",
-    model="order",
+    model=ContentType.ORDER,
     send_inserted="send_updated_orders",
     send_updated="send_updated_orders",
     check="check_orders",
@@ -519,7 +557,7 @@ ORDERS = CatalogResource(
 )
 CANCELLATION_DECISIONS = CatalogResource(
     name="cancellation_requests",
-    model="cancellationrequest",
+    model=ContentType.CANCELLATION_REQUEST,
     send_inserted="update_cancellation_request",
     send_updated="update_cancellation_request",
     check="update_cancellation_request",

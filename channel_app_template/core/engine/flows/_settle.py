@@ -18,7 +18,6 @@ from channel_app_template.akinon.models import BatchRequest, BatchRequestObject
 from channel_app_template.channel import (
     BatchRequestResponseDto,
     FailedReasonType,
-    OrderBatchRequestResponseDto,
     ResponseStatus,
     ResultDto,
 )
@@ -94,7 +93,7 @@ class Settler:
         summary: FlowSummary,
     ) -> None:
         by_key: dict[str, ResultDto] = {}
-        forget_delete = resource.model == "integrationaction"
+        deletes = bool(resource.deletes)
         for received in rows:
             by_key.setdefault(row_key(received, resource), received)
         outcomes: list[BatchRequestObject] = []
@@ -117,7 +116,7 @@ class Settler:
                     Failure(t, row.failed_reason_type, row.message or "refused by the channel")
                     for t in cover.tracked
                 ]
-            elif forget_delete:
+            elif deletes:
                 confirmed.append(key)
                 outcomes += [t.outcome() for t in cover.tracked]
             elif not remote_id:
@@ -139,7 +138,7 @@ class Settler:
                 extra={"flow": resource.name, "batch": batch.pk, "ignored": len(by_key)},
             )
         if confirmed:
-            self._forget_deleted(confirmed)
+            self._forget_deleted(resource, confirmed)
         succeeded = [o.pk for o in outcomes]
         outcomes += [f.tracked.outcome(failed=f.reason) for f in failures]
         self.omnitron.finish(batch, outcomes)
@@ -163,19 +162,16 @@ class Settler:
                 self.book.succeeded(resource.objects_model, succeeded)
         self.batches.report(batch, command, failures)
 
-    def _forget_deleted(self, remote_ids: list[str]) -> None:
-        for model in self.options.forget_on_delete:
+    def _forget_deleted(self, resource: CatalogResource, remote_ids: list[str]) -> None:
+        for model in resource.deletes:
             self.omnitron.forget(self.omnitron.actions_by_remote_id(model, remote_ids))
 
 
 def row_key(row: ResultDto, resource: CatalogResource) -> str:
-    """What a result row is matched on: the remote id for deletions (the product is gone
-    from Omnitron), the order number for orders, the sku otherwise."""
-    if resource.model == "integrationaction":
-        return row.remote_id
-    if isinstance(row, OrderBatchRequestResponseDto):
-        return row.number
-    return row.sku
+    """What a result row is matched on, as ``resource`` declares it: the remote id for
+    deletions (the product is gone from Omnitron), the order number for orders, the sku
+    otherwise."""
+    return resource.matched_by(row)
 
 
 def failed_row(key: str, reason: FailedReasonType, message: str) -> ResultDto:

@@ -61,12 +61,6 @@ class EngineOptions:
     stale_after: float = 6 * 3600.0
     date_tolerance: float = 600.0  # seconds a modified_date may be ahead of our clock
     retry_scan: int = 2000  # failed objects looked at per run for automatic re-sends
-    forget_on_delete: tuple[str, ...] = (  # mappings dropped when a product is deleted
-        "product",
-        "productstock",
-        "productprice",
-        "productimage",
-    )
 
 
 @dataclass
