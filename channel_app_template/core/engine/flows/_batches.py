@@ -20,8 +20,6 @@ from channel_app_template.core.engine.flows._summary import Wiring
 from channel_app_template.core.engine.resources import CatalogResource, Failure
 from channel_app_template.errors import ChannelAppError
 
-__all__ = ["Batches", "title"]
-
 logger = logging.getLogger(__name__)
 
 

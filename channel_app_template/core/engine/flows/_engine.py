@@ -39,8 +39,6 @@ from channel_app_template.core.engine.journal import BatchJournal
 from channel_app_template.core.engine.resources import CatalogResource, Failure
 from channel_app_template.errors import RetryLater
 
-__all__ = ["CatalogEngine"]
-
 logger = logging.getLogger(__name__)
 
 

@@ -31,8 +31,6 @@ from channel_app_template.core.engine.resources import (
 )
 from channel_app_template.errors import ChannelAppError, ConfigurationError, ItemError, RetryLater
 
-__all__ = ["Pipeline"]
-
 logger = logging.getLogger(__name__)
 
 

@@ -23,8 +23,6 @@ from channel_app_template.core.engine.flows._summary import Run, Wiring
 from channel_app_template.core.engine.resources import Failure
 from channel_app_template.errors import ChannelAppError
 
-__all__ = ["Screen"]
-
 logger = logging.getLogger(__name__)
 
 

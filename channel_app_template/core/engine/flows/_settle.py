@@ -25,8 +25,6 @@ from channel_app_template.core.engine.flows._batches import Batches
 from channel_app_template.core.engine.flows._summary import FlowSummary, Wiring
 from channel_app_template.core.engine.resources import CatalogResource, Cover, Failure
 
-__all__ = ["Settler", "failed_row", "row_key"]
-
 logger = logging.getLogger(__name__)
 
 

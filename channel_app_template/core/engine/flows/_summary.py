@@ -17,8 +17,6 @@ from channel_app_template.core.engine.failure_book import FailureBook
 from channel_app_template.core.engine.journal import BatchJournal
 from channel_app_template.core.engine.resources import CatalogResource
 
-__all__ = ["MAX_PAGE_WALK", "EngineOptions", "FlowSummary", "Progress", "Run", "Wiring"]
-
 Progress = Callable[[int, int | None], None]
 MAX_PAGE_WALK = 10_000  # pages stepped over in one run (only ever unsendable ones)
 
