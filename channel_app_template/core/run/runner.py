@@ -133,12 +133,9 @@ def catalog_job(resource_name: str, *kinds: str) -> JobRun:
 
 
 def _extra_lists(runtime: Runtime, resource: CatalogResource) -> list[int]:
-    if resource.list_setting is None:
+    if resource.list_setting is None or resource.extra_lists is None:
         return []
-    catalog = runtime.omnitron.catalog
-    available = (
-        catalog.extra_stock_lists if resource.model == "productstock" else catalog.extra_price_lists
-    )
+    available = resource.extra_lists(runtime.omnitron.catalog)
     return runtime.extra_lists(resource.list_setting, list(available))
 
 
