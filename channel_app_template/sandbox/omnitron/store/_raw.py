@@ -1,7 +1,7 @@
 """Planted bad rows (``/_sandbox/raw/``): values stored exactly as given, unvalidated, and
 the wire keys a row is served without, for the bad-data tests."""
 
-# SQL here is built only from identifiers declared in resources.py; values are bound.
+# SQL here is built only from identifiers declared in resources; values are bound.
 # ruff: noqa: S608
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ One connection, serialized by a lock: the app runs in one uvicorn process and ev
 short, so this is faster than a pool and keeps writes atomic. WAL + ``synchronous=NORMAL`` keep
 commits cheap; the file survives restarts, which is the point of ``--state``."""
 
-# SQL here is built only from identifiers declared in resources.py; values are bound.
+# SQL here is built only from identifiers declared in resources; values are bound.
 # ruff: noqa: S608
 from __future__ import annotations
 

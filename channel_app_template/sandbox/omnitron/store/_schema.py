@@ -3,7 +3,7 @@
 Kept apart from the row operations: what the tables look like and what a reset puts back
 are data about the simulator, not about reading and writing rows."""
 
-# SQL here is built only from identifiers declared in resources.py.
+# SQL here is built only from identifiers declared in resources.
 from __future__ import annotations
 
 import json
