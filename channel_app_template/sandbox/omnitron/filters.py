@@ -4,7 +4,7 @@ Omnitron ignores filters it does not know (django-filter does), so unknown names
 reported back (``X-Sandbox-Ignored-Filters``) rather than refused. # [INF]
 """
 
-# SQL here is built only from identifiers declared in resources.py; values are bound.
+# SQL here is built only from identifiers declared in resources; values are bound.
 # ruff: noqa: S608
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 integration actions, and the batch-request state machine that locks and settles them.
 """
 
-# SQL here is built only from identifiers declared in resources.py and integer ids; values bound.
+# SQL here is built only from identifiers declared in resources and integer ids; values bound.
 # ruff: noqa: S608
 from __future__ import annotations
 
