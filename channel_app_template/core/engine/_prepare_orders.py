@@ -8,19 +8,15 @@ by order number or request id, not by a product's key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from channel_app_template.akinon.models import CancellationRequest, ContentType, Order
 from channel_app_template.channel import (
-    BatchRequestResponseDto,
     ChannelCancellationRequestDto,
     FailedReasonType,
     OrderUpdateItem,
-    ResponseStatus,
     SyncItem,
 )
 from channel_app_template.core.engine._resource import PrepareContext, Prepared, tracked_of
-from channel_app_template.errors import ItemError
 
 # --- Omnitron's decisions on cancellation requests, back to the channel -------------------------
 
@@ -57,26 +53,6 @@ def prepare_cancellation_decisions(
             [tracked],
         )
     return prepared
-
-
-def one_at_a_time(channel: Any, items: Sequence[SyncItem[Any]]) -> list[Any]:
-    """``update_cancellation_request`` takes one request: call it per item, a refusal
-    failing only that item."""
-    rows: list[Any] = []
-    for item in items:
-        try:
-            row = channel.update_cancellation_request(item.obj)
-            rows.append(row.model_copy(update={"sku": item.sku, "remote_id": item.sku}))
-        except ItemError as error:
-            rows.append(
-                BatchRequestResponseDto(
-                    status=ResponseStatus.FAIL,
-                    sku=item.sku,
-                    remote_id=item.sku,
-                    message=error.message,
-                )
-            )
-    return rows
 
 
 # --- Orders changed in Omnitron (status, tracking, invoice) ------------------------------------

@@ -1,12 +1,15 @@
-"""The catalog resources the engine runs, declared as data: products, stocks, prices,
-images, deletions, and the order-side changes sent the same way.
+"""The resources the engine runs, declared as data: the catalog's products, stocks,
+prices, images and deletions, and the order-side changes sent the same way.
 
 Each :class:`CatalogResource` says where its pending objects come from, which channel
-commands send and check them, and how a page of Omnitron objects becomes channel items.
-Everything else (batches, locks, matching results, error reports) is the one engine in
-:mod:`channel_app_template.core.engine.flows`. The modules, by role: :mod:`._resource`
-(the declaration's shape), :mod:`._prepare_catalog` and :mod:`._prepare_orders` (objects
-into items), :mod:`._dependents` (what to re-send when a dependency changed).
+commands send and check them, and how a page of Omnitron objects becomes channel items; an
+:class:`OrderSideResource` says the same with the one send command (and the check command,
+if any) that order updates and cancellation decisions have. Everything else (batches,
+locks, matching results, error reports) is the one engine in
+:mod:`channel_app_template.core.engine.flows`. The modules, by role: :mod:`._resource` and
+:mod:`._order_side` (the declarations' shapes), :mod:`._prepare_catalog` and
+:mod:`._prepare_orders` (objects into items), :mod:`._dependents` (what to re-send when a
+dependency changed).
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ from channel_app_template.core.engine._dependents import (
     products_changed_since_failure,
     stocks_by_ids,
 )
+from channel_app_template.core.engine._order_side import (
+    OrderSideResource,
+    PendingReader,
+    one_at_a_time,
+)
 from channel_app_template.core.engine._prepare_catalog import (
     RowItem,
     prepare_deletions,
@@ -33,7 +41,6 @@ from channel_app_template.core.engine._prepare_catalog import (
     prepare_stocks,
 )
 from channel_app_template.core.engine._prepare_orders import (
-    one_at_a_time,
     prepare_cancellation_decisions,
     prepare_order_updates,
 )
@@ -71,6 +78,8 @@ __all__ = [
     "Cover",
     "Failure",
     "ListIds",
+    "OrderSideResource",
+    "PendingReader",
     "PrepareContext",
     "Prepared",
     "Preparer",
@@ -162,25 +171,22 @@ DELETED_PRODUCTS = CatalogResource(
         ContentType.PRODUCT_IMAGE,
     ),
 )
-ORDERS = CatalogResource(
+ORDERS = OrderSideResource(
     name="orders",
     model=ContentType.ORDER,
-    send_inserted="send_updated_orders",
-    send_updated="send_updated_orders",
+    send="send_updated_orders",
     check="check_orders",
-    read_pending=lambda omni, _kind, limit, _list: omni.pending_orders(limit),
+    read_pending=lambda omni, limit: omni.pending_orders(limit),
     prepare=prepare_order_updates,
-)
-CANCELLATION_DECISIONS = CatalogResource(
+).for_engine()
+CANCELLATION_DECISIONS = OrderSideResource(
     name="cancellation_requests",
     model=ContentType.CANCELLATION_REQUEST,
-    send_inserted="update_cancellation_request",
-    send_updated="update_cancellation_request",
-    check="update_cancellation_request",
-    read_pending=lambda omni, _kind, limit, _list: omni.pending_cancellation_requests(limit),
+    send="update_cancellation_request",
+    read_pending=lambda omni, limit: omni.pending_cancellation_requests(limit),
     prepare=prepare_cancellation_decisions,
-    call=one_at_a_time,
-)
+    one_at_a_time=True,
+).for_engine()
 RESOURCES = {
     r.name: r
     for r in (PRODUCTS, STOCKS, PRICES, IMAGES, DELETED_PRODUCTS, ORDERS, CANCELLATION_DECISIONS)
