@@ -32,6 +32,7 @@ __all__ = [
     "Work",
     "catalog",
     "events",
+    "order_side",
     "orders",
     "resend",
     "setup",
@@ -77,6 +78,13 @@ def catalog(resource: str, *kinds: str) -> Runs:
     """The catalog engine on ``resource``; ``kinds`` in order, among "inserts", "updates",
     "deleted" (deletions), "retry" (failed objects whose dependencies changed), "check"."""
     return Runs(Work.CATALOG, (resource, *kinds), ContentLock(resource))
+
+
+def order_side(resource: str) -> Runs:
+    """The catalog engine sending ``resource``'s order-side changes (``orders``,
+    ``cancellation_requests``) back to the channel: one send run, whose summary's kind is
+    "updates" (there are no inserts on the order side)."""
+    return catalog(resource, "updates")
 
 
 def setup() -> Runs:
@@ -205,12 +213,12 @@ FLOWS = Registry(
     Flow("check_images", catalog("images", "check"), 300, dev=30),
     # Orders: the marketplace's orders and events in, Omnitron's changes out.
     Flow("fetch_orders", orders(), 60, dev=10),
-    Flow("update_orders", catalog("orders", "updates"), 120, dev=20),
+    Flow("update_orders", order_side("orders"), 120, dev=20),
     Flow("check_orders", catalog("orders", "check"), 120, dev=20),
     Flow("fetch_and_update_order_items", ITEM_UPDATES, 120, dev=30),
     Flow("fetch_and_create_cancel", CANCELLATIONS, 120, dev=30),
     Flow("fetch_and_create_cancellation_requests", CANCELLATION_REQUESTS, 300, dev=60),
-    Flow("update_cancellation_requests", catalog("cancellation_requests", "updates"), 300, dev=60),
+    Flow("update_cancellation_requests", order_side("cancellation_requests"), 300, dev=60),
     # Operators' tools.
     Flow("resend_failed", resend(), MANUAL),
     Flow("list_parked_orders", tool(), MANUAL),
