@@ -11,10 +11,12 @@ Layout (one module per concern; a new resource is a new module, not a rewrite):
   processor registry.
   ``orders/`` orders, order events and claims (lifecycle, acknowledgements, seller updates,
   generation of sandbox orders), one role a private module.
-* ``routes_catalog.py``, ``routes_products.py``, ``routes_orders.py`` (also the
-  ``/_sandbox/orders/`` controls), ``routes_sandbox.py`` the HTTP surface.
+* ``routes_catalog.py``, ``routes_products.py``, ``routes_orders.py``,
+  ``routes_sandbox_orders.py`` (the ``/_sandbox/orders/`` controls), ``routes_sandbox.py``
+  the HTTP surface: plain handlers and a ``ROUTES`` table each, installed in order by
+  ``app.py``; ``route_table.py`` the ``/api/v1`` entries (the marketplace's own 405).
 
 A new resource follows ``orders``: a module with its ``DDL`` and ``DATA_TABLES`` (added to the
 tuples in ``store.py``; ``register_kind`` for asynchronous batches) and a routes module whose
-``register`` is called in ``app.py``.
+``ROUTES`` joins the table in ``app.py``.
 """

@@ -14,8 +14,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from channel_app_template.sandbox.common.errors import ApiError
 from channel_app_template.sandbox.common.faults import FaultConfig, FaultMiddleware
 from channel_app_template.sandbox.common.http import json_response
+from channel_app_template.sandbox.common.route_table import Route, install
 
-from . import routes_catalog, routes_orders, routes_products, routes_sandbox
+from . import (
+    routes_catalog,
+    routes_orders,
+    routes_products,
+    routes_sandbox,
+    routes_sandbox_orders,
+)
 from .context import DEFAULT_API_KEY, Market
 from .errors import error_body, fault_body
 from .ratelimit import RateLimiter
@@ -23,6 +30,15 @@ from .store import DEFAULT_BATCH_DELAY, MarketStore
 
 DEFAULT_RATE_LIMIT = 50.0
 DEFAULT_RATE_BURST = 100
+
+# every route of the marketplace, in the order Starlette tries them
+ROUTES: list[Route] = [
+    *routes_catalog.ROUTES,
+    *routes_products.ROUTES,
+    *routes_orders.ROUTES,
+    *routes_sandbox_orders.ROUTES,
+    *routes_sandbox.ROUTES,
+]
 
 
 def create_app(
@@ -77,11 +93,7 @@ def create_app(
     async def no_route(_: Request, exc: Exception) -> Response:
         return json_response(error_body("not_found", "No such path."), 404)
 
-    routes_catalog.register(app)
-    routes_products.register(app)
-    routes_orders.register(app)
-    routes_orders.register_sandbox(app)
-    routes_sandbox.register(app)
+    install(app, ROUTES)
     return FaultMiddleware(RateLimitHeaders(app), market.faults, error_body=fault_body)
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
 from channel_app_template.sandbox.common.http import json_response
 from channel_app_template.sandbox.common.lenient import loads_or_raw
-from channel_app_template.sandbox.common.routing import mount
+from channel_app_template.sandbox.common.route_table import Route, route
 
 from . import batches, products
 from .context import Market, market_of
 from .errors import api_error, not_found
 from .http import MAX_PAGE, query_int, read_json
+
+__all__ = ["PREFIX", "ROUTES", "apply_settings", "settings_of"]
 
 PREFIX = "/_sandbox"
 
@@ -47,115 +48,130 @@ def apply_settings(market: Market, body: dict[str, Any]) -> None:
         )
 
 
-def register(app: FastAPI) -> None:
-    async def health(request: Request) -> Response:
-        return json_response({"status": "ok"})
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok"})
 
-    async def counts(request: Request) -> Response:
-        market = market_of(request)
-        market.store.settle()
-        return json_response(market.store.counts())
 
-    async def product(request: Request) -> Response:
-        market = market_of(request)
-        market.store.settle()
-        found = products.get_by_sku(market.store, request.path_params["sku"])
-        if found is None:
-            raise not_found("product")
-        return json_response(found)
+async def counts(request: Request) -> Response:
+    market = market_of(request)
+    market.store.settle()
+    return json_response(market.store.counts())
 
-    async def batch_list(request: Request) -> Response:
-        market = market_of(request)
-        market.store.settle()
-        rows = batches.listing(
-            market.store,
-            limit=query_int(request, "limit", 100, 1, MAX_PAGE),
-            status=request.query_params.get("status") or None,
-        )
-        return json_response({"items": rows})
 
-    async def batch_detail(request: Request) -> Response:
-        """The batch with all item results and the raw items it was sent."""
-        market = market_of(request)
-        market.store.settle()
-        bid = request.path_params["batch_id"]
-        found = batches.detail(market.store, bid, offset=0, limit=10**9, status=None)
-        if found is None:
-            raise not_found("batch")
-        with market.store.lock:
-            row = market.store.conn.execute(
-                "SELECT payload, ready_at FROM batches WHERE id = ?", (bid,)
-            ).fetchone()
-        found["payload"] = loads_or_raw(row[0])
-        found["ready_at"] = market.store.iso(row[1])
-        return json_response(found)
+async def product(request: Request) -> Response:
+    market = market_of(request)
+    market.store.settle()
+    found = products.get_by_sku(market.store, request.path_params["sku"])
+    if found is None:
+        raise not_found("product")
+    return json_response(found)
 
-    async def complete_batches(request: Request) -> Response:
-        """Finish every processing batch now, whatever its delay."""
-        market = market_of(request)
-        return json_response({"completed": market.store.settle(force=True)})
 
-    async def reset(request: Request) -> Response:
-        """Wipe products and batches, clear faults, restore start-up settings."""
-        market = market_of(request)
-        market.store.reset()
-        market.faults.clear()
-        apply_settings(market, dict(market.defaults))
-        return json_response(market.store.counts())
+async def batch_list(request: Request) -> Response:
+    market = market_of(request)
+    market.store.settle()
+    rows = batches.listing(
+        market.store,
+        limit=query_int(request, "limit", 100, 1, MAX_PAGE),
+        status=request.query_params.get("status") or None,
+    )
+    return json_response({"items": rows})
 
-    async def get_settings(request: Request) -> Response:
-        return json_response(settings_of(market_of(request)))
 
-    async def set_settings(request: Request) -> Response:
-        """``{"batch_delay_seconds", "rate_limit", "rate_burst"}``, any subset."""
-        market = market_of(request)
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise api_error(400, "invalid_request", "Expected an object.")
-        apply_settings(market, body)
-        return json_response(settings_of(market))
+async def batch_detail(request: Request) -> Response:
+    """The batch with all item results and the raw items it was sent."""
+    market = market_of(request)
+    market.store.settle()
+    bid = request.path_params["batch_id"]
+    found = batches.detail(market.store, bid, offset=0, limit=10**9, status=None)
+    if found is None:
+        raise not_found("batch")
+    with market.store.lock:
+        row = market.store.conn.execute(
+            "SELECT payload, ready_at FROM batches WHERE id = ?", (bid,)
+        ).fetchone()
+    found["payload"] = loads_or_raw(row[0])
+    found["ready_at"] = market.store.iso(row[1])
+    return json_response(found)
 
-    async def get_faults(request: Request) -> Response:
-        return json_response(market_of(request).faults.as_dict())
 
-    async def set_faults(request: Request) -> Response:
-        """``{"latency_ms", "seed", "rules": [...], "replace": bool}`` as in the Omnitron
-        simulator; rules are appended unless ``replace`` is true."""
-        market = market_of(request)
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise api_error(400, "invalid_request", "Expected an object.")
-        market.faults.update(body)  # ValueError -> 400, nothing changed
-        return json_response(market.faults.as_dict())
+async def complete_batches(request: Request) -> Response:
+    """Finish every processing batch now, whatever its delay."""
+    market = market_of(request)
+    return json_response({"completed": market.store.settle(force=True)})
 
-    async def clear_faults(request: Request) -> Response:
-        market = market_of(request)
-        market.faults.clear()
-        return json_response(market.faults.as_dict())
 
-    async def add_rule(request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise api_error(400, "invalid_request", "Expected an object.")
-        return json_response(market_of(request).faults.add(body).as_dict(), 201)
+async def reset(request: Request) -> Response:
+    """Wipe products and batches, clear faults, restore start-up settings."""
+    market = market_of(request)
+    market.store.reset()
+    market.faults.clear()
+    apply_settings(market, dict(market.defaults))
+    return json_response(market.store.counts())
 
-    async def delete_rule(request: Request) -> Response:
-        market = market_of(request)
-        rule_id = int(request.path_params["rule_id"])
-        before = len(market.faults.rules)
-        market.faults.rules[:] = [r for r in market.faults.rules if r.id != rule_id]
-        if len(market.faults.rules) == before:
-            raise not_found("rule")
-        return Response(status_code=204)
 
-    mount(app, f"{PREFIX}/health/", GET=health)
-    mount(app, f"{PREFIX}/counts/", GET=counts)
-    mount(app, f"{PREFIX}/products/{{sku:str}}/", GET=product)
-    mount(app, f"{PREFIX}/batches/", GET=batch_list)
-    mount(app, f"{PREFIX}/batches/complete/", POST=complete_batches)
-    mount(app, f"{PREFIX}/batches/{{batch_id:str}}/", GET=batch_detail)
-    mount(app, f"{PREFIX}/reset/", POST=reset)
-    mount(app, f"{PREFIX}/settings/", GET=get_settings, POST=set_settings)
-    mount(app, f"{PREFIX}/faults/", GET=get_faults, POST=set_faults, DELETE=clear_faults)
-    mount(app, f"{PREFIX}/faults/rules/", POST=add_rule)
-    mount(app, f"{PREFIX}/faults/rules/{{rule_id:int}}/", DELETE=delete_rule)
+async def get_settings(request: Request) -> Response:
+    return json_response(settings_of(market_of(request)))
+
+
+async def set_settings(request: Request) -> Response:
+    """``{"batch_delay_seconds", "rate_limit", "rate_burst"}``, any subset."""
+    market = market_of(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise api_error(400, "invalid_request", "Expected an object.")
+    apply_settings(market, body)
+    return json_response(settings_of(market))
+
+
+async def get_faults(request: Request) -> Response:
+    return json_response(market_of(request).faults.as_dict())
+
+
+async def set_faults(request: Request) -> Response:
+    """``{"latency_ms", "seed", "rules": [...], "replace": bool}`` as in the Omnitron
+    simulator; rules are appended unless ``replace`` is true."""
+    market = market_of(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise api_error(400, "invalid_request", "Expected an object.")
+    market.faults.update(body)  # ValueError -> 400, nothing changed
+    return json_response(market.faults.as_dict())
+
+
+async def clear_faults(request: Request) -> Response:
+    market = market_of(request)
+    market.faults.clear()
+    return json_response(market.faults.as_dict())
+
+
+async def add_rule(request: Request) -> Response:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise api_error(400, "invalid_request", "Expected an object.")
+    return json_response(market_of(request).faults.add(body).as_dict(), 201)
+
+
+async def delete_rule(request: Request) -> Response:
+    market = market_of(request)
+    rule_id = int(request.path_params["rule_id"])
+    before = len(market.faults.rules)
+    market.faults.rules[:] = [r for r in market.faults.rules if r.id != rule_id]
+    if len(market.faults.rules) == before:
+        raise not_found("rule")
+    return Response(status_code=204)
+
+
+ROUTES: list[Route] = [
+    route(f"{PREFIX}/health/", GET=health),
+    route(f"{PREFIX}/counts/", GET=counts),
+    route(f"{PREFIX}/products/{{sku:str}}/", GET=product),
+    route(f"{PREFIX}/batches/", GET=batch_list),
+    route(f"{PREFIX}/batches/complete/", POST=complete_batches),
+    route(f"{PREFIX}/batches/{{batch_id:str}}/", GET=batch_detail),
+    route(f"{PREFIX}/reset/", POST=reset),
+    route(f"{PREFIX}/settings/", GET=get_settings, POST=set_settings),
+    route(f"{PREFIX}/faults/", GET=get_faults, POST=set_faults, DELETE=clear_faults),
+    route(f"{PREFIX}/faults/rules/", POST=add_rule),
+    route(f"{PREFIX}/faults/rules/{{rule_id:int}}/", DELETE=delete_rule),
+]

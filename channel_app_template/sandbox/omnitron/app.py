@@ -16,7 +16,17 @@ from .auth import AuthPolicy
 from .context import Sim
 from .errors import ApiError
 from .http import json_response
+from .route_table import Entry, install
 from .store import Store
+
+# every route of the simulator, in the order Starlette tries them
+ROUTES: list[Entry] = [
+    *routes_auth.ROUTES,
+    *routes_catalog.ROUTES,
+    *routes_merchant.ROUTES,
+    *routes_orders.ROUTES,
+    *routes_sandbox.ROUTES,
+]
 
 
 def create_app(
@@ -51,11 +61,7 @@ def create_app(
     async def bad_value(_: Request, exc: ValueError) -> Response:
         return json_response({"detail": str(exc)}, 400)
 
-    routes_auth.register(app)
-    routes_catalog.register(app)
-    routes_merchant.register(app)
-    routes_orders.register(app)
-    routes_sandbox.register(app)
+    install(app, ROUTES)
     return FaultMiddleware(app, sim.faults)
 
 

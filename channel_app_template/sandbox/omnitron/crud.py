@@ -15,7 +15,7 @@ from .context import Sim, channel_of, guard
 from .http import Serializer, json_response, list_response, read_json
 from .resources import SPECS
 
-__all__ = ["API", "Handler", "add_crud", "collection_path", "mount"]
+__all__ = ["API", "Handler", "WriteHook", "add_crud", "collection_path", "mount"]
 
 API = "/api/v1"
 SerializerFactory = Callable[[Sim], Serializer]

@@ -1,4 +1,5 @@
-"""Route tables: an API area lists its routes as data, the app installs them in order.
+"""Omnitron's route tables: the shared ``Route`` entries plus ``Crud``, the generic routes of a
+resource (``crud.add_crud``), so an area's table lists both kinds in registration order.
 
 Why: handlers written as closures inside one ``register`` function cannot be read, tested or
 reused on their own; a table of plain functions shows every URL and method of an area at once.
@@ -6,31 +7,20 @@ reused on their own; a table of plain functions shows every URL and method of an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 
+from channel_app_template.sandbox.common.route_table import Route, mount_route, route
+
 from .context import Sim
-from .crud import API, Handler, add_crud, mount
+from .crud import API, WriteHook, add_crud
 
 __all__ = ["CHANNEL", "Crud", "Entry", "Route", "install", "route"]
 
 CHANNEL = f"{API}/channel/{{cid:int}}"  # the prefix of every channel-scoped path
-
-
-@dataclass(frozen=True)
-class Route:
-    """A path with its own handlers, by method (other methods answer DRF's 405)."""
-
-    path: str
-    handlers: Mapping[str, Handler]
-
-
-def route(path: str, **handlers: Handler) -> Route:
-    """``route(path, GET=h, POST=h2)``, as ``mount`` takes them."""
-    return Route(path, handlers)
 
 
 @dataclass(frozen=True)
@@ -41,6 +31,7 @@ class Crud:
     table: str
     ops: tuple[str, ...]
     scoped: bool = True
+    before_write: WriteHook | None = None
     before_delete: Callable[[Sim, dict[str, Any]], None] | None = None
 
 
@@ -57,7 +48,8 @@ def install(app: FastAPI, table: Iterable[Entry]) -> None:
                 entry.table,
                 entry.ops,
                 scoped=entry.scoped,
+                before_write=entry.before_write,
                 before_delete=entry.before_delete,
             )
         else:
-            mount(app, entry.path, **entry.handlers)
+            mount_route(app, entry)

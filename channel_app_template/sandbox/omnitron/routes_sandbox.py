@@ -9,175 +9,176 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
 from channel_app_template.sandbox.common.channel_conf import MAX_CONF_BYTES
 
 from .context import sim_of
-from .crud import mount
 from .errors import ApiError, not_found
 from .http import json_response, list_response, read_json
+from .orders import order_wire
 from .resources import SPECS
+from .route_table import Entry, route
 from .routes_catalog import ia_serializer
-from .routes_orders import order_wire
 from .seed import seed_catalog
 
+__all__ = ["PREFIX", "ROUTES"]
+
 PREFIX = "/_sandbox"
-
-
-def register(app: FastAPI) -> None:
-    async def health(request: Request) -> Response:
-        return json_response({"status": "ok"})
-
-    async def counts(request: Request) -> Response:
-        return json_response(sim_of(request).store.counts())
-
-    async def order_by_number(request: Request) -> Response:
-        sim = sim_of(request)
-        rows = sim.store.select("orders", "t.number = ?", [request.path_params["number"]])
-        if not rows:
-            raise not_found()
-        out = order_wire(sim, rows[0], with_items=True)
-        out["integration_actions"] = [
-            ia_serializer(sim)(r)
-            for r in sim.store.select(
-                "integration_actions",
-                "(t.model = 'order' AND t.object_id = ?) OR (t.model = 'orderitem' AND "
-                't.object_id IN (SELECT id FROM order_items WHERE "order" = ?))',
-                [rows[0]["id"], rows[0]["id"]],
-            )
-        ]
-        out["count_with_number"] = len(rows)
-        return json_response(out)
-
-    async def batch_requests(request: Request) -> Response:
-        sim = sim_of(request)
-        return list_response(request, sim.store, SPECS["batch_requests"])
-
-    async def integration_actions(request: Request) -> Response:
-        sim = sim_of(request)
-        return list_response(
-            request, sim.store, SPECS["integration_actions"], serializer=ia_serializer(sim)
-        )
-
-    async def reset(request: Request) -> Response:
-        """Wipe all data (and tokens), bootstrap again; ``{"seed_products": N}`` reseeds."""
-        sim = sim_of(request)
-        body = await read_json(request)
-        sim.store.reset()
-        sim.faults.clear()
-        products = int(body.get("seed_products", 0)) if isinstance(body, dict) else 0
-        seed_catalog(sim.store, products)
-        return json_response(sim.store.counts())
-
-    async def seed(request: Request) -> Response:
-        sim = sim_of(request)
-        body = await read_json(request)
-        products = int(body.get("products", 0)) if isinstance(body, dict) else 0
-        created = seed_catalog(sim.store, products)
-        return json_response({"created": created, "counts": sim.store.counts()})
-
-    async def get_faults(request: Request) -> Response:
-        return json_response(_faults_state(request))
-
-    async def set_faults(request: Request) -> Response:
-        """``{"latency_ms", "seed", "rules": [...], "replace": bool}``; rules are appended
-        unless ``replace`` is true."""
-        sim = sim_of(request)
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, {"detail": "Expected an object."})
-        sim.faults.update(body)  # ValueError -> 400, nothing changed
-        _auth_settings(sim, body)
-        return json_response(_faults_state(request))
-
-    async def clear_faults(request: Request) -> Response:
-        sim = sim_of(request)
-        sim.faults.clear()
-        sim.auth.token_ttl_seconds = None
-        sim.auth.token_max_uses = None
-        sim.auth.login_limit = None
-        return json_response(_faults_state(request))
-
-    async def add_rule(request: Request) -> Response:
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, {"detail": "Expected an object."})
-        return json_response(sim_of(request).faults.add(body).as_dict(), 201)
-
-    async def delete_rule(request: Request) -> Response:
-        sim = sim_of(request)
-        rule_id = int(request.path_params["rule_id"])
-        before = len(sim.faults.rules)
-        sim.faults.rules[:] = [r for r in sim.faults.rules if r.id != rule_id]
-        if len(sim.faults.rules) == before:
-            raise not_found()
-        return Response(status_code=204)
-
-    async def expire_tokens(request: Request) -> Response:
-        return json_response({"revoked": sim_of(request).store.revoke_tokens()})
-
-    async def get_conf(request: Request) -> Response:
-        sim = sim_of(request)
-        channel = sim.store.require("channels", int(request.path_params["cid"]))
-        return json_response(channel["conf"])
-
-    async def put_conf(request: Request) -> Response:
-        """Replace the channel's ``conf`` (as the merchant's settings form does); the
-        channel's ``modified_date`` moves."""
-        return json_response(_write_conf(sim_of(request), request, await _conf_body(request)))
-
-    async def patch_conf(request: Request) -> Response:
-        """Merge keys into ``conf``; a key sent as null is removed."""
-        sim = sim_of(request)
-        changes = await _conf_body(request)
-        channel = sim.store.require("channels", int(request.path_params["cid"]))
-        current = channel["conf"] if isinstance(channel["conf"], dict) else {}
-        merged = {**current, **changes}
-        return json_response(
-            _write_conf(sim, request, {k: v for k, v in merged.items() if v is not None})
-        )
-
-    async def raw_create(request: Request) -> Response:
-        sim = sim_of(request)
-        table = _raw_table(request)
-        values, omit, _ = await _raw_body(request)
-        obj_id = sim.store.raw_write(table, None, values, omit, touch=True)
-        return json_response(_raw_view(sim, table, obj_id), 201)
-
-    async def raw_get(request: Request) -> Response:
-        sim = sim_of(request)
-        table = _raw_table(request)
-        return json_response(_raw_view(sim, table, int(request.path_params["obj_id"])))
-
-    async def raw_patch(request: Request) -> Response:
-        sim = sim_of(request)
-        table = _raw_table(request)
-        values, omit, touch = await _raw_body(request)
-        obj_id = int(request.path_params["obj_id"])
-        sim.store.raw_write(table, obj_id, values, omit, touch=touch)
-        return json_response(_raw_view(sim, table, obj_id))
-
-    mount(app, f"{PREFIX}/health/", GET=health)
-    mount(app, f"{PREFIX}/counts/", GET=counts)
-    mount(app, f"{PREFIX}/orders/{{number:str}}/", GET=order_by_number)
-    mount(app, f"{PREFIX}/batch_requests/", GET=batch_requests)
-    mount(app, f"{PREFIX}/integration_actions/", GET=integration_actions)
-    mount(app, f"{PREFIX}/reset/", POST=reset)
-    mount(app, f"{PREFIX}/seed/", POST=seed)
-    mount(app, f"{PREFIX}/faults/", GET=get_faults, POST=set_faults, DELETE=clear_faults)
-    mount(app, f"{PREFIX}/faults/rules/", POST=add_rule)
-    mount(app, f"{PREFIX}/faults/rules/{{rule_id:int}}/", DELETE=delete_rule)
-    mount(app, f"{PREFIX}/tokens/expire/", POST=expire_tokens)
-    mount(app, f"{PREFIX}/channels/{{cid:int}}/conf/", GET=get_conf, PUT=put_conf, PATCH=patch_conf)
-    mount(app, f"{PREFIX}/raw/{{table:str}}/", POST=raw_create)
-    mount(app, f"{PREFIX}/raw/{{table:str}}/{{obj_id:int}}/", GET=raw_get, PATCH=raw_patch)
-
-
 MAX_CONTROL_BYTES = 2 * 1024 * 1024
 MAX_OMIT = 50
+
+
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def counts(request: Request) -> Response:
+    return json_response(sim_of(request).store.counts())
+
+
+async def order_by_number(request: Request) -> Response:
+    sim = sim_of(request)
+    rows = sim.store.select("orders", "t.number = ?", [request.path_params["number"]])
+    if not rows:
+        raise not_found()
+    out = order_wire(sim, rows[0], with_items=True)
+    out["integration_actions"] = [
+        ia_serializer(sim)(r)
+        for r in sim.store.select(
+            "integration_actions",
+            "(t.model = 'order' AND t.object_id = ?) OR (t.model = 'orderitem' AND "
+            't.object_id IN (SELECT id FROM order_items WHERE "order" = ?))',
+            [rows[0]["id"], rows[0]["id"]],
+        )
+    ]
+    out["count_with_number"] = len(rows)
+    return json_response(out)
+
+
+async def batch_requests(request: Request) -> Response:
+    sim = sim_of(request)
+    return list_response(request, sim.store, SPECS["batch_requests"])
+
+
+async def integration_actions(request: Request) -> Response:
+    sim = sim_of(request)
+    return list_response(
+        request, sim.store, SPECS["integration_actions"], serializer=ia_serializer(sim)
+    )
+
+
+async def reset(request: Request) -> Response:
+    """Wipe all data (and tokens), bootstrap again; ``{"seed_products": N}`` reseeds."""
+    sim = sim_of(request)
+    body = await read_json(request)
+    sim.store.reset()
+    sim.faults.clear()
+    products = int(body.get("seed_products", 0)) if isinstance(body, dict) else 0
+    seed_catalog(sim.store, products)
+    return json_response(sim.store.counts())
+
+
+async def seed(request: Request) -> Response:
+    sim = sim_of(request)
+    body = await read_json(request)
+    products = int(body.get("products", 0)) if isinstance(body, dict) else 0
+    created = seed_catalog(sim.store, products)
+    return json_response({"created": created, "counts": sim.store.counts()})
+
+
+async def get_faults(request: Request) -> Response:
+    return json_response(_faults_state(request))
+
+
+async def set_faults(request: Request) -> Response:
+    """``{"latency_ms", "seed", "rules": [...], "replace": bool}``; rules are appended
+    unless ``replace`` is true."""
+    sim = sim_of(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, {"detail": "Expected an object."})
+    sim.faults.update(body)  # ValueError -> 400, nothing changed
+    _auth_settings(sim, body)
+    return json_response(_faults_state(request))
+
+
+async def clear_faults(request: Request) -> Response:
+    sim = sim_of(request)
+    sim.faults.clear()
+    sim.auth.token_ttl_seconds = None
+    sim.auth.token_max_uses = None
+    sim.auth.login_limit = None
+    return json_response(_faults_state(request))
+
+
+async def add_rule(request: Request) -> Response:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, {"detail": "Expected an object."})
+    return json_response(sim_of(request).faults.add(body).as_dict(), 201)
+
+
+async def delete_rule(request: Request) -> Response:
+    sim = sim_of(request)
+    rule_id = int(request.path_params["rule_id"])
+    before = len(sim.faults.rules)
+    sim.faults.rules[:] = [r for r in sim.faults.rules if r.id != rule_id]
+    if len(sim.faults.rules) == before:
+        raise not_found()
+    return Response(status_code=204)
+
+
+async def expire_tokens(request: Request) -> Response:
+    return json_response({"revoked": sim_of(request).store.revoke_tokens()})
+
+
+async def get_conf(request: Request) -> Response:
+    sim = sim_of(request)
+    channel = sim.store.require("channels", int(request.path_params["cid"]))
+    return json_response(channel["conf"])
+
+
+async def put_conf(request: Request) -> Response:
+    """Replace the channel's ``conf`` (as the merchant's settings form does); the
+    channel's ``modified_date`` moves."""
+    return json_response(_write_conf(sim_of(request), request, await _conf_body(request)))
+
+
+async def patch_conf(request: Request) -> Response:
+    """Merge keys into ``conf``; a key sent as null is removed."""
+    sim = sim_of(request)
+    changes = await _conf_body(request)
+    channel = sim.store.require("channels", int(request.path_params["cid"]))
+    current = channel["conf"] if isinstance(channel["conf"], dict) else {}
+    merged = {**current, **changes}
+    return json_response(
+        _write_conf(sim, request, {k: v for k, v in merged.items() if v is not None})
+    )
+
+
+async def raw_create(request: Request) -> Response:
+    sim = sim_of(request)
+    table = _raw_table(request)
+    values, omit, _ = await _raw_body(request)
+    obj_id = sim.store.raw_write(table, None, values, omit, touch=True)
+    return json_response(_raw_view(sim, table, obj_id), 201)
+
+
+async def raw_get(request: Request) -> Response:
+    sim = sim_of(request)
+    table = _raw_table(request)
+    return json_response(_raw_view(sim, table, int(request.path_params["obj_id"])))
+
+
+async def raw_patch(request: Request) -> Response:
+    sim = sim_of(request)
+    table = _raw_table(request)
+    values, omit, touch = await _raw_body(request)
+    obj_id = int(request.path_params["obj_id"])
+    sim.store.raw_write(table, obj_id, values, omit, touch=touch)
+    return json_response(_raw_view(sim, table, obj_id))
 
 
 async def _conf_body(request: Request) -> dict[str, Any]:
@@ -253,3 +254,21 @@ def _faults_state(request: Request) -> dict[str, Any]:
         "token_max_uses": sim.auth.token_max_uses,
         "login_limit": sim.auth.login_limit,
     }
+
+
+ROUTES: list[Entry] = [
+    route(f"{PREFIX}/health/", GET=health),
+    route(f"{PREFIX}/counts/", GET=counts),
+    route(f"{PREFIX}/orders/{{number:str}}/", GET=order_by_number),
+    route(f"{PREFIX}/batch_requests/", GET=batch_requests),
+    route(f"{PREFIX}/integration_actions/", GET=integration_actions),
+    route(f"{PREFIX}/reset/", POST=reset),
+    route(f"{PREFIX}/seed/", POST=seed),
+    route(f"{PREFIX}/faults/", GET=get_faults, POST=set_faults, DELETE=clear_faults),
+    route(f"{PREFIX}/faults/rules/", POST=add_rule),
+    route(f"{PREFIX}/faults/rules/{{rule_id:int}}/", DELETE=delete_rule),
+    route(f"{PREFIX}/tokens/expire/", POST=expire_tokens),
+    route(f"{PREFIX}/channels/{{cid:int}}/conf/", GET=get_conf, PUT=put_conf, PATCH=patch_conf),
+    route(f"{PREFIX}/raw/{{table:str}}/", POST=raw_create),
+    route(f"{PREFIX}/raw/{{table:str}}/{{obj_id:int}}/", GET=raw_get, PATCH=raw_patch),
+]

@@ -2,13 +2,11 @@
 categories, attributes, integration actions, batch requests and error reports.
 
 Each area is a private module with plain handler functions and a ``ROUTES`` table; ``ROUTES``
-here is their concatenation, in the order the app registers them."""
+here is their concatenation, in the order the app installs them."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from ..route_table import Entry, install
+from ..route_table import Entry
 from . import (
     _attributes,
     _batch_requests,
@@ -35,7 +33,6 @@ __all__ = [
     "move_subtree",
     "next_child_path",
     "node_wire",
-    "register",
 ]
 
 ROUTES: list[Entry] = [
@@ -48,7 +45,3 @@ ROUTES: list[Entry] = [
     *_batch_requests.ROUTES,
     *_error_reports.ROUTES,
 ]
-
-
-def register(app: FastAPI) -> None:
-    install(app, ROUTES)
