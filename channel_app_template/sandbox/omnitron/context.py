@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
 from channel_app_template.sandbox.common.faults import FaultConfig
 
 from .auth import AuthPolicy, authenticate
-from .errors import not_found
+from .errors import ApiError, not_found
 from .store import Store
 
 
@@ -38,3 +39,12 @@ def channel_of(request: Request, sim: Sim) -> int:
     if not sim.store.exists("channels", cid):
         raise not_found()
     return cid
+
+
+def catalog_of(sim: Sim, cid: int) -> dict[str, Any]:
+    """The catalog of channel ``cid``; 406 (as Omnitron answers) when it has none."""
+    channel = sim.store.require("channels", cid)
+    catalog = sim.store.get("catalogs", int(channel["catalog"] or 0))
+    if catalog is None:
+        raise ApiError(406, {"error": "Channel has no catalog."})
+    return catalog

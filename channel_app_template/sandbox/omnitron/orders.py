@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .context import Sim
+from .context import Sim, catalog_of
 from .errors import ApiError
 from .resources import SPECS
-from .routes_catalog import catalog_of
 
 __all__ = [
     "ADDRESS_HASH_FIELDS",

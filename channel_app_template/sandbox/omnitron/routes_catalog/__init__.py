@@ -6,6 +6,7 @@ here is their concatenation, in the order the app installs them."""
 
 from __future__ import annotations
 
+from ..context import catalog_of
 from ..route_table import Entry
 from . import (
     _attributes,
@@ -17,7 +18,6 @@ from . import (
     _prices_stocks_images,
     _products,
 )
-from ._channel import catalog_of
 from ._ia_wire import content_types, ia_serializer
 from ._mapping import map_product
 from ._tree import add_node, delete_subtree, move_subtree, next_child_path, node_wire

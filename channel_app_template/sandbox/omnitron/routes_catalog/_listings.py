@@ -10,12 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..context import Sim, channel_of, guard
+from ..context import Sim, catalog_of, channel_of, guard
 from ..http import json_response, list_response
 from ..resources import SPECS
 from ..route_table import CHANNEL, Route, route
 from ..sync import ia_join, product_sent_clause, view_clause
-from ._channel import catalog_of
 
 
 def catalog_scope(
