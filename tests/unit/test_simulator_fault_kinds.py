@@ -14,13 +14,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from channel_app_template.sandbox.common.faults import (
-    FaultConfig,
-    FaultRule,
-    _DisconnectWatcher,
-    _throttle,
-    parse_rule_flag,
-)
+from channel_app_template.sandbox.common.faults import FaultConfig, FaultRule, parse_rule_flag
+from channel_app_template.sandbox.common.faults._throttle import DisconnectWatcher, throttle
 from channel_app_template.sandbox.marketplace.app import create_app as create_market
 from channel_app_template.sandbox.omnitron.app import create_app as create_omnitron, sim_from
 from channel_app_template.sandbox.omnitron.seed import seed_catalog
@@ -185,7 +180,7 @@ def test_a_trickle_stops_when_the_client_leaves() -> None:
         sent.append(message.get("body", b""))
         watcher.gone = True  # the client leaves after the first chunk
 
-    throttled = _throttle(send, 1_000, watcher)  # type: ignore[arg-type]
+    throttled = throttle(send, 1_000, watcher)  # type: ignore[arg-type]
     asyncio.run(throttled({"type": "http.response.body", "body": b"x" * 10_000}))
     assert sent == [b"x" * 100]
 
@@ -197,7 +192,7 @@ def test_the_disconnect_watcher_learns_the_client_left() -> None:
         async def receive() -> Any:
             return messages.pop(0)
 
-        watcher = _DisconnectWatcher(receive)
+        watcher = DisconnectWatcher(receive)
         watcher.start()
         for _ in range(100):
             if watcher.gone:
