@@ -156,9 +156,22 @@ def _register_marketplace(simulators: Any) -> None:
     parser.set_defaults(handler=_serve_marketplace)
 
 
-def _serve_marketplace(args: argparse.Namespace) -> int:
+def _run(app: Any, args: argparse.Namespace) -> int:
+    """Serve a simulator app in the foreground (uvicorn imported here: the CLI starts fast)."""
     import uvicorn
 
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+    )
+    return 0
+
+
+def _serve_marketplace(args: argparse.Namespace) -> int:
     from .marketplace.app import create_app
 
     try:
@@ -180,15 +193,7 @@ def _serve_marketplace(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
         rate_burst=args.rate_burst,
     )
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="off",
-    )
-    return 0
+    return _run(app, args)
 
 
 def _register_omnitron_seed(simulators: Any) -> None:
@@ -213,8 +218,6 @@ def _seed_omnitron(args: argparse.Namespace) -> int:
 
 
 def _serve_omnitron(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .common.channel_conf import load_channel_conf
     from .omnitron.app import create_app, sim_from
     from .omnitron.auth import AuthPolicy
@@ -254,12 +257,4 @@ def _serve_omnitron(args: argparse.Namespace) -> int:
             f"{', '.join(sorted(conf))})",
             file=sys.stderr,
         )
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="off",
-    )
-    return 0
+    return _run(app, args)

@@ -169,3 +169,13 @@ def test_every_documented_read_answers(client: TestClient, path: str) -> None:
     body = response.json()
     if "pk" not in body and "key" not in body and "username" not in body:
         assert {"count", "next", "previous", "results"} <= set(body), path
+
+
+def test_a_fault_rule_is_deleted_once_then_404(client: TestClient) -> None:
+    rule = client.post(
+        "/_sandbox/faults/rules/", json={"pattern": "/products/", "action": "error", "status": 503}
+    ).json()
+    assert client.get("/_sandbox/faults/").json()["rules"] != []
+    assert client.delete(f"/_sandbox/faults/rules/{rule['id']}/").status_code == 204
+    assert client.delete(f"/_sandbox/faults/rules/{rule['id']}/").status_code == 404
+    assert client.get("/_sandbox/faults/").json()["rules"] == []

@@ -153,11 +153,7 @@ async def add_rule(request: Request) -> Response:
 
 
 async def delete_rule(request: Request) -> Response:
-    market = market_of(request)
-    rule_id = int(request.path_params["rule_id"])
-    before = len(market.faults.rules)
-    market.faults.rules[:] = [r for r in market.faults.rules if r.id != rule_id]
-    if len(market.faults.rules) == before:
+    if not market_of(request).faults.remove(int(request.path_params["rule_id"])):
         raise not_found("rule")
     return Response(status_code=204)
 

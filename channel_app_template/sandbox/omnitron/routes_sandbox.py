@@ -121,11 +121,7 @@ async def add_rule(request: Request) -> Response:
 
 
 async def delete_rule(request: Request) -> Response:
-    sim = sim_of(request)
-    rule_id = int(request.path_params["rule_id"])
-    before = len(sim.faults.rules)
-    sim.faults.rules[:] = [r for r in sim.faults.rules if r.id != rule_id]
-    if len(sim.faults.rules) == before:
+    if not sim_of(request).faults.remove(int(request.path_params["rule_id"])):
         raise not_found()
     return Response(status_code=204)
 

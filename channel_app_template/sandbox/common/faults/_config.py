@@ -86,6 +86,12 @@ class FaultConfig:
 
     def clear(self) -> None:
         self.rules.clear()
+
+    def remove(self, rule_id: int) -> bool:
+        """Drop the rule with this id; whether there was one (``DELETE .../faults/<id>/``)."""
+        before = len(self.rules)
+        self.rules[:] = [r for r in self.rules if r.id != rule_id]
+        return len(self.rules) < before
         self.latency_ms = 0
 
     def plan(self, method: str, path: str) -> Plan:
