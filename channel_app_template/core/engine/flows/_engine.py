@@ -81,9 +81,7 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {command}"
             return summary
         run = Run(resource, summary, list_id)
-        with self._bounded(run):
-            self.repair(resource)
-            limit = self._limit()
+        with self._opened(run) as limit:
             pending = resource.read_pending(self.omnitron, kind, limit, list_id)
             run.source = pending.source
             number = 1
@@ -114,9 +112,7 @@ class CatalogEngine:
             return summary
         run = Run(resource, summary)
         model = resource.objects_model
-        with self._bounded(run):
-            self.repair(resource)
-            limit = self._limit()
+        with self._opened(run) as limit:
             failed = self.omnitron.failed_actions(model, limit)
             looked = 0
             number = self.book.cursor(model)
@@ -152,9 +148,7 @@ class CatalogEngine:
             return summary
         run = Run(resource, summary)
         model = resource.objects_model
-        with self._bounded(run):
-            self.repair(resource)
-            limit = self._limit()
+        with self._opened(run) as limit:
             if pks is not None:
                 wanted = set(pks)
                 actions = self.omnitron.actions_of(model, wanted)
@@ -236,12 +230,14 @@ class CatalogEngine:
         return min(self.options.batch_size, type(self.channel).max_batch_size)
 
     @contextlib.contextmanager
-    def _bounded(self, run: Run) -> Iterator[None]:
-        """A run past its budget, or told to wait by the channel, stops between batches
+    def _opened(self, run: Run) -> Iterator[int]:
+        """Open a run: repair what an earlier run left committed, then hand out the batch
+        size. A run past its budget, or told to wait by the channel, stops between batches
         with its reason in the summary (the batch in flight was closed by its own
         handler)."""
         try:
-            yield
+            self.repair(run.resource)
+            yield self._limit()
         except BudgetExceeded as error:
             run.summary.stopped = error.message
         except RetryLater as error:
@@ -274,8 +270,7 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {resource.check}"
             return summary
         run = Run(resource, summary)
-        with self._bounded(run):
-            self.repair(resource)
+        with self._opened(run):
             open_batches = self.omnitron.batches(OPEN_REMOTE, resource.model)
             for index, batch in enumerate(open_batches, start=1):
                 self.budget.check()
