@@ -17,8 +17,13 @@ from typing import Any
 from channel_app_template.akinon.integration import OmnitronIntegration
 from channel_app_template.akinon.models import ContentType
 from channel_app_template.akinon.pagination import Paginated
-from channel_app_template.channel import BatchRequestResponseDto, ResponseStatus, SyncItem
-from channel_app_template.core.engine._resource import Caller, CatalogResource, Preparer
+from channel_app_template.channel import SyncItem
+from channel_app_template.core.engine._resource import (
+    Caller,
+    CatalogResource,
+    Preparer,
+    failed_row,
+)
 from channel_app_template.errors import ItemError
 
 __all__ = ["OrderSideResource", "PendingReader", "one_at_a_time"]
@@ -71,13 +76,7 @@ def one_at_a_time(command: str) -> Caller:
                 row = getattr(channel, command)(item.obj)
                 rows.append(row.model_copy(update={"sku": item.sku, "remote_id": item.sku}))
             except ItemError as error:
-                rows.append(_refused(item.sku, error.message))
+                rows.append(failed_row(item.sku, error.message))
         return rows
 
     return call
-
-
-def _refused(key: str, message: str) -> BatchRequestResponseDto:
-    return BatchRequestResponseDto(
-        status=ResponseStatus.FAIL, sku=key, remote_id=key, message=message
-    )

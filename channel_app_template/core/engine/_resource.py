@@ -15,9 +15,11 @@ from channel_app_template.akinon.integration import OmnitronIntegration, Tracked
 from channel_app_template.akinon.models import Catalog, ContentType, IntegrationAction
 from channel_app_template.akinon.pagination import Paginated
 from channel_app_template.channel import (
+    BatchRequestResponseDto,
     ChannelConfig,
     FailedReasonType,
     OrderBatchRequestResponseDto,
+    ResponseStatus,
     ResultDto,
     SyncItem,
 )
@@ -90,6 +92,20 @@ def by_sku(row: ResultDto) -> str:
 def by_remote_id(row: ResultDto) -> str:
     """A result row's matching key when Omnitron has no sku left (deletions)."""
     return row.remote_id
+
+
+def failed_row(
+    key: str, message: str, reason: FailedReasonType = FailedReasonType.REMOTE
+) -> ResultDto:
+    """The result row of an item the channel refused, keyed both ways (sku and remote id)
+    so whatever the resource matches on finds it."""
+    return BatchRequestResponseDto(
+        status=ResponseStatus.FAIL,
+        sku=key,
+        remote_id=key,
+        message=message,
+        failed_reason_type=reason,
+    )
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,10 @@ import redis
 
 from channel_app_template.akinon.integration import Tracked
 from channel_app_template.channel import (
-    BatchRequestResponseDto,
     FailedReasonType,
-    ResponseStatus,
     ResultDto,
 )
+from channel_app_template.core.engine._resource import failed_row
 from channel_app_template.core.engine.resources import Cover, Failure
 
 KEY = "channel_app_template:batch:{channel}:{batch}"
@@ -86,14 +85,8 @@ class BatchJournal:
             )
             for key, entry in data["covers"].items()
         }
-        rejected: list[ResultDto] = [  # keyed both ways, whatever the resource matches on
-            BatchRequestResponseDto(
-                status=ResponseStatus.FAIL,
-                sku=row["key"],
-                remote_id=row["key"],
-                message=row["message"],
-                failed_reason_type=FailedReasonType(row["failed_reason_type"]),
-            )
+        rejected: list[ResultDto] = [
+            failed_row(row["key"], row["message"], FailedReasonType(row["failed_reason_type"]))
             for row in data["rejected"]
         ]
         failures = [

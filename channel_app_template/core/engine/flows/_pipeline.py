@@ -20,8 +20,9 @@ from channel_app_template.channel import (
     ResultDto,
     Submitted,
 )
+from channel_app_template.core.engine._resource import failed_row
 from channel_app_template.core.engine.flows._batches import Batches
-from channel_app_template.core.engine.flows._settle import Settler, failed_row, row_key
+from channel_app_template.core.engine.flows._settle import Settler, row_key
 from channel_app_template.core.engine.flows._summary import Run, Wiring
 from channel_app_template.core.engine.resources import (
     CatalogResource,
@@ -107,7 +108,7 @@ class Pipeline:
         except ItemError as error:
             # The channel refused the whole request: every item fails with its message.
             reason = FailedReasonType.REMOTE
-            return [failed_row(key, reason, error.message) for key in prepared.covers]
+            return [failed_row(key, error.message, reason) for key in prepared.covers]
         seconds = time.monotonic() - started
         logger.info(
             "%s: %d items in %.2fs",

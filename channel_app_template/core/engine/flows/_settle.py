@@ -16,7 +16,6 @@ import redis
 
 from channel_app_template.akinon.models import BatchRequest, BatchRequestObject
 from channel_app_template.channel import (
-    BatchRequestResponseDto,
     FailedReasonType,
     ResponseStatus,
     ResultDto,
@@ -170,14 +169,3 @@ def row_key(row: ResultDto, resource: CatalogResource) -> str:
     deletions (the product is gone from Omnitron), the order number for orders, the sku
     otherwise."""
     return resource.matched_by(row)
-
-
-def failed_row(key: str, reason: FailedReasonType, message: str) -> ResultDto:
-    """The row of an item the channel refused with the whole request."""
-    return BatchRequestResponseDto(
-        status=ResponseStatus.FAIL,
-        sku=key,
-        remote_id=key,
-        message=message,
-        failed_reason_type=reason,
-    )
