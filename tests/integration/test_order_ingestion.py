@@ -594,3 +594,38 @@ def test_order_locks_are_taken_for_many_at_once_and_a_lapsed_one_is_not_held(
     assert not ledger.still_held("B", mine["B"])
     ledger.let_go("A", mine["A"])
     assert ledger.hold(["A"]).keys() == {"A"}
+
+
+def test_events_of_one_line_or_order_apply_in_page_order_while_others_run_concurrently(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache)
+    channel.orders = [order(n, quantity=3) for n in range(4)]
+    ingestion.run()
+    events = OrderEvents(ingestion.omnitron, channel, Ledger(cache, 1, "events", 3))
+    channel.updates = [
+        ChannelUpdateOrderItemDto(
+            remote_id=f"o-{n}-l2", event_id=f"e{n}-{k}", tracking_number=f"T{k}"
+        )
+        for k in range(3)
+        for n in range(4)
+    ]  # three updates of each line, interleaved with the other lines'
+    assert events.update_order_items().applied == 12
+    channel.cancels = [
+        CancelOrderDto(
+            order=f"o-{n}",
+            cancel_items=[f"o-{n}-l1"],
+            quantities={f"o-{n}-l1": k},
+            event_id=f"c{n}-{k}",
+        )
+        for k in (1, 2)
+        for n in range(4)
+    ]  # one unit, then two in total: the second counts what the first cancelled
+    summary = events.cancel()
+    assert summary.applied == 8 and summary.acknowledged == 8, summary
+    for n in range(4):
+        items = sim.inspect(f"orders/MP-{n:05d}/")["orderitem_set"]
+        line2 = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l2"]
+        assert [i["tracking_number"] for i in line2] == ["T2"]  # the last one won
+        line1 = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l1"]
+        assert sorted(i["status"] for i in line1) == ["100", "100", "400"]
