@@ -629,3 +629,13 @@ def test_events_of_one_line_or_order_apply_in_page_order_while_others_run_concur
         assert [i["tracking_number"] for i in line2] == ["T2"]  # the last one won
         line1 = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l1"]
         assert sorted(i["status"] for i in line1) == ["100", "100", "400"]
+
+
+def test_pages_are_cut_to_the_orders_allowed_in_flight(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache, page_size=4, in_flight=1)
+    channel.orders = [order(n) for n in range(3)]
+    summary = ingestion.run()
+    assert summary.created == 3 and summary.acknowledged == 3, summary
+    assert len(omnitron_orders(sim)) == 3

@@ -5,14 +5,24 @@ For every page of new marketplace orders:
 1. Look the orders up in Omnitron by number (one request for the page). An order that
    exists is never created again, whatever happened before: a crash after the create,
    a lost answer, an overlapping run.
-2. Create the missing ones, concurrently, each under its own lock and after a second
-   look-up inside it: customer (get or create by the channel's identifier field),
-   addresses (locations resolved, duplicates detected by Omnitron), cargo by ``erp_code``,
-   products by their mapping. A create whose outcome is unknown is looked up, never
-   repeated; if it is not found it waits for the next run, which looks again first.
+2. Lock the missing ones (one Redis round trip for the page) and look them up again,
+   inside their locks, in one ``number__in`` request; then create those still missing,
+   concurrently, each still under its lock (checked not to have lapsed right before the
+   create): customer (one bulk look-up per page, then get or create by the channel's
+   identifier field), addresses (locations resolved, duplicates detected by Omnitron),
+   cargo by ``erp_code``, products by their mapping. A create whose outcome is unknown
+   is looked up, never repeated; if it is not found it waits for the next run, which
+   looks again first.
 3. Record the mappings (order and item integration actions) in one batch request, for
    new orders and for existing ones that lack them (repairs a crash in between).
 4. Only then acknowledge the orders on the marketplace.
+
+Pages overlap (:class:`~channel_app_template.core.inbound.pipeline.PagePipeline`): while
+one page's mappings are recorded (3, on one closing thread, so one committed batch at a
+time), the next page is looked up and created (1-2); acknowledgements (4) run on the
+flow's thread, which owns the marketplace client, after their page's mappings. At most
+``ORDER_IN_FLIGHT`` orders are admitted and not yet acknowledged; an order listed again
+while its first copy is in flight is left to that copy.
 
 Before anything is created, each order is checked against what one order may cost
 (``ORDER_MAX_LINE_QUANTITY`` units per line, ``ORDER_MAX_UNITS`` per order; see
