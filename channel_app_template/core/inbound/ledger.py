@@ -113,6 +113,14 @@ class Ledger:
     def is_parked(self, item: str) -> bool:
         return bool(self.client.hexists(self._parked, item))
 
+    def parked_among(self, items: Sequence[str]) -> set[str]:
+        """Which of ``items`` are parked, in one round trip (a page's worth)."""
+        names = list(dict.fromkeys(items))
+        if not names:
+            return set()
+        found = self.client.hmget(self._parked, names)
+        return {name for name, record in zip(names, found, strict=True) if record is not None}
+
     def parked(self) -> dict[str, Any]:
         return {
             (key.decode() if isinstance(key, bytes) else str(key)): json.loads(value)

@@ -153,10 +153,11 @@ class OrderEvents:
         summary: EventSummary,
     ) -> None:
         wanted = []
-        for event in page:
+        names = [e.key if isinstance(e, MalformedEventDto) else kind.key(e) for e in page]
+        parked = self.ledger.parked_among(names)
+        for event, name in zip(page, names, strict=True):
             summary.received += 1
-            name = event.key if isinstance(event, MalformedEventDto) else kind.key(event)
-            if self.ledger.is_parked(name):
+            if name in parked:
                 summary.skipped_parked += 1
             elif isinstance(event, MalformedEventDto):
                 if not self.gate.may_start():

@@ -229,11 +229,13 @@ class OrderIngestion:
         """Stage one of a page, on the caller's thread: filters, bulk look-ups, limits;
         the creates are handed to the pool (their futures are returned)."""
         wanted: list[ChannelCreateOrderDto] = []
-        for entry in page:
+        numbers = [
+            entry.order.number if isinstance(entry, ChannelCreateOrderDto) else entry.number
+            for entry in page
+        ]
+        parked = self.ledger.parked_among(numbers)
+        for entry, number in zip(page, numbers, strict=True):
             summary.received += 1
-            number = (
-                entry.order.number if isinstance(entry, ChannelCreateOrderDto) else entry.number
-            )
             with self._lock:
                 repeated = number in self._flying
                 if not repeated:
@@ -242,7 +244,7 @@ class OrderIngestion:
             if repeated:  # the earlier copy is created, mapped and acknowledged
                 summary.repeated += 1
                 self.gate.progressed()
-            elif self.ledger.is_parked(number):
+            elif number in parked:
                 summary.skipped_parked += 1
             elif not self.gate.may_start():
                 summary.deferred += 1
