@@ -140,6 +140,7 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_LINE_QUANTITY, ge=1, le=MAX_LINE_QUANTITY
     )
     order_max_units: int = Field(default=DEFAULT_MAX_UNITS, ge=1, le=MAX_ORDER_UNITS)
+    order_in_flight: int = Field(default=200, ge=1, le=1000)
     flow_time_budget: float = Field(default=3600.0, ge=1, le=86_400, allow_inf_nan=False)
     flow_stall_timeout: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
     modified_date_tolerance: float = Field(default=600.0, ge=0, le=86_400, allow_inf_nan=False)

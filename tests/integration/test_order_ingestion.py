@@ -109,6 +109,7 @@ def order(
     quantity: int = 2,
     where: AddressDto | None = None,
     extra_lines: int = 0,
+    buyer: str | None = None,
 ) -> ChannelCreateOrderDto:
     """Line 1: ``quantity`` units of ``product``; line 2: one unit of mp-2; then
     ``extra_lines`` lines of ``quantity`` units of mp-3, mp-4..."""
@@ -117,7 +118,7 @@ def order(
             remote_id=f"o-{n}",
             number=f"MP-{n:05d}",
             customer=CustomerDto(
-                email=f"buyer{n % 3}@example.com", first_name="B", last_name="Uyer"
+                email=buyer or f"buyer{n % 3}@example.com", first_name="B", last_name="Uyer"
             ),
             shipping_address=where or address(),
             billing_address=where or address(),
@@ -509,3 +510,132 @@ def test_ingestion_logs_carry_flow_order_and_batch_and_no_personal_data(
         text = record.getMessage() + repr(extras) + (record.exc_text or "")
         for value in (*PERSONAL, *PLACES):
             assert value not in text, (value, record.name, record.getMessage())
+
+
+# --- Pages in flight together (ORDER_IN_FLIGHT) ----------------------------------------------
+
+
+def test_orders_of_one_new_buyer_on_pages_in_flight_together_create_one_customer(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache, page_size=2, in_flight=6)
+    channel.orders = [order(n, buyer="same@example.com") for n in range(12)]
+    summary = ingestion.run()
+    assert summary.created == 12 and summary.acknowledged == 12, summary
+    customers = sim.client().all_pages("/channel/1/customers/")
+    assert [c["email"] for c in customers] == ["same@example.com"]
+    assert {o["customer"] for o in omnitron_orders(sim)} == {customers[0]["pk"]}
+
+
+def test_an_order_listed_twice_while_in_flight_is_created_and_acknowledged_once(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache, page_size=3, in_flight=6)
+    channel.orders = [order(1), order(1), order(2), order(1), order(3)]
+    summary = ingestion.run()
+    assert summary.created == 3 and summary.repeated == 2, summary
+    for n in (1, 2, 3):
+        assert sim.inspect(f"orders/MP-{n:05d}/")["count_with_number"] == 1
+    assert sorted(channel.acknowledged) == ["o-1", "o-2", "o-3"]
+
+
+class Crash(BaseException):
+    """A worker killed mid-run: nothing after it runs, no handler sees it as an error."""
+
+
+class CrashingOrders(FakeOrders):
+    """Dies at its first acknowledgement (pages behind it created, some not mapped yet)."""
+
+    crashed = False
+
+    def acknowledge_orders(self, remote_ids: Sequence[str]) -> None:
+        self.crashed = True
+        raise Crash
+
+
+def test_a_crash_between_create_and_acknowledgement_with_pages_in_flight_repeats_nothing(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, _, ledger = setup(sim, cache, page_size=3, in_flight=9)
+    crashing = CrashingOrders(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("c")))
+    crashing.orders = [order(n) for n in range(12)]
+    ingestion.channel = crashing
+    with pytest.raises(Crash):
+        ingestion.run()
+    assert crashing.crashed and crashing.acknowledged == []
+    created = len(omnitron_orders(sim))
+    assert created >= 3  # at least the first page was created before the crash
+    channel = FakeOrders(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("f")))
+    channel.orders = crashing.orders
+    after = OrderIngestion(ingestion.omnitron, channel, ledger, OrderOptions(page_size=3)).run()
+    assert after.created == 12 - created and after.already_in_omnitron == created, after
+    assert sorted(channel.acknowledged) == sorted(f"o-{n}" for n in range(12))
+    for n in range(12):
+        detail = sim.inspect(f"orders/MP-{n:05d}/")
+        assert detail["count_with_number"] == 1
+        models = {
+            a["content_type"]["model"] if isinstance(a["content_type"], dict) else a["content_type"]
+            for a in detail["integration_actions"]
+        }
+        assert {"order", "orderitem"} <= models, n
+    assert sim.inspect("batch_requests/?status=commit&limit=1")["count"] == 0
+
+
+def test_order_locks_are_taken_for_many_at_once_and_a_lapsed_one_is_not_held(
+    cache: redis.Redis,
+) -> None:
+    cache.flushdb()
+    ledger = Ledger(cache, 1, "orders", max_attempts=2)
+    mine = ledger.hold(["A", "B", "A"])
+    assert sorted(mine) == ["A", "B"]
+    assert ledger.hold(["A", "B", "C"]).keys() == {"C"}  # another worker's turn: only C
+    assert ledger.still_held("A", mine["A"])
+    cache.delete("channel_app_template:orders:1:lock:B")  # B's TTL ran out
+    assert not ledger.still_held("B", mine["B"])
+    ledger.let_go("A", mine["A"])
+    assert ledger.hold(["A"]).keys() == {"A"}
+
+
+def test_events_of_one_line_or_order_apply_in_page_order_while_others_run_concurrently(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache)
+    channel.orders = [order(n, quantity=3) for n in range(4)]
+    ingestion.run()
+    events = OrderEvents(ingestion.omnitron, channel, Ledger(cache, 1, "events", 3))
+    channel.updates = [
+        ChannelUpdateOrderItemDto(
+            remote_id=f"o-{n}-l2", event_id=f"e{n}-{k}", tracking_number=f"T{k}"
+        )
+        for k in range(3)
+        for n in range(4)
+    ]  # three updates of each line, interleaved with the other lines'
+    assert events.update_order_items().applied == 12
+    channel.cancels = [
+        CancelOrderDto(
+            order=f"o-{n}",
+            cancel_items=[f"o-{n}-l1"],
+            quantities={f"o-{n}-l1": k},
+            event_id=f"c{n}-{k}",
+        )
+        for k in (1, 2)
+        for n in range(4)
+    ]  # one unit, then two in total: the second counts what the first cancelled
+    summary = events.cancel()
+    assert summary.applied == 8 and summary.acknowledged == 8, summary
+    for n in range(4):
+        items = sim.inspect(f"orders/MP-{n:05d}/")["orderitem_set"]
+        line2 = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l2"]
+        assert [i["tracking_number"] for i in line2] == ["T2"]  # the last one won
+        line1 = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l1"]
+        assert sorted(i["status"] for i in line1) == ["100", "100", "400"]
+
+
+def test_pages_are_cut_to_the_orders_allowed_in_flight(
+    sim: OmnitronSim, cache: redis.Redis
+) -> None:
+    ingestion, channel, _ = setup(sim, cache, page_size=4, in_flight=1)
+    channel.orders = [order(n) for n in range(3)]
+    summary = ingestion.run()
+    assert summary.created == 3 and summary.acknowledged == 3, summary
+    assert len(omnitron_orders(sim)) == 3

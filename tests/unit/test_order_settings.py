@@ -50,3 +50,17 @@ def test_a_run_uses_the_configured_unit_limits() -> None:
         load_settings(Role.WEB, flower_basic_auth=FLOWER), "email"
     )
     assert (defaults.max_line_quantity, defaults.max_units) == (100, 500)
+
+
+@pytest.mark.parametrize("value", ["0", "1001", "many"])
+def test_orders_in_flight_out_of_bounds_are_refused_at_start_up(value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(Role.WEB, flower_basic_auth=FLOWER, order_in_flight=value)
+    assert "ORDER_IN_FLIGHT" in " ".join(caught.value.problems)
+
+
+def test_a_run_uses_the_configured_orders_in_flight() -> None:
+    settings = load_settings(Role.WEB, flower_basic_auth=FLOWER, order_in_flight="30")
+    assert OrderOptions.from_settings(settings, "email").in_flight == 30
+    defaults = load_settings(Role.WEB, flower_basic_auth=FLOWER)
+    assert OrderOptions.from_settings(defaults, "email").in_flight == 200

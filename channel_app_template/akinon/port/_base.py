@@ -72,6 +72,11 @@ class PortBase:
     def channel_id(self) -> int:
         return self._client.channel_id
 
+    @property
+    def parallel(self) -> bool:
+        """Whether the pool's threads have clients of their own, so calls may overlap."""
+        return self._client_factory is not None and self._concurrency > 1
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)

@@ -73,13 +73,34 @@ class OrdersPort(SyncStatePort):
 
     # --- Customers, addresses, locations ---------------------------------------------------
 
+    def customers_by(
+        self, field: CustomerIdentifierField, identifiers: Sequence[str]
+    ) -> dict[str, Customer]:
+        """The channel's customers with these emails or phone numbers (one request per
+        hundred), by identifier; identifiers holding a comma are not looked up here."""
+        found: dict[str, Customer] = {}
+        wanted = sorted({i for i in identifiers if i and "," not in i})
+        for part in chunked(wanted, NUMBERS_PER_LOOKUP):
+            for customer in self._api().customers.find_many(field, part):
+                key = getattr(customer, field.value, None)
+                if isinstance(key, str) and key in part:
+                    found.setdefault(key, customer)
+        return found
+
     def customer(
-        self, field: CustomerIdentifierField, identifier: str, body: Mapping[str, Any]
+        self,
+        field: CustomerIdentifierField,
+        identifier: str,
+        body: Mapping[str, Any],
+        *,
+        known_absent: bool = False,
     ) -> Customer:
         """The channel's customer with this email or phone number; created from ``body``
-        when there is none (after a lost answer, looked up again, never created twice)."""
+        when there is none (after a lost answer, looked up again, never created twice).
+        ``known_absent``: a bulk look-up (:meth:`customers_by`) just found none, so the
+        single look-up is skipped."""
         api = self._api().customers
-        found = api.find(field, identifier)
+        found = None if known_absent else api.find(field, identifier)
         if found is not None:
             return found
         try:

@@ -62,16 +62,21 @@ class Gate:
         counts: Callable[[], Mapping[str, Any]],
         kept: str,
         log: logging.Logger,
+        settle: Callable[[], None] = lambda: None,
     ) -> None:
         """Read ``items()`` (only if the budget allows starting) and ``handle`` it page by
         page, checking the budget at every page boundary; the run's counts are logged at
         the end (on the flow's ``log``), or, when the budget stops it, with ``kept`` (what
-        the stopped run keeps) before :class:`BudgetExceeded` goes up."""
+        the stopped run keeps) before :class:`BudgetExceeded` goes up. ``settle`` waits
+        for the pages ``handle`` left closing in the background, whatever ends the loop."""
         try:
-            self.check()
-            for page in chunked(items(), page_size):
+            try:
                 self.check()
-                handle(page)
+                for page in chunked(items(), page_size):
+                    self.check()
+                    handle(page)
+            finally:
+                settle()
             if self.stopped is not None:  # the last page was cut short by the budget
                 raise self.stopped
         except BudgetExceeded as error:

@@ -18,7 +18,7 @@ from typing import Any
 
 import redis
 
-from channel_app_template.core.locks import RELEASE
+from channel_app_template.core.locks import EXTEND, RELEASE
 
 __all__ = ["ATTEMPTS_TTL", "Ledger"]
 
@@ -58,6 +58,30 @@ class Ledger:
                 with contextlib.suppress(redis.RedisError):
                     self.client.eval(RELEASE, 1, key, token)
 
+    def hold(self, items: Sequence[str]) -> dict[str, str]:
+        """Take the locks of many items in one round trip: item -> token, for those held
+        (another worker has the rest). Each must be let go with :meth:`let_go`; the TTL
+        frees them if this worker dies first."""
+        tokens = {item: uuid.uuid4().hex for item in dict.fromkeys(items)}
+        if not tokens:
+            return {}
+        ttl = int(self.lock_ttl * 1000)
+        with self.client.pipeline(transaction=False) as pipe:
+            for item, token in tokens.items():
+                pipe.set(self._locks + item, token, nx=True, px=ttl)
+            taken = pipe.execute()
+        return {item: token for (item, token), ok in zip(tokens.items(), taken, strict=True) if ok}
+
+    def still_held(self, item: str, token: str) -> bool:
+        """True, with the TTL renewed, if the lock taken by :meth:`hold` never lapsed
+        (its token is still there), so nobody else can have handled the item since."""
+        ttl = int(self.lock_ttl * 1000)
+        return bool(self.client.eval(EXTEND, 1, self._locks + item, token, ttl))
+
+    def let_go(self, item: str, token: str) -> None:
+        with contextlib.suppress(redis.RedisError):
+            self.client.eval(RELEASE, 1, self._locks + item, token)
+
     def failed(self, item: str, reason: str) -> bool:
         """Count a failed attempt; return True when this one parks the item."""
         attempts = int(self.client.hincrby(self._attempts, item, 1))
@@ -88,6 +112,14 @@ class Ledger:
 
     def is_parked(self, item: str) -> bool:
         return bool(self.client.hexists(self._parked, item))
+
+    def parked_among(self, items: Sequence[str]) -> set[str]:
+        """Which of ``items`` are parked, in one round trip (a page's worth)."""
+        names = list(dict.fromkeys(items))
+        if not names:
+            return set()
+        found = self.client.hmget(self._parked, names)
+        return {name for name, record in zip(names, found, strict=True) if record is not None}
 
     def parked(self) -> dict[str, Any]:
         return {

@@ -27,7 +27,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from channel_app_template.akinon.models import ContentType, OrderItem, Tracked
 from channel_app_template.akinon.port import OmnitronIntegration
@@ -49,6 +49,7 @@ __all__ = ["CANCELLATIONS", "CANCELLATION_REQUESTS", "ITEM_UPDATES", "EventSumma
 logger = logging.getLogger(__name__)
 
 CANCELLED = "100"
+E = TypeVar("E")
 Outcomes = Mapping[str, ChannelAppError | bool]  # event key -> error, or whether it changed
 
 
@@ -152,10 +153,11 @@ class OrderEvents:
         summary: EventSummary,
     ) -> None:
         wanted = []
-        for event in page:
+        names = [e.key if isinstance(e, MalformedEventDto) else kind.key(e) for e in page]
+        parked = self.ledger.parked_among(names)
+        for event, name in zip(page, names, strict=True):
             summary.received += 1
-            name = event.key if isinstance(event, MalformedEventDto) else kind.key(event)
-            if self.ledger.is_parked(name):
+            if name in parked:
                 summary.skipped_parked += 1
             elif isinstance(event, MalformedEventDto):
                 if not self.gate.may_start():
@@ -238,6 +240,35 @@ class OrderEvents:
                 raw_response=raw,
             )
 
+    def _in_order_per_target(
+        self,
+        events: Sequence[E],
+        target: Callable[[E], str],
+        apply: Callable[[E], tuple[str, ChannelAppError | bool]],
+    ) -> dict[str, ChannelAppError | bool]:
+        """``apply`` every event, the events of one target (line, order, request) one
+        after the other in the page's order (the later one wins, a cancellation counts
+        what the one before it cancelled), different targets concurrently on the port's
+        pool. An event not started because the budget is spent is missing (deferred)."""
+        groups: dict[str, list[E]] = defaultdict(list)
+        for event in events:
+            groups[target(event)].append(event)
+
+        def in_turn(group: list[E]) -> list[tuple[str, ChannelAppError | bool]]:
+            done = []
+            for event in group:
+                if not self.gate.may_start():
+                    break  # the rest are deferred
+                done.append(apply(event))
+            return done
+
+        parts = list(groups.values())
+        if self.omnitron.parallel and len(parts) > 1:
+            results = list(self.omnitron.executor().map(in_turn, parts))
+        else:
+            results = [in_turn(group) for group in parts]
+        return {key: outcome for result in results for key, outcome in result}
+
     def _items_by_line(self, lines: Iterable[str]) -> dict[str, list[int]]:
         """Order line remote id -> Omnitron order item pks (one item per unit)."""
         found: dict[str, list[int]] = defaultdict(list)
@@ -255,36 +286,38 @@ class OrderEvents:
         self, events: Sequence[ChannelUpdateOrderItemDto]
     ) -> dict[str, ChannelAppError | bool]:
         items = self._items_by_line(e.remote_id for e in events)
-        outcomes: dict[str, ChannelAppError | bool] = {}
-        for event in events:
-            if not self.gate.may_start():
-                break  # the rest are deferred
-            key = event.event_id or event.remote_id
-            pks = items.get(event.remote_id)
-            if not pks:
-                outcomes[key] = ItemError(f"order line {event.remote_id} is not in Omnitron")
-                continue
-            changes = {
-                "status": event.status,
-                "invoice_number": event.invoice_number,
-                "invoice_date": event.invoice_date.isoformat() if event.invoice_date else None,
-                "tracking_number": event.tracking_number,
-            }
-            try:
-                for pk in pks:
-                    update: dict[str, Any] = dict(changes)
-                    if event.extra_field:  # merged: the line id in it is how we find the item
-                        current = self.omnitron.order_item(pk).extra_field
-                        update["extra_field"] = {
-                            **current,
-                            **event.extra_field,
-                            "id": current.get("id", event.remote_id),
-                        }
-                    self.omnitron.update_order_item(pk, update)
-                outcomes[key] = True
-            except ChannelAppError as error:
-                outcomes[key] = error
-        return outcomes
+
+        def apply(event: ChannelUpdateOrderItemDto) -> tuple[str, ChannelAppError | bool]:
+            return ITEM_UPDATES.key(event), self._update_line(event, items.get(event.remote_id))
+
+        return self._in_order_per_target(events, lambda e: e.remote_id, apply)
+
+    def _update_line(
+        self, event: ChannelUpdateOrderItemDto, pks: list[int] | None
+    ) -> ChannelAppError | bool:
+        """Set the event's values on every unit of its line (absolute: safe to repeat)."""
+        if not pks:
+            return ItemError(f"order line {event.remote_id} is not in Omnitron")
+        changes = {
+            "status": event.status,
+            "invoice_number": event.invoice_number,
+            "invoice_date": event.invoice_date.isoformat() if event.invoice_date else None,
+            "tracking_number": event.tracking_number,
+        }
+        try:
+            for pk in pks:
+                update: dict[str, Any] = dict(changes)
+                if event.extra_field:  # merged: the line id in it is how we find the item
+                    current = self.omnitron.order_item(pk).extra_field
+                    update["extra_field"] = {
+                        **current,
+                        **event.extra_field,
+                        "id": current.get("id", event.remote_id),
+                    }
+                self.omnitron.update_order_item(pk, update)
+            return True
+        except ChannelAppError as error:
+            return error
 
     # --- Cancellations ------------------------------------------------------------------
 
@@ -292,13 +325,20 @@ class OrderEvents:
         return self._run(CANCELLATIONS, self._cancel_page)
 
     def _cancel_page(self, events: Sequence[CancelOrderDto]) -> dict[str, ChannelAppError | bool]:
-        key = CANCELLATIONS.key
-        return {key(e): self._cancel_one(e) for e in events if self.gate.may_start()}
+        orders: dict[str, set[int]] = defaultdict(set)  # one read for the page's orders
+        mapped = self.omnitron.actions_by_remote_id(ContentType.ORDER, {e.order for e in events})
+        for action in mapped:
+            if action.object_id is not None and action.remote_id:
+                orders[action.remote_id].add(int(action.object_id))
+        return self._in_order_per_target(
+            events,
+            lambda e: e.order,
+            lambda e: (CANCELLATIONS.key(e), self._cancel_one(e, set(orders.get(e.order, ())))),
+        )
 
-    def _cancel_one(self, event: CancelOrderDto) -> ChannelAppError | bool:
+    def _cancel_one(self, event: CancelOrderDto, order_pks: set[int]) -> ChannelAppError | bool:
+        """Cancel what the event cancels and Omnitron has not (its items read afresh)."""
         try:
-            orders = self.omnitron.actions_by_remote_id(ContentType.ORDER, [event.order])
-            order_pks = {int(a.object_id) for a in orders if a.object_id is not None}
             if len(order_pks) != 1:
                 return ItemError(f"order {event.order} is not (exactly once) in Omnitron")
             order_pk = order_pks.pop()
@@ -358,14 +398,12 @@ class OrderEvents:
     ) -> dict[str, ChannelAppError | bool]:
         items = self._items_by_line(r.order_item for r in requests)
         mapping, fallback = self.channel.config.reason_ids()
-        outcomes: dict[str, ChannelAppError | bool] = {}
-        held: list[tuple[Tracked, str]] = []
-        for request in requests:
-            if not self.gate.may_start():
-                break  # the rest are deferred; the ones handled are mapped below
+        held: list[tuple[Tracked, str]] = []  # appended to by the pool's threads
+
+        def apply(request: CancellationRequestDto) -> tuple[str, ChannelAppError | bool]:
             try:
                 existing = self.omnitron.cancellation_request(request.remote_id)
-                outcomes[request.remote_id] = existing is None
+                created = existing is None
                 if existing is None:
                     pks = items.get(request.order_item)
                     if not pks:
@@ -382,8 +420,12 @@ class OrderEvents:
                 if existing.pk is not None:
                     model, stamp = ContentType.CANCELLATION_REQUEST, existing.modified_date
                     held.append((Tracked(existing.pk, model, stamp), request.remote_id))
+                return request.remote_id, created
             except ChannelAppError as error:
-                outcomes[request.remote_id] = error
+                return request.remote_id, error
+
+        # the ones handled are mapped below, the rest (budget spent) are deferred
+        outcomes = self._in_order_per_target(requests, lambda r: r.remote_id, apply)
         self._map_requests(held)
         return outcomes
 

@@ -5,14 +5,24 @@ For every page of new marketplace orders:
 1. Look the orders up in Omnitron by number (one request for the page). An order that
    exists is never created again, whatever happened before: a crash after the create,
    a lost answer, an overlapping run.
-2. Create the missing ones, concurrently, each under its own lock and after a second
-   look-up inside it: customer (get or create by the channel's identifier field),
-   addresses (locations resolved, duplicates detected by Omnitron), cargo by ``erp_code``,
-   products by their mapping. A create whose outcome is unknown is looked up, never
-   repeated; if it is not found it waits for the next run, which looks again first.
+2. Lock the missing ones (one Redis round trip for the page) and look them up again,
+   inside their locks, in one ``number__in`` request; then create those still missing,
+   concurrently, each still under its lock (checked not to have lapsed right before the
+   create): customer (one bulk look-up per page, then get or create by the channel's
+   identifier field), addresses (locations resolved, duplicates detected by Omnitron),
+   cargo by ``erp_code``, products by their mapping. A create whose outcome is unknown
+   is looked up, never repeated; if it is not found it waits for the next run, which
+   looks again first.
 3. Record the mappings (order and item integration actions) in one batch request, for
    new orders and for existing ones that lack them (repairs a crash in between).
 4. Only then acknowledge the orders on the marketplace.
+
+Pages overlap (:class:`~channel_app_template.core.inbound.pipeline.PagePipeline`): while
+one page's mappings are recorded (3, on one closing thread, so one committed batch at a
+time), the next page is looked up and created (1-2); acknowledgements (4) run on the
+flow's thread, which owns the marketplace client, after their page's mappings. At most
+``ORDER_IN_FLIGHT`` orders are admitted and not yet acknowledged; an order listed again
+while its first copy is in flight is left to that copy.
 
 Before anything is created, each order is checked against what one order may cost
 (``ORDER_MAX_LINE_QUANTITY`` units per line, ``ORDER_MAX_UNITS`` per order; see
@@ -36,7 +46,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -62,6 +73,7 @@ from channel_app_template.core.budget import Budget
 from channel_app_template.core.inbound.budget_gate import Gate
 from channel_app_template.core.inbound.ledger import Ledger
 from channel_app_template.core.inbound.locations import LocationResolver
+from channel_app_template.core.inbound.pipeline import FollowUp, PagePipeline
 from channel_app_template.core.inbound.summary import RunSummary
 from channel_app_template.errors import ChannelAppError, ItemError, RetryLater
 from channel_app_template.order_bounds import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_UNITS
@@ -82,6 +94,7 @@ class OrderOptions:
     page_size: int = 50
     max_line_quantity: int = DEFAULT_MAX_LINE_QUANTITY  # ORDER_MAX_LINE_QUANTITY
     max_units: int = DEFAULT_MAX_UNITS  # ORDER_MAX_UNITS
+    in_flight: int = 200  # ORDER_IN_FLIGHT: orders admitted and not yet acknowledged
 
     @classmethod
     def from_settings(cls, settings: Settings, customer_identifier: str) -> OrderOptions:
@@ -90,6 +103,7 @@ class OrderOptions:
             customer_identifier=customer_identifier,
             max_line_quantity=settings.order_max_line_quantity,
             max_units=settings.order_max_units,
+            in_flight=settings.order_in_flight,
         )
 
 
@@ -107,6 +121,7 @@ class IngestSummary(RunSummary):
     postponed: int = 0
     over_limits: int = 0
     deferred: int = 0  # not started: the run's budget was spent
+    repeated: int = 0  # listed again while the same order was still in flight
     errors: list[str] = field(default_factory=list)
 
 
@@ -117,6 +132,12 @@ class _Outcome:
     created: bool = False
     error: ChannelAppError | None = None
     deferred: bool = False
+
+
+@dataclass
+class _Held:
+    tokens: dict[str, str]  # number -> lock token, for the orders still to create
+    found: dict[str, Order]  # orders the look-up inside the locks found
 
 
 class OrderIngestion:
@@ -141,22 +162,31 @@ class OrderIngestion:
         self._customer_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._cargos: dict[str, int] | None = None
+        self._tried_customers: set[str] = set()  # a bulk "absent" is trusted once only
+        self._flying: set[str] = set()  # numbers admitted and not yet closed
+        self._summary = IngestSummary()
 
     def run(self) -> IngestSummary:
-        summary = IngestSummary()
+        summary = self._summary = IngestSummary()
         if not self.channel.supports("get_orders"):
             summary.note("the channel does not support get_orders")
             return summary
+        pipeline = PagePipeline(self.options.in_flight, overlap=self.omnitron.parallel)
         self.gate.run_pages(
             self._orders,
-            self.options.page_size,
-            lambda page: self._page(page, summary),
+            min(self.options.page_size, self.options.in_flight),
+            lambda page: self._page(page, pipeline),
             flow=FLOW,
             counts=summary.counts,
             log=logger,
             kept="what it did is mapped and acknowledged",
+            settle=pipeline.drain,
         )
         return summary
+
+    def _counted(self, part: IngestSummary) -> None:
+        with self._lock:
+            self._summary.merge(part)
 
     def _orders(self) -> Iterable[ChannelCreateOrderDto | MalformedOrderDto]:
         """The marketplace's orders, once a crashed run's mapping batch is failed."""
@@ -166,15 +196,55 @@ class OrderIngestion:
     # --- One page ---------------------------------------------------------------------
 
     def _page(
-        self, page: Sequence[ChannelCreateOrderDto | MalformedOrderDto], summary: IngestSummary
+        self,
+        page: Sequence[ChannelCreateOrderDto | MalformedOrderDto],
+        pipeline: PagePipeline,
     ) -> None:
+        """Admit the page, look it up and start its creates; its closing part (outcomes,
+        mappings) runs on the pipeline while the next page starts, and the pipeline hands
+        its acknowledgement back to this thread afterwards."""
+        pipeline.admit(len(page))
+        summary = IngestSummary()
+        admitted: list[str] = []
+        try:
+            started = self._start(page, summary, admitted)
+        except BaseException:
+            self._counted(summary)
+            self._land(admitted)
+            pipeline.close(len(page), lambda: None)
+            raise
+        self._counted(summary)
+        pipeline.close(len(page), lambda: self._close(started, admitted))
+
+    def _land(self, numbers: Iterable[str]) -> None:
+        with self._lock:
+            self._flying.difference_update(numbers)
+
+    def _start(
+        self,
+        page: Sequence[ChannelCreateOrderDto | MalformedOrderDto],
+        summary: IngestSummary,
+        admitted: list[str],
+    ) -> list[Future[_Outcome]]:
+        """Stage one of a page, on the caller's thread: filters, bulk look-ups, limits;
+        the creates are handed to the pool (their futures are returned)."""
         wanted: list[ChannelCreateOrderDto] = []
-        for entry in page:
+        numbers = [
+            entry.order.number if isinstance(entry, ChannelCreateOrderDto) else entry.number
+            for entry in page
+        ]
+        parked = self.ledger.parked_among(numbers)
+        for entry, number in zip(page, numbers, strict=True):
             summary.received += 1
-            number = (
-                entry.order.number if isinstance(entry, ChannelCreateOrderDto) else entry.number
-            )
-            if self.ledger.is_parked(number):
+            with self._lock:
+                repeated = number in self._flying
+                if not repeated:
+                    self._flying.add(number)
+                    admitted.append(number)
+            if repeated:  # the earlier copy is created, mapped and acknowledged
+                summary.repeated += 1
+                self.gate.progressed()
+            elif number in parked:
                 summary.skipped_parked += 1
             elif not self.gate.may_start():
                 summary.deferred += 1
@@ -191,7 +261,7 @@ class OrderIngestion:
             else:
                 wanted.append(entry)
         if not wanted:
-            return
+            return []
         existing = self.omnitron.orders_by_number([dto.order.number for dto in wanted])
         fit: list[ChannelCreateOrderDto] = []
         for dto in wanted:
@@ -210,9 +280,49 @@ class OrderIngestion:
                 for line in dto.order_item
             }
         )
-        outcomes = list(
-            self.omnitron.executor().map(lambda dto: self._ensure(dto, existing, products), fit)
+        customers = self._prefetch_customers(
+            [dto.order.customer for dto in fit if dto.order.number not in existing]
         )
+        held = self._hold([dto.order.number for dto in fit if dto.order.number not in existing])
+        existing.update(held.found)
+        pool = self.omnitron.executor()
+        return [
+            pool.submit(
+                self._ensure, dto, existing, held.tokens.get(dto.order.number), products, customers
+            )
+            for dto in fit
+        ]
+
+    def _hold(self, numbers: Sequence[str]) -> _Held:
+        """Lock the orders to create (one Redis round trip), then look them up again in
+        one request, inside their locks: one found now is not created (and let go); the
+        others stay locked until their create ends (see :meth:`_ensure`)."""
+        tokens = self.ledger.hold(numbers)
+        try:
+            found = self.omnitron.orders_by_number(list(tokens)) if tokens else {}
+        except BaseException:
+            self._let_go(tokens)
+            raise
+        self._let_go({number: tokens.pop(number) for number in found if number in tokens})
+        return _Held(tokens, found)
+
+    def _let_go(self, tokens: Mapping[str, str]) -> None:
+        for number, token in tokens.items():
+            self.ledger.let_go(number, token)
+
+    def _close(
+        self, started: Sequence[Future[_Outcome]], admitted: Sequence[str]
+    ) -> FollowUp | None:
+        """Stage two of a page, one page at a time: count the outcomes and record the
+        mappings; the acknowledgement it returns runs after that (the guarantee's order)."""
+        summary = IngestSummary()
+        try:
+            return self._settle([future.result() for future in started], summary)
+        finally:
+            self._counted(summary)
+            self._land(admitted)
+
+    def _settle(self, outcomes: Sequence[_Outcome], summary: IngestSummary) -> FollowUp | None:
         ready: list[_Outcome] = []
         for outcome in outcomes:
             number = outcome.dto.order.number
@@ -244,17 +354,22 @@ class OrderIngestion:
                 self._failed(number, message, summary, kind=kind)
             self.gate.progressed()
         if not ready:
-            return
+            return None
         batch, recorded = self._record_mappings(ready)
         summary.mappings_recorded += recorded
         numbers = [o.dto.order.number for o in ready]
         self.ledger.succeeded(numbers)
+        remote_ids = [o.dto.order.remote_id for o in ready]
+        return lambda: self._acknowledge(remote_ids, numbers, batch)
+
+    def _acknowledge(self, remote_ids: list[str], numbers: list[str], batch: int | None) -> None:
+        """On the flow's thread (it owns the marketplace client), after the mappings."""
         if self.channel.supports("acknowledge_orders"):
-            self.channel.acknowledge_orders([o.dto.order.remote_id for o in ready])
-            summary.acknowledged += len(ready)
+            self.channel.acknowledge_orders(remote_ids)
+            self._counted(IngestSummary(acknowledged=len(remote_ids)))
             logger.info(
                 "%d orders acknowledged on the marketplace",
-                len(ready),
+                len(remote_ids),
                 extra={"flow": FLOW, "batch": batch, "orders": numbers},
             )
         self.gate.progressed()
@@ -338,25 +453,40 @@ class OrderIngestion:
     # --- One order ----------------------------------------------------------------------
 
     def _ensure(
-        self, dto: ChannelCreateOrderDto, existing: dict[str, Order], products: dict[str, int]
+        self,
+        dto: ChannelCreateOrderDto,
+        existing: Mapping[str, Order],
+        token: str | None,
+        products: Mapping[str, int],
+        customers: Mapping[str, Customer | None],
     ) -> _Outcome:
+        """The order, found or created under the lock :meth:`_hold` took (``token``), which
+        this lets go of; an order it did not get is another worker's for now."""
         number = dto.order.number
         if number in existing:
             return _Outcome(dto, existing[number])
-        if not self.gate.may_start():
-            return _Outcome(dto, deferred=True)
+        if token is None:
+            return _Outcome(
+                dto, error=RetryLater("another worker is handling this order right now")
+            )
         try:
-            with self.ledger.lock(number) as held:
-                if not held:
-                    raise RetryLater("another worker is handling this order right now")
-                found = self.omnitron.order_by_number(number)
-                if found is not None:
-                    return _Outcome(dto, found)
-                return _Outcome(dto, self._create(dto, products), created=True)
+            if not self.gate.may_start():
+                return _Outcome(dto, deferred=True)
+            if not self.ledger.still_held(number, token):
+                # lapsed while queued: another worker may have created it since our look-up
+                raise RetryLater("the order's lock lapsed before its create; looked up next run")
+            return _Outcome(dto, self._create(dto, products, customers), created=True)
         except ChannelAppError as error:
             return _Outcome(dto, error=error)
+        finally:
+            self.ledger.let_go(number, token)
 
-    def _create(self, dto: ChannelCreateOrderDto, products: dict[str, int]) -> Order:
+    def _create(
+        self,
+        dto: ChannelCreateOrderDto,
+        products: Mapping[str, int],
+        customers: Mapping[str, Customer | None],
+    ) -> Order:
         order = dto.order
         items: list[dict[str, Any]] = []
         for line in dto.order_item:
@@ -380,7 +510,7 @@ class OrderIngestion:
                 for n in range(line.quantity)
             ]
         cargo = self._cargo(order.cargo_company)
-        customer = self._customer(order.customer)
+        customer = self._customer(order.customer, customers)
         shipping = self._address(order.shipping_address, customer)
         billing = (
             shipping
@@ -407,10 +537,31 @@ class OrderIngestion:
         }
         return self.omnitron.create_order({k: v for k, v in body.items() if v is not None}, items)
 
-    def _customer(self, customer: CustomerDto) -> int:
+    def _identity(self, customer: CustomerDto) -> tuple[CustomerIdentifierField, str | None]:
+        """The field a customer is known by in Omnitron, and its value here."""
         by_phone = self.options.customer_identifier == "phone_number" and customer.phone_number
         field = CustomerIdentifierField.PHONE_NUMBER if by_phone else CustomerIdentifierField.EMAIL
-        identifier = customer.phone_number if by_phone else customer.email
+        return field, customer.phone_number if by_phone else customer.email
+
+    def _prefetch_customers(self, buyers: Sequence[CustomerDto]) -> dict[str, Customer | None]:
+        """One bulk look-up for the page's buyers not met yet in this run: identifier ->
+        the customer, or None when Omnitron has none (so the create skips its look-up)."""
+        by_field: dict[CustomerIdentifierField, set[str]] = {}
+        for buyer in buyers:
+            field, identifier = self._identity(buyer)
+            if identifier and identifier.strip() and "," not in identifier:
+                by_field.setdefault(field, set()).add(identifier)
+        known: dict[str, Customer | None] = {}
+        for field, identifiers in by_field.items():
+            with self._lock:
+                fresh = sorted(i for i in identifiers if i not in self._customers)
+            if fresh:
+                found = self.omnitron.customers_by(field, fresh)
+                known.update({identifier: found.get(identifier) for identifier in fresh})
+        return known
+
+    def _customer(self, customer: CustomerDto, known: Mapping[str, Customer | None]) -> int:
+        field, identifier = self._identity(customer)
         if not identifier or not identifier.strip():
             # an empty look-up would find (and reuse) somebody else's customer
             raise ItemError(f"the customer has no {field.value} to be identified by")
@@ -420,6 +571,18 @@ class OrderIngestion:
             cached = self._customers.get(identifier)
             if cached is not None and cached.pk is not None:
                 return int(cached.pk)
+            prefetched = known.get(identifier)
+            if prefetched is not None and prefetched.pk is not None:
+                self._customers[identifier] = prefetched
+                return int(prefetched.pk)
+            # "absent" is only as fresh as the page's look-up: once an attempt for this
+            # buyer failed (maybe after Omnitron created it), look again before creating
+            absent = (
+                identifier in known
+                and known[identifier] is None
+                and identifier not in self._tried_customers
+            )
+            self._tried_customers.add(identifier)
             body = {
                 "email": customer.email,
                 "phone_number": customer.phone_number,
@@ -430,7 +593,10 @@ class OrderIngestion:
                 "is_active": True,
             }
             found = self.omnitron.customer(
-                field, identifier, {k: v for k, v in body.items() if v is not None}
+                field,
+                identifier,
+                {k: v for k, v in body.items() if v is not None},
+                known_absent=absent,
             )
             self._customers[identifier] = found
             return int(found.pk or 0)

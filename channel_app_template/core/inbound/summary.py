@@ -26,6 +26,15 @@ class RunSummary:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(message[:MAX_ERROR_CHARS])
 
+    def merge(self, other: RunSummary) -> None:
+        """Add the counters and error texts of ``other`` (a page's share of the run)."""
+        for name in self.__dataclass_fields__:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, int) and isinstance(theirs, int):
+                setattr(self, name, mine + theirs)
+        for message in other.errors:
+            self.note(message)
+
     def as_dict(self) -> dict[str, Any]:
         """The counters that are not zero, and the errors if any."""
         return {k: v for k, v in asdict(self).items() if v}
