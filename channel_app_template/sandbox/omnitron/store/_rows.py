@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from random import Random
 from typing import Any
@@ -307,6 +307,32 @@ class RowStore:
         created = self.get(table, new_id)
         assert created is not None
         return created
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``insert`` of many rows in one ``executemany`` (defaults, uuid, dates), without
+        reading them back: for bulk writes whose caller needs no returned rows."""
+        if not rows:
+            return
+        spec = SPECS[table]
+        names = [f.name for f in spec.fields]
+        if spec.dates:
+            names += ["created_date", "modified_date"]
+        values = []
+        for row in rows:
+            record = {f.name: row.get(f.name, field_default(f)) for f in spec.fields}
+            if "uuid" in spec.field_map and not record.get("uuid"):
+                record["uuid"] = self.new_uuid()
+            if spec.dates:
+                stamp = self.clock.now()
+                record["created_date"] = row.get("created_date") or stamp
+                record["modified_date"] = row.get("modified_date") or stamp
+            values.append([encode(spec, name, record[name]) for name in names])
+        sql = (
+            f"INSERT INTO {table} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})"
+        )
+        with self.tx():
+            self.conn.executemany(sql, values)
 
     def update(
         self, table: str, obj_id: int, changes: Mapping[str, Any], touch: bool = True
