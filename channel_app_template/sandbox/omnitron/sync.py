@@ -209,7 +209,7 @@ class Batches:
             raise ApiError(400, {"content_type": ["This field is required to commit."]})
         other = self.store.count(
             "batch_requests",
-            "t.channel = ? AND t.status = 'commit' AND t.content_type = ? AND t.id != ?",
+            "+t.channel = ? AND t.status = 'commit' AND t.content_type = ? AND t.id != ?",
             [cid, model, batch["id"]],
         )
         if other:

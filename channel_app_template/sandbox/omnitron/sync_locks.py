@@ -123,9 +123,10 @@ def locked_actions(store: Store, cid: int, batch_uuid: str) -> list[Locked]:
     """The IAs ``batch_uuid`` holds, with the columns settling needs (``state`` as stored)."""
     cols = ", ".join(_LOCKED_COLUMNS)
     rows = store.fetch_rows(
-        f"SELECT {cols}, state FROM integration_actions WHERE channel = ? "
-        "AND local_batch_id = ? AND status = 'processing' ORDER BY id",
-        [cid, batch_uuid],
+        # ``+channel``: look up by the batch's uuid, never scan the channel's whole index
+        f"SELECT {cols}, state FROM integration_actions WHERE local_batch_id = ? "
+        "AND +channel = ? AND status = 'processing' ORDER BY id",
+        [batch_uuid, cid],
     )
     out: list[Locked] = []
     for row in rows:

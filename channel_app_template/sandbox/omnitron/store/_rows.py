@@ -317,16 +317,20 @@ class RowStore:
         names = [f.name for f in spec.fields]
         if spec.dates:
             names += ["created_date", "modified_date"]
+        defaults = {f.name: encode(spec, f.name, f.default) for f in spec.fields}
         values = []
         for row in rows:
-            record = {f.name: row.get(f.name, field_default(f)) for f in spec.fields}
+            record = {
+                name: encode(spec, name, row[name]) if name in row else default
+                for name, default in defaults.items()
+            }
             if "uuid" in spec.field_map and not record.get("uuid"):
                 record["uuid"] = self.new_uuid()
             if spec.dates:
                 stamp = self.clock.now()
                 record["created_date"] = row.get("created_date") or stamp
                 record["modified_date"] = row.get("modified_date") or stamp
-            values.append([encode(spec, name, record[name]) for name in names])
+            values.append([record[name] for name in names])
         sql = (
             f"INSERT INTO {table} ({', '.join(quote(n) for n in names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
