@@ -15,10 +15,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from random import Random
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from channel_app_template.sandbox.common.lenient import plain as _plain
 
@@ -37,6 +37,8 @@ from ._codec import (
 )
 from ._schema import bootstrap, columns, quote, schema_statements
 
+T = TypeVar("T")
+MEMO_ENTRIES = 4096  # entries kept between two writes; the memo is dropped beyond that
 CLOCK_SKEW_SECONDS = 86_400  # a stored date further ahead than this never moves the clock
 
 
@@ -53,6 +55,8 @@ class RowStore:
         self._encoders: dict[str, list[tuple[int, str, Any]]] = {}
         self._counts: dict[tuple[Any, ...], int] = {}
         self.generation = 0  # bumped by every committed write; keys the count cache
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo_generation = 0
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         for pragma in (
             "journal_mode=WAL",
@@ -217,6 +221,22 @@ class RowStore:
                 self._counts.clear()
             self._counts[key] = int(row[0])
         return int(row[0])
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the next committed write (like ``count``): for lookups many
+        requests repeat between writes, e.g. a channel's attribute sets. Inside a transaction
+        it always computes, since uncommitted writes do not move the generation."""
+        with self.lock:
+            if self.conn.in_transaction:
+                return compute()
+            if self._memo_generation != self.generation or len(self._memo) > MEMO_ENTRIES:
+                self._memo.clear()
+                self._memo_generation = self.generation
+            if key in self._memo:
+                return cast(T, self._memo[key])
+            value = compute()
+            self._memo[key] = value
+            return value
 
     def select_json(
         self,
