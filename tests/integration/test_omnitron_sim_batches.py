@@ -337,3 +337,15 @@ def test_commit_of_repeated_and_errored_objects_then_fail_restores_them(api: Api
     assert move(api, second, "fail", objects=None)[0] == 200
     after = {a["object_id"]: a for a in api.all_pages("/channel/1/integration_actions/")}
     assert after[1]["status"] == "error" and 2 not in after
+
+
+def test_integration_action_list_shows_content_object_only_while_it_exists(
+    api: ApiClient,
+) -> None:
+    sync_products(api, [3, 4, 5])
+    assert api.delete("/products/4/")[0] == 204
+    listed = api.all_pages("/channel/1/integration_actions/?content_type_name=product&sort=id")
+    by_object = {a["object_id"]: a["content_object"] for a in listed}
+    assert by_object == {3: {"pk": 3}, 4: None, 5: {"pk": 5}}
+    one = api.ok("GET", f"/channel/1/integration_actions/{listed[1]['pk']}/")
+    assert one["content_object"] is None and one == listed[1]

@@ -6,12 +6,15 @@ A strictly increasing clock matters: ``updates/`` views compare ``modified_date`
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# ISO_FORMAT's own output (years 1000-9999): parsing and formatting it again gives it back
+_CANONICAL = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 def format_datetime(value: datetime) -> str:
@@ -29,6 +32,9 @@ def parse_datetime(text: str) -> str:
     raw = text.strip()
     if not raw:
         raise ValueError("empty datetime")
+    if _CANONICAL.fullmatch(raw):  # what we hand out, echoed back (version_date): check only
+        datetime.fromisoformat(raw[:-1])
+        return raw
     candidate = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
     parsed = datetime.fromisoformat(candidate)
     return format_datetime(parsed)
