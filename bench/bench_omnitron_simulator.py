@@ -1,8 +1,14 @@
 """Benchmark the Omnitron simulator: seed 100,000 products, measure list requests/s, then
-stream a ``huge_body`` fault answer and print its rate and the simulator's memory.
+stream a ``huge_body`` fault answer and print its rate and the simulator's memory; then the
+simulator's CPU per request for each kind of call the catalog engine makes (the catalog mix).
 
     /work/venv/bin/python bench/bench_omnitron_simulator.py [--products 100000] [--seconds 5]
-        [--huge-mb 200]
+        [--huge-mb 200] [--mix-products 5000] [--mix-only]
+
+The catalog mix runs against a fresh simulator seeded with ``--mix-products`` products and
+prints process CPU (user+sys of the simulator) per 1,000 requests of each kind, a number far
+less noisy on a shared machine than requests/s. Target: the mix's CPU per request <= half of
+what it was before this benchmark was added (MIX_BASELINE_US).
 
 Seeding runs in-process (the same code as ``--seed-products``); the simulator then runs as a
 real ``channel-app sandbox omnitron`` process on a free loopback port and several client
@@ -29,6 +35,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._sim_mix import run_mix
 from channel_app_template.sandbox.omnitron.seed import seed_catalog
 from channel_app_template.sandbox.omnitron.store import Store
 
@@ -46,6 +55,32 @@ def wait_for(port: int, timeout: float = 60.0) -> None:
             return
         time.sleep(0.05)
     raise TimeoutError("simulator did not start")
+
+
+def start_simulator(state: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A real ``channel-app sandbox omnitron`` process on ``state``, listening; (process, port)."""
+    port = free_port()
+    with (workdir / "sim.log").open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "channel_app_template.cli",
+                "sandbox",
+                "omnitron",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--state",
+                str(state),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_for(port)
+    return process, port
 
 
 def login(port: int) -> str:
@@ -136,7 +171,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--huge-mb", type=int, default=200, help="0 skips the huge_body run")
+    parser.add_argument(
+        "--mix-products", type=int, default=5000, help="catalog mix size; 0 skips the mix"
+    )
+    parser.add_argument("--mix-only", action="store_true", help="run only the catalog mix")
     args = parser.parse_args()
+    if not 0 <= args.mix_products <= 100_000:
+        parser.error("--mix-products must be within 0..100000")
+    if args.mix_only:
+        return run_mix(args.mix_products, start_simulator)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-omnitron-"))
     state = workdir / "omnitron.sqlite3"
@@ -150,28 +193,8 @@ def main() -> int:
         f"in {seed_seconds:.2f}s -> {state.stat().st_size / 1e6:.0f} MB"
     )
 
-    port = free_port()
-    log = (workdir / "sim.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "channel_app_template.cli",
-            "sandbox",
-            "omnitron",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--state",
-            str(state),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process, port = start_simulator(state, workdir)
     try:
-        wait_for(port)
         token = login(port)
         rng = random.Random(1)
         pages = max(1, args.products // 100)
@@ -216,7 +239,8 @@ def main() -> int:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(15)
-        log.close()
+    if args.mix_products:
+        return run_mix(args.mix_products, start_simulator)
     return 0
 
 

@@ -290,3 +290,62 @@ def test_integration_action_crud_and_filters(api: ApiClient) -> None:
         assert created["pk"] in [r["pk"] for r in rows], query
     assert api.delete(f"/channel/1/integration_actions/{created['pk']}/")[0] == 204
     assert api.get(f"/channel/1/integration_actions/{created['pk']}/")[0] == 404
+
+
+PENDING = [
+    "/channel/1/products/inserts/",
+    "/channel/1/product_stocks/inserts/",
+    "/channel/1/product_prices/inserts/",
+    "/channel/1/product_images/inserts/",
+]
+
+
+@pytest.mark.parametrize("path", PENDING)
+def test_pending_views_read_by_pk_cursor(api: ApiClient, path: str) -> None:
+    """The engine walks pending views with ``pk__gt``/``pk__lte`` and ``sort=id``."""
+    sync_products(api, [1, 2, 3, 4, 5, 6])
+    everything = [r["pk"] for r in api.all_pages(f"{path}?sort=id")]
+    assert len(everything) >= 6 and everything == sorted(everything)
+    walked: list[int] = []
+    after = 0
+    while True:
+        page = api.ok("GET", f"{path}?sort=id&limit=2&pk__gt={after}")["results"]
+        if not page:
+            break
+        walked += [r["pk"] for r in page]
+        after = page[-1]["pk"]
+    assert walked == everything
+    bound = everything[3]
+    window = api.ok("GET", f"{path}?sort=id&pk__gt={everything[0]}&pk__lte={bound}&limit=50")
+    assert [r["pk"] for r in window["results"]] == everything[1:4]
+    assert window["count"] == 3
+
+
+def test_commit_of_repeated_and_errored_objects_then_fail_restores_them(api: ApiClient) -> None:
+    rows = api.ok("GET", "/channel/1/products/?pk__in=1,2&limit=10")["results"]
+    first = new_batch(api)
+    move(api, first, "commit", content_type="product", objects=objects(rows))
+    move(api, first, "done", objects=objects(rows[:1], failed_reason_type="remote"))
+    actions = {a["object_id"]: a for a in api.all_pages("/channel/1/integration_actions/")}
+    assert actions[1]["status"] == "error" and 2 not in actions
+    second = new_batch(api)
+    repeated = objects(rows) + objects(rows[:1], remote_id="R-again")
+    assert move(api, second, "commit", content_type="product", objects=repeated)[0] == 200
+    locked = {a["object_id"]: a for a in api.all_pages("/channel/1/integration_actions/")}
+    assert locked[1]["status"] == "processing" and locked[1]["remote_id"] == "R-again"
+    assert locked[2]["status"] == "processing" and locked[2]["remote_id"] is None
+    assert move(api, second, "fail", objects=None)[0] == 200
+    after = {a["object_id"]: a for a in api.all_pages("/channel/1/integration_actions/")}
+    assert after[1]["status"] == "error" and 2 not in after
+
+
+def test_integration_action_list_shows_content_object_only_while_it_exists(
+    api: ApiClient,
+) -> None:
+    sync_products(api, [3, 4, 5])
+    assert api.delete("/products/4/")[0] == 204
+    listed = api.all_pages("/channel/1/integration_actions/?content_type_name=product&sort=id")
+    by_object = {a["object_id"]: a["content_object"] for a in listed}
+    assert by_object == {3: {"pk": 3}, 4: None, 5: {"pk": 5}}
+    one = api.ok("GET", f"/channel/1/integration_actions/{listed[1]['pk']}/")
+    assert one["content_object"] is None and one == listed[1]

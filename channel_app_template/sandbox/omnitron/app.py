@@ -15,6 +15,7 @@ from . import routes_auth, routes_catalog, routes_merchant, routes_orders, route
 from .auth import AuthPolicy
 from .context import Sim
 from .errors import ApiError
+from .hot_paths import HotPaths
 from .http import json_response
 from .route_table import Entry, install
 from .store import Store
@@ -38,8 +39,8 @@ def create_app(
 ) -> ASGIApp:
     """Build the simulator on the SQLite file ``state_path`` (``":memory:"`` for unit tests).
 
-    Returns the fault middleware wrapping the FastAPI app; the FastAPI app itself is at
-    ``.app`` and its ``state.sim`` holds store, auth policy and faults.
+    Returns the fault middleware wrapping the FastAPI app (behind ``HotPaths``, which answers
+    for it at ``.app``: ``.app.state.sim`` holds store, auth policy and faults).
     """
     store = Store(state_path, seed=seed)
     sim = Sim(store=store, auth=auth or AuthPolicy(), faults=faults or FaultConfig())
@@ -62,7 +63,7 @@ def create_app(
         return json_response({"detail": str(exc)}, 400)
 
     install(app, ROUTES)
-    return FaultMiddleware(app, sim.faults)
+    return FaultMiddleware(HotPaths(app), sim.faults)
 
 
 def sim_from(asgi: Any) -> Sim:

@@ -19,6 +19,7 @@ from .store import Store
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "PageSerializer",
     "Serializer",
     "dumps",
     "json_response",
@@ -28,6 +29,11 @@ __all__ = [
 ]
 
 Serializer = Callable[[dict[str, Any]], dict[str, Any]]
+PageSerializer = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def _each(serializer: Serializer) -> PageSerializer:
+    return lambda records: [serializer(record) for record in records]
 
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a batch commit of 100k objects fits well inside
@@ -69,8 +75,12 @@ def list_response(
     skip: frozenset[str] = frozenset(),
     serializer: Serializer | None = None,
     default_sort: str | None = None,
+    page_serializer: PageSerializer | None = None,
 ) -> Response:
-    """Filter, count, page and serialize one list query; ``base`` adds route-specific clauses."""
+    """Filter, count, page and serialize one list query; ``base`` adds route-specific clauses.
+    ``page_serializer`` serializes a whole page at once (one look-up for all its rows)."""
+    if page_serializer is None and serializer is not None:
+        page_serializer = _each(serializer)
     items = request.query_params.multi_items()
     params = dict(items)
     where = build_where(spec, items, skip=skip)
@@ -86,7 +96,7 @@ def list_response(
     with store.lock:
         count = store.count(spec.table, sql, where.args, joins=joins)
         page = resolve_last(page, count)
-        if serializer is None:
+        if page_serializer is None:
             rows = store.select_json(
                 spec.table, sql, where.args, order, page.limit, page.offset, joins=joins
             )
@@ -94,12 +104,12 @@ def list_response(
             records = store.select(
                 spec.table, sql, where.args, order, page.limit, page.offset, joins=joins
             )
-    if serializer is None:
+    if page_serializer is None:
         head = envelope([], count, page, base_url, items)
         raw = (
             f'{{"count":{count},"next":{json.dumps(head["next"])},'
             f'"previous":{json.dumps(head["previous"])},"results":[{",".join(rows)}]}}'
         )
         return Response(raw.encode(), headers=headers, media_type="application/json")
-    body = envelope([serializer(r) for r in records], count, page, base_url, items)
+    body = envelope(page_serializer(records), count, page, base_url, items)
     return json_response(body, headers=headers)

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import ApiError
 from .resources import MODEL_TABLES, SPECS
 from .store import Store
+from .sync_locks import NEW_MARK, Locked, lock_objects, locked_actions, settle_actions
 from .timeutil import parse_datetime
 
 BATCH_STATUSES = ("initialized", "commit", "sent_to_remote", "ongoing", "done", "fail")
@@ -25,7 +26,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "done": frozenset(),
     "fail": frozenset(),
 }
-NEW_MARK = "__created_by_commit__"  # prev_status of an IA that a commit created # [INF]
 
 
 # ----------------------------------------------------------------------------- views
@@ -209,7 +209,7 @@ class Batches:
             raise ApiError(400, {"content_type": ["This field is required to commit."]})
         other = self.store.count(
             "batch_requests",
-            "t.channel = ? AND t.status = 'commit' AND t.content_type = ? AND t.id != ?",
+            "+t.channel = ? AND t.status = 'commit' AND t.content_type = ? AND t.id != ?",
             [cid, model, batch["id"]],
         )
         if other:
@@ -221,35 +221,8 @@ class Batches:
                     "code": "batch_request_status_100_2",  # [INF] code not published
                 },
             )
-        for item in objects or []:
-            self._lock(cid, batch["local_batch_id"], item)
+        lock_objects(self.store, cid, batch["local_batch_id"], objects or [])
         return {"content_type": model, "objects": _merge(batch["objects"], objects)}
-
-    def _lock(self, cid: int, batch_uuid: str, item: dict[str, Any]) -> None:
-        store = self.store
-        existing = find_action(store, cid, item["content_type"], item["pk"])
-        if existing is None:
-            store.insert(
-                "integration_actions",
-                {
-                    "channel": cid,
-                    "content_type": content_type_id(store, item["content_type"]),
-                    "model": item["content_type"],
-                    "object_id": item["pk"],
-                    "remote_id": item["remote_id"],
-                    "status": "processing",
-                    "local_batch_id": batch_uuid,
-                    "prev_status": NEW_MARK,
-                    "state": {},
-                },
-            )
-            return
-        changes: dict[str, Any] = {"status": "processing", "local_batch_id": batch_uuid}
-        if existing["status"] != "processing":
-            changes["prev_status"] = existing["status"] or "success"
-        if item["remote_id"] is not None:
-            changes["remote_id"] = item["remote_id"]
-        store.update("integration_actions", existing["id"], changes)
 
     def _settle(
         self, cid: int, batch: dict[str, Any], objects: list[dict[str, Any]] | None
@@ -259,98 +232,47 @@ class Batches:
         store = self.store
         merged = _merge(batch["objects"], objects)
         by_key = {(o["content_type"], o["pk"]): o for o in merged}
-        locked = store.select(
-            "integration_actions",
-            "t.channel = ? AND t.local_batch_id = ? AND t.status = 'processing'",
-            [cid, batch["local_batch_id"]],
-        )
-        seen: set[tuple[str, int]] = set()
-        for action in locked:
-            key = (action["model"], action["object_id"])
-            seen.add(key)
-            self._outcome(action, by_key.get(key))
+        locked = locked_actions(store, cid, batch["local_batch_id"])
+        seen = {(action["model"], action["object_id"]) for action in locked}
+        sent = {(o["content_type"], o["pk"]) for o in objects or []}
         for key, item in by_key.items():
-            if key in seen or (objects is None):
-                continue
-            if not any(o["content_type"] == key[0] and o["pk"] == key[1] for o in objects):
+            if key in seen or key not in sent:
                 continue
             if not (item.get("remote_id") or item.get("failed_reason_type")):
                 continue  # nothing to record for an object this batch never locked
-            found = find_action(store, cid, key[0], key[1])
-            action = (
-                found
-                if found is not None
-                else store.insert(
-                    "integration_actions",
-                    {
-                        "channel": cid,
-                        "content_type": content_type_id(store, key[0]),
-                        "model": key[0],
-                        "object_id": key[1],
-                        "status": "processing",
-                        "local_batch_id": batch["local_batch_id"],
-                        "prev_status": NEW_MARK,
-                        "state": {},
-                    },
-                )
-            )
-            self._outcome(action, item)
+            locked.append(self._unlocked(cid, batch["local_batch_id"], key))
+        settle_actions(store, locked, by_key, release_unsent=False)
         return merged
 
-    def _outcome(self, action: dict[str, Any], item: dict[str, Any] | None) -> None:
+    def _unlocked(self, cid: int, batch_uuid: str, key: tuple[str, int]) -> Locked:
+        """An object settled by a batch that never locked it: its IA (made when missing)."""
         store = self.store
-        remote = (item or {}).get("remote_id") or action["remote_id"]
-        if item is not None and item.get("failed_reason_type"):
-            state = dict(action.get("state") or {})
-            state["failed_reason_type"] = item["failed_reason_type"]
-            store.update(
+        found = find_action(store, cid, key[0], key[1])
+        if found is None:
+            store.insert(
                 "integration_actions",
-                action["id"],
                 {
-                    "status": "error",
-                    "state": state,
-                    "version_date": item.get("version_date") or action["version_date"],
+                    "channel": cid,
+                    "content_type": content_type_id(store, key[0]),
+                    "model": key[0],
+                    "object_id": key[1],
+                    "status": "processing",
+                    "local_batch_id": batch_uuid,
+                    "prev_status": NEW_MARK,
+                    "state": {},
                 },
             )
-        elif remote is not None:
-            store.update(
-                "integration_actions",
-                action["id"],
-                {
-                    "status": "success",
-                    "remote_id": remote,
-                    "version_date": (item or {}).get("version_date") or action["version_date"],
-                },
-            )
-        else:
-            self._release(action)
-
-    def _release(self, action: dict[str, Any]) -> None:
-        if action["prev_status"] == NEW_MARK:
-            self.store.delete("integration_actions", action["id"])
-        else:
-            self.store.update(
-                "integration_actions",
-                action["id"],
-                {"status": action["prev_status"], "prev_status": None},
-            )
+            found = find_action(store, cid, key[0], key[1])
+            assert found is not None
+        return found
 
     def _fail(
         self, cid: int, batch: dict[str, Any], objects: list[dict[str, Any]] | None
     ) -> list[dict[str, Any]]:
         """``fail`` releases the lock; objects sent with a failed_reason_type become errors."""
         by_key = {(o["content_type"], o["pk"]): o for o in objects or []}
-        locked = self.store.select(
-            "integration_actions",
-            "t.channel = ? AND t.local_batch_id = ? AND t.status = 'processing'",
-            [cid, batch["local_batch_id"]],
-        )
-        for action in locked:
-            item = by_key.get((action["model"], action["object_id"]))
-            if item is not None and item.get("failed_reason_type"):
-                self._outcome(action, item)
-            else:
-                self._release(action)
+        locked = locked_actions(self.store, cid, batch["local_batch_id"])
+        settle_actions(self.store, locked, by_key, release_unsent=True)
         return _merge(batch["objects"], objects)
 
 

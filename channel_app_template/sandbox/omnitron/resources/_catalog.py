@@ -67,7 +67,7 @@ CATALOG: tuple[Spec, ...] = (
         ),
         model="product",
         uniques=(("sku",),),
-        indexes=(("sku",), ("base_code",)),
+        indexes=(("sku",), ("base_code",), ("modified_date",)),
     ),
     Spec(
         "price_lists",
@@ -95,7 +95,8 @@ CATALOG: tuple[Spec, ...] = (
         model="productprice",
         id_keys=("pk", "id"),
         uniques=(("product", "price_list"),),
-        indexes=(("product",), ("price_list", "id")),
+        # (list, product, modified_date): the change views count from the index alone
+        indexes=(("product",), ("price_list", "id"), ("price_list", "product", "modified_date")),
     ),
     Spec(
         "product_stocks",
@@ -110,7 +111,7 @@ CATALOG: tuple[Spec, ...] = (
         model="productstock",
         id_keys=("pk", "id"),
         uniques=(("product", "stock_list"),),
-        indexes=(("product",), ("stock_list", "id")),
+        indexes=(("product",), ("stock_list", "id"), ("stock_list", "product", "modified_date")),
     ),
     Spec(
         "product_images",
@@ -126,7 +127,7 @@ CATALOG: tuple[Spec, ...] = (
             F("is_active", "bool", True),
         ),
         model="productimage",
-        indexes=(("product",),),
+        indexes=(("product", "modified_date"),),
     ),
     Spec(
         "category_trees",

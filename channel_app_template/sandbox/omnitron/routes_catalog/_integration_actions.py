@@ -11,7 +11,7 @@ from ..http import json_response, list_response, read_json
 from ..resources import SPECS
 from ..route_table import CHANNEL, Entry, route
 from ..sync import deleted_clause
-from ._ia_wire import ia_clash, ia_serializer, ia_values
+from ._ia_wire import ia_clash, ia_page_serializer, ia_serializer, ia_values
 
 SPEC = SPECS["integration_actions"]
 
@@ -33,7 +33,11 @@ async def listing(request: Request) -> Response:
     sim = guard(request)
     cid = channel_of(request, sim)
     return list_response(
-        request, sim.store, SPEC, base=[("t.channel = ?", [cid])], serializer=ia_serializer(sim)
+        request,
+        sim.store,
+        SPEC,
+        base=[("t.channel = ?", [cid])],
+        page_serializer=ia_page_serializer(sim),
     )
 
 
@@ -81,7 +85,7 @@ async def deleted(request: Request) -> Response:
         SPEC,
         skip=frozenset({"model", "content_type_name", "channel_id"}),
         base=[("t.channel = ?", [cid]), (deleted_clause(models), [])],
-        serializer=ia_serializer(sim),
+        page_serializer=ia_page_serializer(sim),
     )
 
 

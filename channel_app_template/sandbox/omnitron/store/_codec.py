@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
 from channel_app_template.sandbox.common.lenient import plain as _plain
@@ -33,6 +34,9 @@ def _json_text(value: Any) -> str:
 def _json_str(value: Any) -> str:
     if value is None:
         return "null"
+    if type(value) is str:
+        # what json.dumps(value, ensure_ascii=False) returns, without building an encoder
+        return _encode_string(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return _json_any(value)

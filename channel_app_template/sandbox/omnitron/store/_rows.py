@@ -15,10 +15,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from random import Random
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from channel_app_template.sandbox.common.lenient import plain as _plain
 
@@ -37,6 +37,8 @@ from ._codec import (
 )
 from ._schema import bootstrap, columns, quote, schema_statements
 
+T = TypeVar("T")
+MEMO_ENTRIES = 4096  # entries kept between two writes; the memo is dropped beyond that
 CLOCK_SKEW_SECONDS = 86_400  # a stored date further ahead than this never moves the clock
 
 
@@ -53,6 +55,8 @@ class RowStore:
         self._encoders: dict[str, list[tuple[int, str, Any]]] = {}
         self._counts: dict[tuple[Any, ...], int] = {}
         self.generation = 0  # bumped by every committed write; keys the count cache
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo_generation = 0
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         for pragma in (
             "journal_mode=WAL",
@@ -218,6 +222,22 @@ class RowStore:
             self._counts[key] = int(row[0])
         return int(row[0])
 
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, kept until the next committed write (like ``count``): for lookups many
+        requests repeat between writes, e.g. a channel's attribute sets. Inside a transaction
+        it always computes, since uncommitted writes do not move the generation."""
+        with self.lock:
+            if self.conn.in_transaction:
+                return compute()
+            if self._memo_generation != self.generation or len(self._memo) > MEMO_ENTRIES:
+                self._memo.clear()
+                self._memo_generation = self.generation
+            if key in self._memo:
+                return cast(T, self._memo[key])
+            value = compute()
+            self._memo[key] = value
+            return value
+
     def select_json(
         self,
         table: str,
@@ -307,6 +327,36 @@ class RowStore:
         created = self.get(table, new_id)
         assert created is not None
         return created
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``insert`` of many rows in one ``executemany`` (defaults, uuid, dates), without
+        reading them back: for bulk writes whose caller needs no returned rows."""
+        if not rows:
+            return
+        spec = SPECS[table]
+        names = [f.name for f in spec.fields]
+        if spec.dates:
+            names += ["created_date", "modified_date"]
+        defaults = {f.name: encode(spec, f.name, f.default) for f in spec.fields}
+        values = []
+        for row in rows:
+            record = {
+                name: encode(spec, name, row[name]) if name in row else default
+                for name, default in defaults.items()
+            }
+            if "uuid" in spec.field_map and not record.get("uuid"):
+                record["uuid"] = self.new_uuid()
+            if spec.dates:
+                stamp = self.clock.now()
+                record["created_date"] = row.get("created_date") or stamp
+                record["modified_date"] = row.get("modified_date") or stamp
+            values.append([record[name] for name in names])
+        sql = (
+            f"INSERT INTO {table} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})"
+        )
+        with self.tx():
+            self.conn.executemany(sql, values)
 
     def update(
         self, table: str, obj_id: int, changes: Mapping[str, Any], touch: bool = True

@@ -58,9 +58,10 @@ def schema_statements() -> list[str]:
         statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(cols)})")
         indexed: list[tuple[str, ...]] = list(spec.indexes) + list(spec.uniques)
         indexed += [(f.name,) for f in spec.fields if f.kind == "fk"]
-        for number, index_cols in enumerate(dict.fromkeys(indexed)):
+        # named by their columns, so a state file from an older simulator gets the new ones
+        for index_cols in dict.fromkeys(indexed):
             statements.append(
-                f"CREATE INDEX IF NOT EXISTS ix_{name}_{number} ON {name} "
+                f"CREATE INDEX IF NOT EXISTS ix_{name}__{'__'.join(index_cols)} ON {name} "
                 f"({', '.join(quote(c) for c in index_cols)})"
             )
     statements.append(
