@@ -8,6 +8,11 @@ stack (redis-server, a Celery worker, Flower, the web process; see
   to Flower and through the proxy: requests/s, p50/p99 latency, median of N alternating
   rounds. The same GET also goes through a minimal httpx-based candidate proxy (defined
   below) so the choice of aiohttp as upstream client is measured, not assumed.
+* The proxy's own CPU time per proxied ``GET /flower/api/workers`` (the web process's
+  CPU time over the run / requests), against its target; the web process under test is
+  started from the Procfile's ``web`` line (its ``--http`` protocol and all).
+* The same GET rounds again with a CPU hog (a busy-loop process started and stopped by
+  its pid) running beside the stack: the ratio a loaded machine sees.
 * A 16 MiB upload (PROXY_MAX_BODY_BYTES's ceiling) through the proxy to a tiny upstream
   that drains the body: the peak RSS growth of the web process.
 
@@ -20,7 +25,7 @@ The load comes from ``wrk`` when it is installed (it leaves the two cores to the
 processes under test); otherwise from a Python asyncio/aiohttp generator, and the output
 says which. Numbers are noisy on a shared 2-core machine: run it more than once.
 Options: ``--duration``, ``--warmup``, ``--rounds``, ``--connections``,
-``--loadgen {auto,wrk,python}``, ``--skip-upload``.
+``--loadgen {auto,wrk,python}``, ``--skip-upload``, ``--skip-hog``.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ UPLOAD_CHUNK = 64 * 1024
 MAX_BODY_FOR_UPLOAD = UPLOAD_BYTES
 
 TARGET_RATIO = 0.9
+TARGET_PROXY_CPU_US = 100.0  # the web process's CPU per proxied GET /flower/api/workers
 TARGET_P99_OVERHEAD_MS = 5.0
 TARGET_RSS_MB = 8.0  # buffering would add the whole body (16 MiB) or more
 
@@ -610,6 +616,44 @@ def measure_uploads(broker_url: str, workdir: Path, authorization: str) -> list[
     return results
 
 
+def procfile_web_command(port: int) -> list[str]:
+    """The Procfile's ``web`` line as an argv for this interpreter, bound to loopback."""
+    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
+        name, separator, command = line.partition(":")
+        if separator and name.strip() == "web":
+            words = command.replace("${WEB_HOST:-0.0.0.0}", "127.0.0.1")
+            words = words.replace("${WEB_PORT:-8008}", str(port))
+            argv = words.split()
+            if argv[0] != "uvicorn" or "$" in words:
+                raise RuntimeError(f"unexpected Procfile web line: {command!r}")
+            return [sys.executable, "-m", *argv]
+    raise RuntimeError("no web line in the Procfile")
+
+
+@contextlib.contextmanager
+def procfile_web(env: dict[str, str], workdir: Path) -> Iterator[Any]:
+    """The web process exactly as deployed (the stack's helper leaves out ``--http``)."""
+    from tests.support.processes import free_port, start
+
+    port = free_port()
+    web = start("procfile-web", procfile_web_command(port), env=env, port=port, log_dir=workdir)
+    try:
+        yield web
+    finally:
+        web.stop()
+
+
+@contextlib.contextmanager
+def cpu_hog() -> Iterator[int]:
+    """A busy-loop process beside the stack for the block; stopped by its pid."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield hog.pid
+    finally:
+        os.kill(hog.pid, 15)
+        hog.wait(timeout=10)
+
+
 # --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
@@ -678,6 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--skip-upload", action="store_true")
+    parser.add_argument("--skip-hog", action="store_true", help="no rounds beside a CPU hog")
     parser.add_argument("--serve-drain", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument(
         "--serve-httpx-candidate", nargs=2, metavar=("PORT", "UPSTREAM"), help=argparse.SUPPRESS
@@ -711,8 +756,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
         f" median of {args.rounds} alternating rounds",
         flush=True,
     )
-    with running_stack() as stack:
-        flower_pid, web_pid = stack.flower.process.pid, stack.web.process.pid
+    with running_stack() as stack, procfile_web(stack.env, workdir) as web:
+        flower_pid, web_pid = stack.flower.process.pid, web.process.pid
+        web_url = f"http://127.0.0.1:{web.port}"
         candidate_port = free_port()
         candidate = start(
             "httpx-candidate",
@@ -727,14 +773,16 @@ def run_benchmark(args: argparse.Namespace) -> int:
             port=candidate_port,
             log_dir=workdir,
         )
+        direct_get = Target("direct Flower", stack.flower_url + WORKERS_PATH)
+        proxied_get = Target("proxy (aiohttp, ours)", web_url + WORKERS_PATH, web_pid)
         try:
             size = refresh_workers(stack.flower_url, authorization)
             print(f"\nGET /flower/api/workers ({size} B JSON body)", flush=True)
             gets = measure_rounds(
                 load,
                 [
-                    Target("direct Flower", stack.flower_url + WORKERS_PATH),
-                    Target("proxy (aiohttp, ours)", stack.web_url + WORKERS_PATH, web_pid),
+                    direct_get,
+                    proxied_get,
                     Target(
                         "httpx candidate",
                         f"http://127.0.0.1:{candidate_port}{WORKERS_PATH}",
@@ -748,13 +796,20 @@ def run_benchmark(args: argparse.Namespace) -> int:
             )
         finally:
             candidate.stop()
+        hogged: list[Series] = []
+        if not args.skip_hog:
+            with cpu_hog() as hog_pid:
+                print(f"\nGET /flower/api/workers beside a CPU hog (pid {hog_pid})", flush=True)
+                hogged = measure_rounds(
+                    load, [direct_get, proxied_get], flower_pid, False, authorization, args
+                )
         stop_consuming(stack.flower_url, authorization)
         print("\nPOST /flower/api/task/async-apply/tests.add (worker not consuming)", flush=True)
         posts = measure_rounds(
             load,
             [
                 Target("direct Flower", stack.flower_url + APPLY_PATH),
-                Target("proxy (aiohttp, ours)", stack.web_url + APPLY_PATH, web_pid),
+                Target("proxy (aiohttp, ours)", web_url + APPLY_PATH, web_pid),
             ],
             flower_pid,
             True,
@@ -778,6 +833,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
         + ", ".join(f"{s.label} {s.rps / direct:.2f}x" for s in gets[1:])
         + f"; ours/httpx candidate {gets[1].rps / gets[2].rps:.2f}x"
     )
+    if hogged:
+        print_series("GET /flower/api/workers beside a CPU hog", hogged)
     print_series("POST /flower/api/task/async-apply/tests.add {args:[1,2]}", posts)
     if uploads:
         print(f"\nUpload {UPLOAD_BYTES // 2**20} MB through the proxy to a draining upstream")
@@ -792,7 +849,35 @@ def run_benchmark(args: argparse.Namespace) -> int:
                 f" {u.peak_growth_mb:10.1f}MB {u.hwm_before_mb:9.1f}→{u.hwm_after_mb:.1f} MB"
             )
 
-    rows = target_rows("GET workers", gets[0], gets[1]) + target_rows("POST async-apply", *posts)
+    rows = target_rows("GET workers", gets[0], gets[1])
+    cpu = gets[1].proxy_us
+    rows.append(
+        (
+            "GET workers: proxy CPU per request",
+            f"{cpu:.0f} us (Flower {gets[0].flower_us:.0f} us)",
+            f"<= {TARGET_PROXY_CPU_US:.0f} us",
+            verdict(cpu <= TARGET_PROXY_CPU_US),
+        )
+    )
+    if hogged:
+        rows.append(
+            (
+                "GET workers beside a hog: ratio",
+                f"{paired(hogged[0], hogged[1], 'rps'):.3f}x"
+                f" ({hogged[1].rps / hogged[0].rps:.3f}x)",
+                "printed",
+                "info",
+            )
+        )
+        rows.append(
+            (
+                "GET workers beside a hog: proxy CPU",
+                f"{hogged[1].proxy_us:.0f} us",
+                "printed",
+                "info",
+            )
+        )
+    rows += target_rows("POST async-apply", *posts)
     for u in uploads:
         ok = u.status == 200 and u.received == UPLOAD_BYTES
         rows.append(
