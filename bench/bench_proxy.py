@@ -195,6 +195,148 @@ def serve_httpx_candidate(port: int, upstream: str) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# The architecture's floor: what uvicorn and aiohttp cost with no proxy logic at all.
+# --------------------------------------------------------------------------------------
+
+_BARE_BODY = b"{}"
+
+
+async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Floor (a): an ASGI app that answers every request with a fixed body, nothing else.
+
+    Served by the Procfile's uvicorn command line (``BoundedHttpProtocol``, same flags),
+    so its CPU per request is what the web server costs before the proxy does anything.
+    The body has the size of Flower's ``/api/workers`` answer (``BENCH_BARE_BYTES``).
+    """
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                global _BARE_BODY
+                _BARE_BODY = b"x" * int(os.environ.get("BENCH_BARE_BYTES", "2"))
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json; charset=UTF-8"),
+                (b"content-length", str(len(_BARE_BODY)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _BARE_BODY, "more_body": False})
+
+
+def bare_web_command(port: int) -> list[str]:
+    """The Procfile's ``web`` argv with :func:`bare_app` in place of the real app."""
+    argv = procfile_web_command(port)
+    index = argv.index("channel_app_template.api.main:app")
+    return [*argv[:index], "bench.bench_proxy:bare_app", *argv[index + 1 :]]
+
+
+@dataclass
+class ClientFloor:
+    """Floor (b): the upstream client alone, CPU per request of the process running it."""
+
+    requests: int
+    cpu_us: float
+    flower_us: float
+
+
+def client_floor(
+    flower_url: str, authorization: str, flower_pid: int, args: argparse.Namespace
+) -> ClientFloor:
+    """A bare loop of ``args.connections`` clients over the proxy's own :class:`Upstream`
+    (the same aiohttp session settings, slots and headers the proxy sends), each request's
+    body read as the proxy streams it; CPU time of this process (nothing else runs in it)."""
+    return asyncio.run(_client_floor(flower_url, authorization, flower_pid, args))
+
+
+async def _client_floor(
+    flower_url: str, authorization: str, flower_pid: int, args: argparse.Namespace
+) -> ClientFloor:
+    from typing import cast
+
+    from channel_app_template.api._config import ProxyConfig
+    from channel_app_template.api._upstream import Upstream
+
+    config = ProxyConfig(
+        upstream=flower_url,
+        gate=cast(Any, None),  # the client never checks callers
+        upstream_authorization=authorization.encode(),
+    )
+    upstream = Upstream(config)
+    await upstream.start()
+    host = flower_url.split("://", 1)[1]
+    headers = [
+        ("Host", host),
+        ("Authorization", authorization),
+        ("X-Forwarded-For", "127.0.0.1"),
+        ("X-Forwarded-Proto", "http"),
+        ("X-Forwarded-Host", host),
+        ("X-Real-IP", "127.0.0.1"),
+        ("X-Forwarded-Prefix", "/flower"),
+        ("Accept-Encoding", "identity"),
+    ]
+    target = upstream.target(WORKERS_PATH.encode(), b"")
+    count = 0
+
+    async def client(deadline: float) -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            await upstream.acquire_slot()
+            try:
+                response = await upstream.request("GET", target, headers, None)
+                try:
+                    async for _ in response.content.iter_any():
+                        pass
+                finally:
+                    response.release()
+            finally:
+                upstream.release_slot()
+            count += 1
+
+    async def run(seconds: float) -> None:
+        deadline = time.perf_counter() + seconds
+        await asyncio.gather(*(client(deadline) for _ in range(args.connections)))
+
+    try:
+        await run(args.warmup)
+        count = 0
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        flower_before = cpu_seconds(flower_pid)
+        await run(args.duration)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        flower_used = cpu_seconds(flower_pid) - flower_before
+    finally:
+        await upstream.close()
+    used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    requests = max(count, 1)
+    return ClientFloor(count, used / requests * 1e6, flower_used / requests * 1e6)
+
+
+@dataclass
+class Floor:
+    """The floor measured in the same run as the proxy: medians over the rounds."""
+
+    server: Series  # (a) the bare ASGI app under the Procfile's uvicorn line
+    clients: list[ClientFloor]  # (b) the upstream client alone
+    flower_us: float  # (c) Flower per direct request (the direct GET rounds)
+
+    @property
+    def server_us(self) -> float:
+        return self.server.proxy_us
+
+    @property
+    def client_us(self) -> float:
+        return statistics.median(c.cpu_us for c in self.clients)
+
+
+# --------------------------------------------------------------------------------------
 # Load generation
 # --------------------------------------------------------------------------------------
 
@@ -426,13 +568,17 @@ def measure_rounds(
     post: bool,
     authorization: str,
     args: argparse.Namespace,
+    pair: bool = True,
 ) -> list[Series]:
     """Direct (``targets[0]``) and ours (``targets[1]``) back to back, in alternating order,
-    so each round's pair saw the same background load; any further candidate follows."""
+    so each round's pair saw the same background load; any further candidate follows.
+    With ``pair=False`` the targets simply run in order."""
     series = [Series(t.label) for t in targets]
     for round_no in range(args.rounds):
         order = [0, 1] if round_no % 2 == 0 else [1, 0]
-        order += list(range(2, len(targets)))
+        if not pair:
+            order = []
+        order += list(range(len(order), len(targets)))
         for index in order:
             run = measure(load, targets[index], flower_pid, post, authorization, args)
             series[index].runs.append(run)
@@ -738,6 +884,79 @@ def main(argv: list[str] | None = None) -> int:
     return run_benchmark(args)
 
 
+def measure_floor(
+    load: WrkLoad | PythonLoad,
+    stack: Any,
+    size: int,
+    flower_pid: int,
+    direct: Series,
+    authorization: str,
+    workdir: Path,
+    args: argparse.Namespace,
+) -> Floor:
+    """Floors (a) and (b), measured right after the proxy's rounds, (c) taken from them."""
+    from tests.support.processes import free_port, start
+
+    port = free_port()
+    bare = start(
+        "bare-web",
+        bare_web_command(port),
+        env={**stack.env, "BENCH_BARE_BYTES": str(size)},
+        port=port,
+        log_dir=workdir,
+    )
+    print("\nFloor: the same GET without the proxy's own work", flush=True)
+    try:
+        server = measure_rounds(
+            load,
+            [
+                Target(
+                    "(a) bare ASGI app", f"http://127.0.0.1:{port}{WORKERS_PATH}", bare.process.pid
+                )
+            ],
+            flower_pid,
+            False,
+            authorization,
+            args,
+            pair=False,
+        )[0]
+    finally:
+        bare.stop()
+    clients = []
+    for round_no in range(args.rounds):
+        result = client_floor(stack.flower_url, authorization, flower_pid, args)
+        clients.append(result)
+        print(
+            f"  round {round_no + 1} (b) upstream client alone: {result.requests} requests,"
+            f" CPU/req: client {result.cpu_us:4.0f} us, Flower {result.flower_us:4.0f} us",
+            flush=True,
+        )
+    return Floor(server, clients, direct.flower_us)
+
+
+def floor_rows(floor: Floor, proxy_us: float) -> list[tuple[str, str, str, str]]:
+    """The floor next to the proxy, and whether the CPU target is within the architecture's
+    reach at all (it is not when uvicorn plus aiohttp alone already cost more)."""
+    base = floor.server_us + floor.client_us
+    return [
+        ("floor (a): bare ASGI app, same uvicorn", f"{floor.server_us:.0f} us", "-", "info"),
+        ("floor (b): upstream client alone", f"{floor.client_us:.0f} us", "-", "info"),
+        ("floor (c): Flower per direct GET", f"{floor.flower_us:.0f} us", "-", "info"),
+        (
+            "proxy CPU vs floor (a)+(b)",
+            f"{proxy_us:.0f} us vs {base:.0f} us (+{proxy_us - base:.0f})",
+            "printed",
+            "info",
+        ),
+        (
+            "floor (a)+(b) within the CPU target",
+            f"{base:.0f} us",
+            f"<= {TARGET_PROXY_CPU_US:.0f} us",
+            "PASS" if base <= TARGET_PROXY_CPU_US else "MISS (unreachable)",
+        ),
+    ]
+
+
 def run_benchmark(args: argparse.Namespace) -> int:
     from tests.support.processes import free_port, start
     from tests.support.stack import ADMIN, running_stack
@@ -796,6 +1015,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             )
         finally:
             candidate.stop()
+        floor = measure_floor(load, stack, size, flower_pid, gets[0], authorization, workdir, args)
         hogged: list[Series] = []
         if not args.skip_hog:
             with cpu_hog() as hog_pid:
@@ -859,6 +1079,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             verdict(cpu <= TARGET_PROXY_CPU_US),
         )
     )
+    rows += floor_rows(floor, cpu)
     if hogged:
         rows.append(
             (
@@ -895,7 +1116,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     print(f"  {'measure':<38} {'value':>22}  {'target':<18} result")
     for name, value, goal, result in rows:
         print(f"  {name:<38} {value:>22}  {goal:<18} {result}")
-    missed = [name for name, _, _, result in rows if result == "MISS"]
+    missed = [name for name, _, _, result in rows if result.startswith("MISS")]
     print(f"\nMissed: {', '.join(missed) if missed else 'none'}")
     print(f"Total time {time.monotonic() - began:.0f} s")
     shutil.rmtree(workdir, ignore_errors=True)
