@@ -13,6 +13,11 @@ stack (redis-server, a Celery worker, Flower, the web process; see
   started from the Procfile's ``web`` line (its ``--http`` protocol and all).
 * The same GET rounds again with a CPU hog (a busy-loop process started and stopped by
   its pid) running beside the stack: the ratio a loaded machine sees.
+* The architecture's floor, in the same run: CPU per request of (a) a bare ASGI app
+  answering a body of the same size under the Procfile's uvicorn command line, (b) the
+  proxy's upstream client alone (its ``Upstream``: same aiohttp session settings, headers
+  and slots) in a bare loop against Flower, (c) Flower per direct request. The proxy's CPU
+  per request is printed next to (a)+(b), with whether (a)+(b) alone fits the target.
 * A 16 MiB upload (PROXY_MAX_BODY_BYTES's ceiling) through the proxy to a tiny upstream
   that drains the body: the peak RSS growth of the web process.
 
@@ -119,8 +124,9 @@ def httpx_candidate_app(upstream: str, authorization: bytes) -> Callable[..., An
     filtering, streamed reply, no cookie jar) and skips the ones that do not matter for
     a GET benchmark (client auth, body streaming, error mapping).
 
-    Measured here: about 1.6-1.8 ms of CPU per request against about 0.17 ms for our
-    aiohttp proxy. py-spy puts ~20% of it in a failed ``import sniffio`` on every request
+    Measured here: several times the CPU per request of our aiohttp proxy (the table's
+    "proxy CPU" column says how much in each run). py-spy puts ~20% of it in a failed
+    ``import sniffio`` on every request
     (``httpcore.current_async_library``; sniffio is not installed, anyio 4 no longer
     needs it, and failed imports are not cached) and ~28% in httpcore checking every
     pooled connection's socket (``has_expired``) on every request.
