@@ -42,6 +42,9 @@ REQUEST_OWNED = frozenset(
 )
 # Dropped from responses on top of hop-by-hop: uvicorn sends its own.
 RESPONSE_OWNED = frozenset({b"server", b"date"})
+# Each direction's whole drop list, so a header costs one set lookup on the hot path.
+REQUEST_DROPPED = HOP_BY_HOP | REQUEST_OWNED
+RESPONSE_DROPPED = HOP_BY_HOP | RESPONSE_OWNED
 
 
 def header(headers: Headers, name: bytes) -> bytes | None:
@@ -91,20 +94,28 @@ class HeaderRewriter:
         chunked: bool,
         aliased: bool = False,
     ) -> list[tuple[str, str]]:
-        nominated = connection_nominated(headers)
-        forwarded: list[tuple[str, str]] = []
+        kept: Headers = []
         host: bytes | None = None
-        accept_encoding = False
         incoming_for = incoming_proto = None
+        nominates = False
         for name, value in headers:
-            if name == b"host":
-                host = value
-            elif name == b"x-forwarded-for":
-                incoming_for = value
-            elif name == b"x-forwarded-proto":
-                incoming_proto = value
-            if name in HOP_BY_HOP or name in REQUEST_OWNED or name in nominated:
+            if name in REQUEST_DROPPED:
+                if name == b"host":
+                    host = value
+                elif name == b"x-forwarded-for":
+                    incoming_for = value
+                elif name == b"x-forwarded-proto":
+                    incoming_proto = value
+                elif name == b"connection":
+                    nominates = True
                 continue
+            kept.append((name, value))
+        if nominates:  # rare: a Connection header naming further hop-by-hop headers
+            nominated = connection_nominated(headers)
+            kept = [(name, value) for name, value in kept if name not in nominated]
+        accept_encoding = False
+        forwarded: list[tuple[str, str]] = []
+        for name, value in kept:
             if name == b"accept-encoding":
                 accept_encoding = True
             forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
@@ -138,13 +149,17 @@ class HeaderRewriter:
         return forwarded
 
     def response(self, raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
-        nominated = connection_nominated(raw_headers)
-        result = []
+        result: Headers = []
+        nominates = False
         for raw_name, value in raw_headers:
             name = raw_name.lower()
-            if name in HOP_BY_HOP or name in RESPONSE_OWNED or name in nominated:
+            if name in RESPONSE_DROPPED:
+                nominates = nominates or name == b"connection"
                 continue
             if name == b"location" and value.startswith(self._upstream_origin):
                 value = value[len(self._upstream_origin) :] or b"/"
             result.append((name, value))
+        if nominates:  # rare: a Connection header naming further hop-by-hop headers
+            nominated = connection_nominated(raw_headers)
+            result = [(name, value) for name, value in result if name not in nominated]
         return result

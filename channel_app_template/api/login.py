@@ -123,9 +123,13 @@ class LoginThrottle:
         if self.limits.trusted_for <= 0:
             return
         key = (address, user)
-        self._trusted.pop(key, None)
-        self._trusted[key] = self._clock()
-        _forget_oldest(self._trusted, self.limits.max_tracked)
+        trusted = self._trusted
+        if key in trusted:  # the usual case: the same caller again, no eviction needed
+            trusted[key] = self._clock()
+            trusted.move_to_end(key)
+            return
+        trusted[key] = self._clock()
+        _forget_oldest(trusted, self.limits.max_tracked)
 
     def summary(self) -> dict[str, Any]:
         now = self._clock()

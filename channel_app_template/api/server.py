@@ -29,6 +29,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from channel_app_template.api._coalesce import CoalescingTransport
 from channel_app_template.processes import startup_checks
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
 
@@ -145,7 +146,8 @@ class BoundedHttpProtocol(_BaseProtocol):
         self._known_cycle: Any = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # A response's header block and body leave in one write (``_coalesce`` says why).
+        super().connection_made(CoalescingTransport(transport, self.loop))
         # A connection that never sends a byte is bounded like a slow header.
         self._arm(self.limits.header_timeout)
 
