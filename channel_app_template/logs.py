@@ -259,15 +259,19 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> QueueLis
     """Root logging for processes that set none up themselves (web, Flower).
 
     Records go through a queue to a writer thread, so a slow stderr never stalls the
-    event loop. uvicorn's own handlers are removed so its lines go through ours too.
-    Returns the listener (stopped at exit), or None when root already had handlers.
+    event loop. uvicorn's own handlers are removed so its lines go through ours too, except
+    access lines uvicorn was told not to write (the Procfile's ``--no-access-log`` leaves its
+    access logger without a handler): a line per proxied request was about a third of the web
+    process's CPU per request. Returns the listener (stopped at exit), or None when root
+    already had handlers.
     """
     register_settings_secrets(settings)
     quiet_third_party(settings)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         server_logger = logging.getLogger(name)
+        silenced = name == "uvicorn.access" and not server_logger.hasHandlers()
         server_logger.handlers.clear()
-        server_logger.propagate = True
+        server_logger.propagate = not silenced
     root = logging.getLogger()
     root.setLevel(level)
     if root.handlers:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from channel_app_template.api import server
 from channel_app_template.api.app import create_app
-from channel_app_template.api.web_logging import configure_web_logging
+from channel_app_template.logs import configure_logging
 from channel_app_template.observability import init_sentry
 from channel_app_template.processes import startup_checks
 from channel_app_template.settings import Role, load_settings_or_exit
@@ -16,7 +16,7 @@ from channel_app_template.settings import Role, load_settings_or_exit
 
 def _build() -> object:
     settings = load_settings_or_exit(Role.WEB, startup_checks(Role.WEB))
-    configure_web_logging(settings)  # keeps the Procfile's --no-access-log
+    configure_logging(settings)  # keeps the Procfile's --no-access-log
     server.configure(settings)  # the client bounds of the Procfile's --http protocol
     from sentry_sdk.integrations.fastapi import FastApiIntegration
     from sentry_sdk.integrations.starlette import StarletteIntegration

@@ -1,4 +1,4 @@
-"""The web process's logging keeps uvicorn's own choice about access lines."""
+"""Our logging keeps uvicorn's own choice about access lines (the web process)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from channel_app_template.api.web_logging import configure_web_logging
+from channel_app_template.logs import configure_logging
 from channel_app_template.settings import Settings
 
 NAMES = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
@@ -57,7 +57,7 @@ def settings() -> Settings:
 def test_no_access_log_stays_off_after_our_logging_is_configured() -> None:
     uvicorn_configured(access_log=False)
     output = root_output()
-    configure_web_logging(settings())
+    configure_logging(settings())
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /flower/ HTTP/1.1" 200')
     logging.getLogger("uvicorn.error").info("Started server process")
     assert "GET /flower/" not in output.getvalue()
@@ -67,6 +67,6 @@ def test_no_access_log_stays_off_after_our_logging_is_configured() -> None:
 def test_access_lines_go_through_our_logging_when_uvicorn_logs_them() -> None:
     uvicorn_configured(access_log=True)
     output = root_output()
-    configure_web_logging(settings())
+    configure_logging(settings())
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /flower/ HTTP/1.1" 200')
     assert "GET /flower/" in output.getvalue()
