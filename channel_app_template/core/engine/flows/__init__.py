@@ -19,8 +19,19 @@ summaries). Their loggers are children of this package's, so one logger name cov
 engine's log lines.
 """
 
+from channel_app_template.core.engine.flows._cursor import PkWindow
 from channel_app_template.core.engine.flows._engine import CatalogEngine
+from channel_app_template.core.engine.flows._gate import CommitGate, local_gate
 from channel_app_template.core.engine.flows._settle import row_key
 from channel_app_template.core.engine.flows._summary import EngineOptions, FlowSummary, Progress
 
-__all__ = ["CatalogEngine", "EngineOptions", "FlowSummary", "Progress", "row_key"]
+__all__ = [
+    "CatalogEngine",
+    "CommitGate",
+    "EngineOptions",
+    "FlowSummary",
+    "PkWindow",
+    "Progress",
+    "local_gate",
+    "row_key",
+]
