@@ -12,6 +12,8 @@ a ``modified_date`` the engine must not record (unparseable, missing, in the fut
 reported once and left out of every batch until it is sane.
 
 The modules, by role: :mod:`._engine` (the runs: send, retry, resend, check),
+:mod:`._cursor` (pending views read by pk, within a :class:`PkWindow` for fan-out),
+:mod:`._gate` (the :data:`CommitGate`: one committed batch per content type),
 :mod:`._screen` (what of a page is sent), :mod:`._pipeline` (one batch: commit, prepare,
 call), :mod:`._settle` (result rows into outcomes, now or when the job is done),
 :mod:`._batches` (closing, repairing and reporting batches), :mod:`._summary` (options,

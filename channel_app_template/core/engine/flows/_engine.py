@@ -1,13 +1,14 @@
 """The catalog engine's runs: send, retry, resend and check, for any catalog resource.
 
-A send run repeats, until nothing is pending: read a page of pending objects (committed
-objects leave the pending views, so the same page number holds the next ones; a page of
-objects this run cannot send is stepped over), screen it (:mod:`._screen`), and send it as
-one batch (:mod:`._pipeline`); the check run settles batches whose channel job is done
-(:mod:`._settle`). Failed objects are re-sent when what they depend on changes, with
-attempts and backoff (:mod:`..failure_book`), and on an operator's request
-(:meth:`CatalogEngine.resend`). Each run works inside a :class:`~.budget.Budget`: past it,
-the run stops between batches and says why. An empty run opens no batch.
+A send run reads its pending view by pk (:mod:`._cursor`: ``sort=id``, ``pk__gt`` the last
+pk read, so the pages do not shift as committed objects leave the view), screens each page
+(:mod:`._screen`), prepares it, and sends it as one batch (:mod:`._pipeline`); the next page
+is read, screened and prepared while the current batch is committed, sent and settled.
+The check run settles batches whose channel job is done (:mod:`._settle`). Failed objects
+are re-sent when what they depend on changes, with attempts and backoff
+(:mod:`..failure_book`), and on an operator's request (:meth:`CatalogEngine.resend`). Each
+run works inside a :class:`~.budget.Budget`: past it, the run stops between batches and
+says why. An empty run opens no batch.
 """
 
 from __future__ import annotations
