@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,20 +104,24 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {command}"
             return summary
         run = Run(resource, summary, list_id)
-        with self._opened(run) as limit, ThreadPoolExecutor(1, "read-ahead") as ahead:
+        with self._opened(run) as limit:
             pending = resource.read_pending(self.omnitron, kind, limit, list_id)
             run.source = pending.source
             cursor = PkCursor(pending, limit, window)
+            ahead = self.omnitron.read_ahead()
             self.budget.check()
             next_up = ahead.submit(self._read_ahead, run, kind, command, cursor)
-            while True:
-                step = next_up.result()
-                if step is None:
-                    break
-                self.budget.check()
-                # the page after this one is read, screened and prepared while it is sent
-                next_up = ahead.submit(self._read_ahead, run, kind, command, cursor)
-                self._deliver(run, kind, command, step.objects, step.rejects, step.prepared)
+            try:
+                while True:
+                    step = next_up.result()
+                    if step is None:
+                        break
+                    self.budget.check()
+                    # the page after this one is read, screened and prepared while it is sent
+                    next_up = ahead.submit(self._read_ahead, run, kind, command, cursor)
+                    self._deliver(run, kind, command, step.objects, step.rejects, step.prepared)
+            finally:
+                wait([next_up])  # a page read ahead of a stopped run is dropped, not left running
         return self._finish(run)
 
     def _read_ahead(self, run: Run, kind: str, command: str, cursor: PkCursor) -> Ahead | None:
