@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channel_app_template.akinon.api import ID_CHUNK, ProductRowsApi, chunked, join_ids
@@ -30,9 +31,26 @@ from channel_app_template.errors import ItemError
 __all__ = ["CatalogPort"]
 
 ROWS_PAGE = 500  # rows per page when reading many products' stocks, prices or images
+READ_AHEAD_THREADS = 4  # sends of this process reading their next page at once; more queue
 
 
 class CatalogPort(SyncStatePort):
+    _ahead: ThreadPoolExecutor | None = None
+
+    def read_ahead(self) -> ThreadPoolExecutor:
+        """The pool the engine reads and prepares its next page on while a batch is in
+        flight: one for the port's lifetime, so its threads (and their Omnitron clients)
+        are reused from run to run instead of one more per run."""
+        with self._extra_lock:
+            if self._ahead is None:
+                self._ahead = ThreadPoolExecutor(READ_AHEAD_THREADS, "read-ahead")
+            return self._ahead
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=True)
+        super().close()
+
     # --- Pending objects ---------------------------------------------------------------
 
     def pending_products(self, kind: str, limit: int) -> Paginated[Product]:
