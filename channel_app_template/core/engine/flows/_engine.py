@@ -104,7 +104,8 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {command}"
             return summary
         run = Run(resource, summary, list_id)
-        with self._opened(run) as limit:
+        with self._stopping(run):
+            limit = self._open(run)
             pending = resource.read_pending(self.omnitron, kind, limit, list_id)
             run.source = pending.source
             cursor = PkCursor(pending, limit, window)
@@ -150,7 +151,8 @@ class CatalogEngine:
             return summary
         run = Run(resource, summary)
         model = resource.objects_model
-        with self._opened(run) as limit:
+        with self._stopping(run):
+            limit = self._open(run)
             failed = self.omnitron.failed_actions(model, limit)
             looked = 0
             number = self.book.cursor(model)
@@ -186,7 +188,8 @@ class CatalogEngine:
             return summary
         run = Run(resource, summary)
         model = resource.objects_model
-        with self._opened(run) as limit:
+        with self._stopping(run):
+            limit = self._open(run)
             if pks is not None:
                 wanted = set(pks)
                 actions = self.omnitron.actions_of(model, wanted)
@@ -268,15 +271,18 @@ class CatalogEngine:
     def _limit(self) -> int:
         return min(self.options.batch_size, type(self.channel).max_batch_size)
 
+    def _open(self, run: Run) -> int:
+        """Repair what an earlier run left committed, then hand out the batch size."""
+        self.repair(run.resource)
+        return self._limit()
+
     @contextlib.contextmanager
-    def _opened(self, run: Run) -> Iterator[int]:
-        """Open a run: repair what an earlier run left committed, then hand out the batch
-        size. A run past its budget, or told to wait by the channel, stops between batches
-        with its reason in the summary (the batch in flight was closed by its own
-        handler)."""
+    def _stopping(self, run: Run) -> Iterator[None]:
+        """A run past its budget, or told to wait by the channel, stops between batches
+        (or in its opening repair) with its reason in the summary; the batch in flight was
+        closed by its own handler."""
         try:
-            self.repair(run.resource)
-            yield self._limit()
+            yield
         except BudgetExceeded as error:
             run.summary.stopped = error.message
         except RetryLater as error:
@@ -309,7 +315,8 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {resource.check}"
             return summary
         run = Run(resource, summary)
-        with self._opened(run):
+        with self._stopping(run):
+            self._open(run)
             open_batches = self.omnitron.batches(OPEN_REMOTE, resource.model)
             for index, batch in enumerate(open_batches, start=1):
                 self.budget.check()
