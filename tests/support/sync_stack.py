@@ -75,6 +75,7 @@ def sync_stack(
     omnitron_args: tuple[str, ...] = (),
     market_args: tuple[str, ...] = (),
     batch_delay: float = 0.2,
+    concurrency: int = 2,
     **extra_env: str,
 ) -> Iterator[SyncStack]:
     workdir = Path(tempfile.mkdtemp(prefix="cat-sync-"))
@@ -120,7 +121,7 @@ def sync_stack(
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "-n",
                 "sync@%h",
             ],

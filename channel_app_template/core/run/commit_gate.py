@@ -16,6 +16,7 @@ commits its own batch.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -86,14 +87,15 @@ class RedisCommitGate:
 
     def _inside(self, name: str, model: str, token: str) -> Iterator[None]:
         mark = f"{KEY_PREFIX}{name}:held"
-        left_by_dead_holder = self.client.eval(MARK, 1, mark, token, MARK_TTL)
+        holder = f"{os.getpid()}:{token}"  # the pid tells operators (and tests) who holds it
+        left_by_dead_holder = self.client.eval(MARK, 1, mark, holder, MARK_TTL)
         if left_by_dead_holder is not None and self.on_takeover is not None:
             self.on_takeover(model)
         try:
             yield
         finally:
             with contextlib.suppress(redis.RedisError):
-                self.client.eval(UNMARK, 1, mark, token)
+                self.client.eval(UNMARK, 1, mark, holder)
 
 
 class GatedEngine(CatalogEngine):
