@@ -27,7 +27,7 @@ from channel_app_template.core.run.runner import parked, run_job, time_limits
 __all__ = ["FANOUT_WINDOW_TASK", "PREFIX", "TASKS", "fanout_window", *FLOWS.names]
 
 PREFIX = TASK_PREFIX
-FANOUT_WINDOW_TASK = PREFIX + "fanout_window"
+FANOUT_WINDOW_TASK = "channel_app_template.fanout_window"  # not a flow: no flow prefix
 
 
 def _progress(task: Task) -> Any:
