@@ -9,7 +9,8 @@ request of both) and a real Celery worker from the Procfile's ``worker`` line wi
 through the broker and timed until every batch is settled. Printed per run: wall time,
 products/s, peak RSS of the biggest worker process, the CPU seconds of every process
 (worker, simulators, Redis) and the CPU bound: those seconds over the machine's cores, the
-least wall time this machine could do it in. Targets: 4 workers >= 3x faster than 1;
+least wall time this machine could do it in, and the Omnitron simulator's CPU seconds
+(one asyncio process: it cannot go faster than one core). Targets: 4 workers >= 3x faster than 1;
 100,000 products with 1 worker <= 200 s.
 """
 
@@ -96,13 +97,15 @@ def one_run(products: int, workers: int, latency_ms: int, window: int) -> dict[s
             stack.market.service.process.pid,
             stack.redis.process.pid,
         ]
-        cpu_before = cpu_seconds(leaders)
+        names = ("worker", "omnitron", "market", "redis")
+        each_before = [cpu_seconds([leader]) for leader in leaders]
         started = time.monotonic()
         result = stack.celery.send_task(PREFIX + "insert_and_update_products")
         summary = result.get(timeout=3600)
         stack.until_settled("products", rounds=100_000, pause=0.2)
         wall = time.monotonic() - started
-        cpu = cpu_seconds(leaders) - cpu_before
+        each = [cpu_seconds([leader]) - b for leader, b in zip(leaders, each_before, strict=True)]
+        cpu = sum(each)
         synced = stack.omnitron.inspect("integration_actions/?model=product&status=success&limit=1")
         runs = summary.get("runs", [{}])
         return {
@@ -114,6 +117,9 @@ def one_run(products: int, workers: int, latency_ms: int, window: int) -> dict[s
             "products_per_s": round(products / wall, 1),
             "cpu_s": round(cpu, 1),
             "cpu_bound_s": round(cpu / (os.cpu_count() or 1), 1),
+            "cpu_by_process_s": {n: round(c, 1) for n, c in zip(names, each, strict=True)},
+            # The Omnitron simulator is one asyncio process: it cannot use more than a core.
+            "omnitron_bound_s": round(each[1], 1),
             "worker_peak_rss_mb": round(peak_rss_mb(stack.worker.process.pid), 1),
         }
 
@@ -149,23 +155,26 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, {args.latency} ms added to every request")
     print(
         f"{'products':>9} {'workers':>7} {'synced':>7} {'windows':>7} {'wall s':>7} "
-        f"{'prod/s':>7} {'CPU s':>7} {'CPU bound s':>11} {'worker peak RSS MB':>18}"
+        f"{'prod/s':>7} {'CPU s':>7} {'CPU bound s':>11} {'Omnitron sim CPU s':>18} "
+        f"{'worker peak RSS MB':>18}  CPU s by process"
     )
     for r in rows:
         print(
             f"{r['products']:>9} {r['workers']:>7} {r['synced']:>7} {r['windows']:>7} "
             f"{r['wall_s']:>7} {r['products_per_s']:>7} {r['cpu_s']:>7} {r['cpu_bound_s']:>11} "
-            f"{r['worker_peak_rss_mb']:>18}"
+            f"{r['omnitron_bound_s']:>18} {r['worker_peak_rss_mb']:>18}  {r['cpu_by_process_s']}"
         )
     for size in args.sizes:
         by = {r["workers"]: r for r in rows if r["products"] == size}
         if 1 in by and 4 in by:
             ratio = by[1]["wall_s"] / by[4]["wall_s"]
-            bound = by[1]["wall_s"] / max(by[4]["cpu_bound_s"], by[1]["wall_s"] / 4)
+            floor = max(by[4]["cpu_bound_s"], by[4]["omnitron_bound_s"], by[1]["wall_s"] / 4)
+            bound = by[1]["wall_s"] / floor
             verdict = "PASS" if ratio >= TARGET_RATIO else "MISS"
             print(
                 f"{size}: 4 workers {ratio:.2f}x faster than 1 (target >= {TARGET_RATIO}x) "
-                f"{verdict}; the CPU bound allows at most {bound:.2f}x"
+                f"{verdict}; the machine's CPU and the one-process Omnitron simulator's CPU allow "
+                f"at most {bound:.2f}x"
             )
         if size == 100_000 and 1 in by:
             one = by[1]["wall_s"]
