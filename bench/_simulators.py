@@ -4,10 +4,14 @@ as a deployment would be, on loopback, with an optional latency on every request
 from __future__ import annotations
 
 import contextlib
+import http.client
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import redis
 
@@ -62,3 +66,82 @@ def wired(products: int, latency_ms: int, concurrency: int, batch_delay: float) 
             channel.close()
             omnitron.close()
             cache.close()
+
+
+# --- What the flow asked of Omnitron, and what the simulator can answer ---------------------
+
+
+@dataclass
+class Recorded:
+    """Every Omnitron call of the engine (method, path under ``/api/v1/``, query)."""
+
+    calls: list[tuple[str, str, dict[str, Any]]]
+
+    def gets(self) -> list[str]:
+        """The GETs as request targets, to be asked again by :func:`capacity`."""
+        return [
+            f"/api/v1/{path}" + (f"?{urlencode(params, doseq=True)}" if params else "")
+            for method, path, params in self.calls
+            if method == "GET"
+        ]
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[Recorded]:
+    """Note every request the Omnitron client sends while the block runs."""
+    from channel_app_template.akinon.http import OmnitronHttp
+
+    seen = Recorded([])
+    original = OmnitronHttp.request
+
+    def request(self: OmnitronHttp, method: str, path: str, **kwargs: Any) -> Any:
+        seen.calls.append((method, path, dict(kwargs.get("params") or {})))
+        return original(self, method, path, **kwargs)
+
+    OmnitronHttp.request = request  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        OmnitronHttp.request = original  # type: ignore[method-assign]
+
+
+def capacity(url: str, token: str, targets: list[str], clients: int, seconds: float) -> float:
+    """Requests per second the simulator answers when ``clients`` keep-alive connections
+    ask ``targets`` (in turn) as fast as it answers, for ``seconds``."""
+    address = urlsplit(url)
+    stop = time.monotonic() + seconds
+    done: list[int] = []
+
+    def client(start: int) -> None:
+        conn = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=60)
+        headers = {"Authorization": f"Token {token}"}
+        count, index = 0, start
+        while time.monotonic() < stop:
+            conn.request("GET", targets[index % len(targets)], headers=headers)
+            conn.getresponse().read()
+            count, index = count + 1, index + 1
+        conn.close()
+        done.append(count)
+
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=client, args=(i * len(targets) // clients,)) for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = each.cpu_times()
+            total += times.user + times.system
+    return total

@@ -348,6 +348,18 @@ class Paginated(Generic[T]):
         """Only the first ``page_size`` objects (one request)."""
         return next(self.pages(), [])
 
+    def filtered(self, **params: Any) -> Paginated[T]:
+        """The same query narrowed by more parameters (``pk__gt``, ``sort``): a pk cursor
+        reads a shrinking list without the page numbers shifting under it."""
+        return Paginated(
+            self._fetch,
+            self._model,
+            {**self._params, **params},
+            page_size=self.page_size,
+            on_unreadable=self.on_unreadable,
+            source=self.source,
+        )
+
     def resized(self, page_size: int) -> Paginated[T]:
         """The same query with another page size."""
         return Paginated(

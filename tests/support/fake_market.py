@@ -27,7 +27,7 @@ from channel_app_template.channel import (
 )
 from channel_app_template.core.budget import Budget
 from channel_app_template.core.engine.failure_book import FailureBook
-from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+from channel_app_template.core.engine.flows import CatalogEngine, CommitGate, EngineOptions
 from channel_app_template.core.engine.journal import BatchJournal
 from tests.support.omnitron import OmnitronSim
 
@@ -147,6 +147,7 @@ def make_engine(
     *,
     book: FailureBook | None = None,
     budget: Budget | None = None,
+    commit_gate: CommitGate | None = None,
 ) -> tuple[CatalogEngine, FakeMarket]:
     client = OmnitronClient(
         f"{sim.url}/", "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache()
@@ -156,7 +157,13 @@ def make_engine(
     channel = FakeMarket(ChannelConfig(), IntegrationContext(1, 1, logging.getLogger("fake")))
     journal = BatchJournal(cache, 1, 3600)
     engine = CatalogEngine(
-        omnitron, channel, journal, EngineOptions(batch_size=15), book=book, budget=budget
+        omnitron,
+        channel,
+        journal,
+        EngineOptions(batch_size=15),
+        book=book,
+        budget=budget,
+        commit_gate=commit_gate,
     )
     return engine, channel
 

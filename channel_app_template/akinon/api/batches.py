@@ -7,6 +7,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from channel_app_template.akinon.api._base import Area
 from channel_app_template.akinon.models import (
     BatchRequest,
@@ -15,6 +17,7 @@ from channel_app_template.akinon.models import (
 )
 from channel_app_template.akinon.pagination import DEFAULT_PAGE_SIZE, Paginated
 from channel_app_template.errors import ItemError
+from channel_app_template.transport import expect_object
 
 __all__ = ["BatchesApi"]
 
@@ -79,8 +82,13 @@ class BatchesApi(Area):
         happen, so the refusal is not an error.
         """
         body = {"channel": self.channel_id, "status": status, **fields}
+        path = self._path("batch_requests", pk)
         try:
-            return self._update(self._path("batch_requests", pk), BatchRequest, body)
+            answer = self.http.patch(path, body)
+            expect_object(answer, peer="Omnitron", method="PATCH", path=path)
+            # the objects the answer echoes are the ones just sent: reading thousands of
+            # them back cost more CPU than the rest of the transition, so they are not read
+            return self._model(BatchRequest, {**answer, "objects": None}, "PATCH", path)
         except ItemError as error:
             if error.status_code != 406:
                 raise
@@ -91,6 +99,11 @@ class BatchesApi(Area):
             raise
 
 
+_OBJECTS = TypeAdapter(list[BatchRequestObject])
+
+
 def _objects(objects: Sequence[BatchRequestObject]) -> list[dict[str, Any]]:
-    """Every field, nulls included, as Akinon's clients send them."""
-    return [item.model_dump(mode="json") for item in objects]
+    """Every field, nulls included, as Akinon's clients send them (one dump for the list:
+    a model_dump per object was a visible share of a batch's CPU)."""
+    dumped: list[dict[str, Any]] = _OBJECTS.dump_python(list(objects), mode="json")
+    return dumped

@@ -12,6 +12,8 @@ a ``modified_date`` the engine must not record (unparseable, missing, in the fut
 reported once and left out of every batch until it is sane.
 
 The modules, by role: :mod:`._engine` (the runs: send, retry, resend, check),
+:mod:`._cursor` (pending views read by pk, within a :class:`PkWindow` for fan-out),
+:mod:`._gate` (the :data:`CommitGate`: one committed batch per content type),
 :mod:`._screen` (what of a page is sent), :mod:`._pipeline` (one batch: commit, prepare,
 call), :mod:`._settle` (result rows into outcomes, now or when the job is done),
 :mod:`._batches` (closing, repairing and reporting batches), :mod:`._summary` (options,
@@ -19,8 +21,19 @@ summaries). Their loggers are children of this package's, so one logger name cov
 engine's log lines.
 """
 
+from channel_app_template.core.engine.flows._cursor import PkWindow
 from channel_app_template.core.engine.flows._engine import CatalogEngine
+from channel_app_template.core.engine.flows._gate import CommitGate, local_gate
 from channel_app_template.core.engine.flows._settle import row_key
 from channel_app_template.core.engine.flows._summary import EngineOptions, FlowSummary, Progress
 
-__all__ = ["CatalogEngine", "EngineOptions", "FlowSummary", "Progress", "row_key"]
+__all__ = [
+    "CatalogEngine",
+    "CommitGate",
+    "EngineOptions",
+    "FlowSummary",
+    "PkWindow",
+    "Progress",
+    "local_gate",
+    "row_key",
+]

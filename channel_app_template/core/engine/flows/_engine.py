@@ -1,13 +1,14 @@
 """The catalog engine's runs: send, retry, resend and check, for any catalog resource.
 
-A send run repeats, until nothing is pending: read a page of pending objects (committed
-objects leave the pending views, so the same page number holds the next ones; a page of
-objects this run cannot send is stepped over), screen it (:mod:`._screen`), and send it as
-one batch (:mod:`._pipeline`); the check run settles batches whose channel job is done
-(:mod:`._settle`). Failed objects are re-sent when what they depend on changes, with
-attempts and backoff (:mod:`..failure_book`), and on an operator's request
-(:meth:`CatalogEngine.resend`). Each run works inside a :class:`~.budget.Budget`: past it,
-the run stops between batches and says why. An empty run opens no batch.
+A send run reads its pending view by pk (:mod:`._cursor`: ``sort=id``, ``pk__gt`` the last
+pk read, so the pages do not shift as committed objects leave the view), screens each page
+(:mod:`._screen`), prepares it, and sends it as one batch (:mod:`._pipeline`); the next page
+is read, screened and prepared while the current batch is committed, sent and settled.
+The check run settles batches whose channel job is done (:mod:`._settle`). Failed objects
+are re-sent when what they depend on changes, with attempts and backoff
+(:mod:`..failure_book`), and on an operator's request (:meth:`CatalogEngine.resend`). Each
+run works inside a :class:`~.budget.Budget`: past it, the run stops between batches and
+says why. An empty run opens no batch.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from channel_app_template.akinon.integration import OPEN_REMOTE, OmnitronIntegration
@@ -24,6 +27,8 @@ from channel_app_template.channel import ChannelIntegration
 from channel_app_template.core.budget import Budget, BudgetExceeded
 from channel_app_template.core.engine.failure_book import FailureBook
 from channel_app_template.core.engine.flows._batches import Batches
+from channel_app_template.core.engine.flows._cursor import PkCursor, PkWindow
+from channel_app_template.core.engine.flows._gate import CommitGate, local_gate
 from channel_app_template.core.engine.flows._pipeline import Pipeline
 from channel_app_template.core.engine.flows._screen import Screen
 from channel_app_template.core.engine.flows._settle import Settler
@@ -36,10 +41,19 @@ from channel_app_template.core.engine.flows._summary import (
     Wiring,
 )
 from channel_app_template.core.engine.journal import BatchJournal
-from channel_app_template.core.engine.resources import CatalogResource, Failure
+from channel_app_template.core.engine.resources import CatalogResource, Failure, Prepared
 from channel_app_template.errors import RetryLater
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A page read, screened and prepared ahead of its batch."""
+
+    objects: list[Any]
+    rejects: list[Failure]
+    prepared: Prepared
 
 
 class CatalogEngine:
@@ -55,6 +69,7 @@ class CatalogEngine:
         *,
         book: FailureBook | None = None,
         budget: Budget | None = None,
+        commit_gate: CommitGate | None = None,
     ) -> None:
         self.omnitron = omnitron
         self.channel = channel
@@ -67,12 +82,20 @@ class CatalogEngine:
         self._batches = Batches(wiring)
         self._screen = Screen(wiring)
         self._settler = Settler(wiring, self._batches)
-        self._pipeline = Pipeline(wiring, self._batches, self._settler)
+        self._pipeline = Pipeline(wiring, self._batches, self._settler, commit_gate or local_gate)
 
     # --- Send --------------------------------------------------------------------------
 
-    def send(self, resource: CatalogResource, kind: str, list_id: int | None = None) -> FlowSummary:
-        """Send what Omnitron's ``kind`` view (inserts, updates, deleted) holds."""
+    def send(
+        self,
+        resource: CatalogResource,
+        kind: str,
+        list_id: int | None = None,
+        *,
+        window: PkWindow | None = None,
+    ) -> FlowSummary:
+        """Send what Omnitron's ``kind`` view (inserts, updates, deleted) holds, or the
+        part of it in ``window`` (fan-out: each worker sends its own pks)."""
         command = resource.command(kind)
         summary = FlowSummary(
             flow=resource.name, kind=kind if list_id is None else f"{kind}:{list_id}"
@@ -81,23 +104,34 @@ class CatalogEngine:
             summary.skipped = f"the channel does not support {command}"
             return summary
         run = Run(resource, summary, list_id)
-        with self._opened(run) as limit:
+        with self._opened(run) as limit, ThreadPoolExecutor(1, "read-ahead") as ahead:
             pending = resource.read_pending(self.omnitron, kind, limit, list_id)
             run.source = pending.source
-            number = 1
-            while number <= MAX_PAGE_WALK:
-                self.budget.check()
-                page = pending.read_page(number)
-                objects, rejects = self._screen.screen(run, command, page)
-                if objects or rejects:
-                    if run.total is None:
-                        run.total = pending.count() if page.size >= limit else page.size
-                    self._deliver(run, kind, command, objects, rejects)
-                elif page.size >= limit:
-                    number += 1  # a full page this run cannot send: look past it
-                else:
+            cursor = PkCursor(pending, limit, window)
+            self.budget.check()
+            next_up = ahead.submit(self._read_ahead, run, kind, command, cursor)
+            while True:
+                step = next_up.result()
+                if step is None:
                     break
+                self.budget.check()
+                # the page after this one is read, screened and prepared while it is sent
+                next_up = ahead.submit(self._read_ahead, run, kind, command, cursor)
+                self._deliver(run, kind, command, step.objects, step.rejects, step.prepared)
         return self._finish(run)
+
+    def _read_ahead(self, run: Run, kind: str, command: str, cursor: PkCursor) -> Ahead | None:
+        """The next page that has something to send, screened and prepared; ``None`` at
+        the end of the view."""
+        while (page := cursor.next_page()) is not None:
+            objects, rejects = self._screen.screen(run, command, page)
+            if objects or rejects:
+                if run.total is None:  # what is left past this page, and this page
+                    full = page.size >= self._limit()
+                    run.total = cursor.query().count() + page.size if full else page.size
+                prepared = self._pipeline.prepare(run, kind, objects, rejects)
+                return Ahead(objects, rejects, prepared)
+        return None
 
     def retry(self, resource: CatalogResource) -> FlowSummary:
         """Re-send failed objects whose dependencies changed since they failed (a product
@@ -219,9 +253,10 @@ class CatalogEngine:
         command: str,
         objects: Sequence[Any],
         rejects: Sequence[Failure],
+        prepared: Prepared | None = None,
     ) -> None:
         """One batch; the run's progress is reported and the budget told after it."""
-        self._pipeline.send_batch(run, kind, command, objects, rejects)
+        self._pipeline.send_batch(run, kind, command, objects, rejects, prepared)
         run.done += len(objects) + len(rejects)
         self.budget.progressed()
         self.progress(run.done, max(run.total or 0, run.done))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from channel_app_template.akinon.integration import Tracked
+from channel_app_template.akinon.models import BatchRequest
 from channel_app_template.channel import (
     FailedReasonType,
     ResultDto,
@@ -22,6 +23,7 @@ from channel_app_template.channel import (
 )
 from channel_app_template.core.engine._resource import failed_row
 from channel_app_template.core.engine.flows._batches import Batches
+from channel_app_template.core.engine.flows._gate import CommitGate
 from channel_app_template.core.engine.flows._settle import Settler, row_key
 from channel_app_template.core.engine.flows._summary import Run, Wiring
 from channel_app_template.core.engine.resources import (
@@ -38,9 +40,24 @@ logger = logging.getLogger(__name__)
 class Pipeline:
     """Sends batches, for one engine."""
 
-    def __init__(self, wiring: Wiring, batches: Batches, settler: Settler) -> None:
+    def __init__(
+        self, wiring: Wiring, batches: Batches, settler: Settler, gate: CommitGate
+    ) -> None:
         self.omnitron, self.channel, self.journal = wiring.omnitron, wiring.channel, wiring.journal
         self.options, self.batches, self.settler = wiring.options, batches, settler
+        self.gate = gate
+
+    def prepare(
+        self, run: Run, kind: str, objects: Sequence[Any], rejects: Sequence[Failure] = ()
+    ) -> Prepared:
+        """The channel items for ``objects`` (reads their details; commits nothing, so it
+        may run while another batch of the resource is in flight)."""
+        context = PrepareContext(
+            self.omnitron, self.options.match_path, kind, run.list_id, self.channel.config
+        )
+        prepared = run.resource.prepare(context, objects) if objects else Prepared()
+        prepared.failures.extend(rejects)
+        return prepared
 
     def send_batch(
         self,
@@ -49,46 +66,65 @@ class Pipeline:
         command: str,
         objects: Sequence[Any],
         rejects: Sequence[Failure] = (),
+        prepared: Prepared | None = None,
     ) -> None:
-        """``objects`` (and ``rejects``, committed as failed) as one batch of ``run``."""
-        resource, summary = run.resource, run.summary
+        """``objects`` (and ``rejects``, committed as failed) as one batch of ``run``;
+        ``prepared`` when their items were made ahead (:meth:`prepare`)."""
+        resource = run.resource
         tracked = [Tracked(int(o.pk), resource.objects_model, o.modified_date) for o in objects]
         tracked += [reject.tracked for reject in rejects]
         batch = self.omnitron.open_batch()
-        pk = int(batch.pk or 0)
-        summary.batches.append(pk)
+        run.summary.batches.append(int(batch.pk or 0))
+        closed = False
         try:
-            self.omnitron.commit(batch, resource.model, tracked)
-            context = PrepareContext(
-                self.omnitron, self.options.match_path, kind, run.list_id, self.channel.config
-            )
-            prepared = resource.prepare(context, objects) if objects else Prepared()
-            prepared.failures.extend(rejects)
-            result = self.call(resource, command, prepared)
-            if isinstance(result, Submitted):
-                # Everything the batch carried is settled (and reported) by the check run:
-                # what the job returns, what the channel refused before sending, and what
-                # could not be sent at all.
-                rejected = [(row_key(row, resource), row) for row in result.rejected]
-                self.journal.save(pk, prepared.covers, rejected, prepared.failures)
-                self.omnitron.submitted(batch, result.remote_batch_id)
-                summary.sent += len(prepared.items)
-                summary.submitted += len(tracked)
-                logger.info(
-                    "%s: batch %s submitted as job %s",
-                    command,
-                    pk,
-                    result.remote_batch_id,
-                    extra={"flow": resource.name, "batch": pk, "objects": len(tracked)},
-                )
-                return
-            summary.sent += len(prepared.items)
-            self.settler.settle(
-                resource, batch, command, prepared.covers, result, prepared.failures, summary
-            )
+            with self.gate(resource.model):
+                try:
+                    self.omnitron.commit(batch, resource.model, tracked)
+                    if prepared is None:
+                        prepared = self.prepare(run, kind, objects, rejects)
+                    self._call_and_close(run, command, batch, tracked, prepared)
+                except BaseException:
+                    closed = True
+                    self.batches.abort(batch)
+                    raise
         except BaseException:
-            self.batches.abort(batch)
+            if not closed:  # the gate itself failed: the batch was opened, never committed
+                self.batches.abort(batch)
             raise
+
+    def _call_and_close(
+        self,
+        run: Run,
+        command: str,
+        batch: BatchRequest,
+        tracked: Sequence[Tracked],
+        prepared: Prepared,
+    ) -> None:
+        """Call the channel; the batch leaves COMMIT here: settled now, or submitted."""
+        resource, summary = run.resource, run.summary
+        pk = int(batch.pk or 0)
+        result = self.call(resource, command, prepared)
+        if isinstance(result, Submitted):
+            # Everything the batch carried is settled (and reported) by the check run:
+            # what the job returns, what the channel refused before sending, and what
+            # could not be sent at all.
+            rejected = [(row_key(row, resource), row) for row in result.rejected]
+            self.journal.save(pk, prepared.covers, rejected, prepared.failures)
+            self.omnitron.submitted(batch, result.remote_batch_id)
+            summary.sent += len(prepared.items)
+            summary.submitted += len(tracked)
+            logger.info(
+                "%s: batch %s submitted as job %s",
+                command,
+                pk,
+                result.remote_batch_id,
+                extra={"flow": resource.name, "batch": pk, "objects": len(tracked)},
+            )
+            return
+        summary.sent += len(prepared.items)
+        self.settler.settle(
+            resource, batch, command, prepared.covers, result, prepared.failures, summary
+        )
 
     def call(
         self, resource: CatalogResource, command: str, prepared: Prepared
