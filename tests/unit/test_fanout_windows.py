@@ -61,7 +61,7 @@ def test_boundaries_read_one_row_per_edge_at_every_window_size() -> None:
     asked: list[dict[str, Any]] = []
     edges = boundaries(pending_view(pks, asked), len(pks), 250)
     assert edges == [pks[249], pks[499], pks[749], pks[999]]
-    assert all(params["limit"] == 1 for params in asked)
+    assert all(params["limit"] == 1 and params["sort"] == "id" for params in asked)
     assert len(asked) == 4
     windows = windows_of(edges)
     sizes = [

@@ -121,7 +121,7 @@ def boundaries(pending: Paginated[Any], total: int, size: int) -> list[int]:
     """The pk of every ``size``-th of ``total`` pending objects, in pk order: one one-row
     read each (``page=n&limit=1`` over the view sorted by id). A row that cannot be read
     gives no boundary; its neighbours' windows merge."""
-    one = pending.resized(1)
+    one = pending.filtered(sort="id").resized(1)
     found: list[int] = []
     for position in range(size, total, size):
         page = one.read_page(position)
