@@ -54,7 +54,7 @@ def check_every_product_once(stack: SyncStack) -> None:
         assert action["version_date"] == product["modified_date"]
     skus = [p.sku for p in stack.market.client().iter_products()]
     assert len(skus) == len(set(skus)) == PRODUCTS
-    assert stack.omnitron.inspect("batch_requests/?status=commit&limit=1")["count"] == 0
+    assert committed(stack) == 0
 
 
 def product_items_sent(stack: SyncStack) -> int:
@@ -86,22 +86,32 @@ def test_a_fanned_out_product_sync_sends_every_product_once_with_its_version_dat
         assert all("batches" not in run for run in again["runs"]), again
 
 
-def kill_a_gate_holder(stack: SyncStack, spared: list[int], timeout: float = 60.0) -> int:
-    """SIGKILL the worker process that holds the product commit gate (a batch committed),
-    once it is none of ``spared`` (the mark of a killed holder stays until taken over)."""
+def committed(stack: SyncStack) -> int:
+    count: int = stack.omnitron.inspect("batch_requests/?status=commit&limit=1")["count"]
+    return count
+
+
+def kill_a_gate_holder(stack: SyncStack, spared: list[int], timeout: float = 90.0) -> int:
+    """SIGKILL the worker process that holds the product commit gate while a batch is
+    committed (its batch), once it is none of ``spared`` (a killed holder's mark stays
+    until the next holder takes over)."""
     client = redis.Redis.from_url(stack.env["BROKER_URL"])
+
+    def holder() -> int:
+        mark = client.get(GATE_MARK)
+        return int(mark.decode().split(":")[0]) if mark else 0
+
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            holder = client.get(GATE_MARK)
-            pid = int(holder.decode().split(":")[0]) if holder else 0
-            if pid and pid not in spared:
+            pid = holder()
+            if pid and pid not in spared and committed(stack) and holder() == pid:
                 os.kill(pid, signal.SIGKILL)
                 return pid
-            time.sleep(0.01)
+            time.sleep(0.005)
     finally:
         client.close()
-    raise AssertionError("no worker process ever held the product commit gate")
+    raise AssertionError("no worker process ever held a committed product batch")
 
 
 def test_a_worker_killed_holding_a_fanned_out_batch_leaves_nothing_committed_lost_or_doubled() -> (
