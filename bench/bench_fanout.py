@@ -121,6 +121,8 @@ def one_run(products: int, workers: int, latency_ms: int, window: int) -> dict[s
             # The Omnitron simulator is one asyncio process: it cannot use more than a core.
             "omnitron_bound_s": round(each[1], 1),
             "worker_peak_rss_mb": round(peak_rss_mb(stack.worker.process.pid), 1),
+            # Other work on the machine takes cores from the run: the 1-minute load average.
+            "load_avg": round(os.getloadavg()[0], 1),
         }
 
 
@@ -156,13 +158,14 @@ def main() -> None:
     print(
         f"{'products':>9} {'workers':>7} {'synced':>7} {'windows':>7} {'wall s':>7} "
         f"{'prod/s':>7} {'CPU s':>7} {'CPU bound s':>11} {'Omnitron sim CPU s':>18} "
-        f"{'worker peak RSS MB':>18}  CPU s by process"
+        f"{'worker peak RSS MB':>18} {'load':>5}  CPU s by process"
     )
     for r in rows:
         print(
             f"{r['products']:>9} {r['workers']:>7} {r['synced']:>7} {r['windows']:>7} "
             f"{r['wall_s']:>7} {r['products_per_s']:>7} {r['cpu_s']:>7} {r['cpu_bound_s']:>11} "
-            f"{r['omnitron_bound_s']:>18} {r['worker_peak_rss_mb']:>18}  {r['cpu_by_process_s']}"
+            f"{r['omnitron_bound_s']:>18} {r['worker_peak_rss_mb']:>18} {r['load_avg']:>5}  "
+            f"{r['cpu_by_process_s']}"
         )
     for size in args.sizes:
         by = {r["workers"]: r for r in rows if r["products"] == size}
