@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     modified_date_tolerance: float = Field(default=600.0, ge=0, le=86_400, allow_inf_nan=False)
     resend_max_attempts: int = Field(default=5, ge=1, le=100)
     resend_backoff: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
+    # Catalog sends this big are split over the workers, in windows of this many objects.
+    fanout_min_objects: int = Field(default=20_000, ge=1, le=100_000_000)
+    fanout_window: int = Field(default=5_000, ge=100, le=1_000_000)
 
     # Redis: Celery broker and result backend.
     broker_url: SecretStr | None = None

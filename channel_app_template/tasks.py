@@ -17,15 +17,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from celery import Task
+from celery import Task, group
 
 from channel_app_template.celery_app import app, settings
+from channel_app_template.core.run.fanout_run import run_window
 from channel_app_template.core.run.flows import FLOWS, TASK_PREFIX, Flow, Work
 from channel_app_template.core.run.runner import parked, run_job, time_limits
 
-__all__ = ["PREFIX", "TASKS", *FLOWS.names]  # every task, generated below
+__all__ = ["FANOUT_WINDOW_TASK", "PREFIX", "TASKS", "fanout_window", *FLOWS.names]
 
 PREFIX = TASK_PREFIX
+FANOUT_WINDOW_TASK = "channel_app_template.fanout_window"  # not a flow: no flow prefix
 
 
 def _progress(task: Task) -> Any:
@@ -39,11 +41,34 @@ def _progress(task: Task) -> Any:
     return report
 
 
+def _fanout_window(self: Task, order: dict[str, Any]) -> dict[str, Any]:
+    """One window of a fanned-out catalog send (see core/run/fanout.py). Acknowledged
+    late and re-queued if its worker process dies: the window is claimed again."""
+    return run_window(settings, order, _progress(self))
+
+
+_soft, _hard = time_limits(settings.flow_time_budget)
+fanout_window: Task = app.task(
+    name=FANOUT_WINDOW_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=_soft,
+    time_limit=_hard,
+)(_fanout_window)
+
+
+def _dispatch(orders: list[dict[str, Any]]) -> None:
+    """Window tasks, as one Celery group (the flow's task gathers their summaries)."""
+    group(fanout_window.s(order) for order in orders).apply_async()
+
+
 def _flow_task(flow: Flow) -> Task:
     name = flow.name
+    fan_out = _dispatch if flow.runs.work is Work.CATALOG else None
 
     def run(self: Task, **params: Any) -> dict[str, Any]:
-        return run_job(name, settings, _progress(self), **params)
+        return run_job(name, settings, _progress(self), fan_out=fan_out, **params)
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = f"Flow {name!r} (see channel_app_template.core.run.flows.FLOWS)."

@@ -177,7 +177,11 @@ class ApiClient:
 
 @contextlib.contextmanager
 def omnitron_simulator(
-    *args: str, seed_products: int = 0, state: Path | None = None, seed: int | None = None
+    *args: str,
+    seed_products: int = 0,
+    state: Path | None = None,
+    seed: int | None = None,
+    start_timeout: float = 60.0,
 ) -> Iterator[OmnitronSim]:
     """Run ``channel-app sandbox omnitron`` on a free loopback port; stop it afterwards.
 
@@ -192,7 +196,7 @@ def omnitron_simulator(
         flags += ["--seed", str(seed)]
     port = free_port()
     command = simulator_command("omnitron", port, state, flags)
-    service = start("omnitron", command, port=port, log_dir=log_dir, timeout=60.0)
+    service = start("omnitron", command, port=port, log_dir=log_dir, timeout=start_timeout)
     sim = OmnitronSim("omnitron", f"http://127.0.0.1:{port}", state, port, flags, service, log_dir)
     try:
         yield sim

@@ -75,12 +75,16 @@ def sync_stack(
     omnitron_args: tuple[str, ...] = (),
     market_args: tuple[str, ...] = (),
     batch_delay: float = 0.2,
+    concurrency: int = 2,
     **extra_env: str,
 ) -> Iterator[SyncStack]:
     workdir = Path(tempfile.mkdtemp(prefix="cat-sync-"))
     with (
         redis_server() as redis,
-        omnitron_simulator(*omnitron_args, seed_products=products) as sim,
+        # Seeding takes about 1 s per 10,000 products on a quiet machine.
+        omnitron_simulator(
+            *omnitron_args, seed_products=products, start_timeout=60.0 + products / 250
+        ) as sim,
         marketplace_server(*market_args, batch_delay=batch_delay) as market,
     ):
         broker = f"redis://127.0.0.1:{redis.port}/0"
@@ -120,7 +124,7 @@ def sync_stack(
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "-n",
                 "sync@%h",
             ],

@@ -18,10 +18,11 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from channel_app_template.core.budget import Budget, BudgetExceeded
-from channel_app_template.core.engine.flows import FlowSummary
 from channel_app_template.core.engine.resources import RESOURCES, CatalogResource, pks_for_skus
 from channel_app_template.core.inbound.order_events import EventSummary, OrderEvents
 from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+from channel_app_template.core.run.fanout import Dispatch, FanOut, fans_out
+from channel_app_template.core.run.fanout_run import coordinate
 from channel_app_template.core.run.flows import FLOWS, ContentLock, Flow, Work
 from channel_app_template.core.run.runtime import Runtime, open_runtime
 from channel_app_template.core.setup import flows as setup_flows
@@ -113,7 +114,7 @@ def catalog_job(resource_name: str, *kinds: str) -> JobRun:
     resource = RESOURCES[resource_name]
 
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
-        summaries: list[FlowSummary] = []
+        summaries: list[dict[str, Any]] = []
         step = [""]  # what the engine is doing now, for the progress line
         engine = runtime.engine(
             lambda done, total: report({"step": step[0], "done": done, "total": total})
@@ -122,12 +123,24 @@ def catalog_job(resource_name: str, *kinds: str) -> JobRun:
             if kind in ("check", "retry"):
                 step[0] = f"{resource.name} {kind}"
                 flow = engine.check if kind == "check" else engine.retry
-                summaries.append(flow(resource))
+                summaries.append(flow(resource).as_dict())
                 continue
             for list_id in [None, *_extra_lists(runtime, resource)]:
                 step[0] = f"{resource.name} {kind}" + (f" (list {list_id})" if list_id else "")
-                summaries.append(engine.send(resource, kind, list_id))
-        return {"runs": [summary.as_dict() for summary in summaries]}
+                fanned = None
+                if runtime.fanout is not None and fans_out(resource, kind):
+                    fanned = coordinate(
+                        runtime,
+                        runtime.fanout,
+                        resource,
+                        kind,
+                        list_id,
+                        lambda done, total: report(
+                            {"step": step[0], "done": done, "total": total, "fanned_out": True}
+                        ),
+                    )
+                summaries.append(fanned or engine.send(resource, kind, list_id).as_dict())
+        return {"runs": summaries}
 
     return run
 
@@ -220,8 +233,18 @@ def resend_failed(
 JOBS: dict[str, Job] = {f.name: job_for(f) for f in FLOWS if f.runs.work is not Work.TOOL}
 
 
-def run_job(name: str, settings: Settings, report: ReportProgress, **params: Any) -> dict[str, Any]:
+def run_job(
+    name: str,
+    settings: Settings,
+    report: ReportProgress,
+    *,
+    fan_out: Dispatch | None = None,
+    **params: Any,
+) -> dict[str, Any]:
     """Run job ``name`` unless another run of it holds its lock; a JSON-able summary.
+
+    With ``fan_out``, a catalog send of at least ``FANOUT_MIN_OBJECTS`` objects is split
+    into window tasks sent through it (:mod:`.fanout`), under this run's lock.
 
     The run gets a :class:`Budget` (``FLOW_TIME_BUDGET``, ``FLOW_STALL_TIMEOUT``); a run
     past it, or stopped by Celery's soft time limit, has closed what it opened on its way
@@ -230,9 +253,13 @@ def run_job(name: str, settings: Settings, report: ReportProgress, **params: Any
     job = JOBS[name]
     lock = job.lock_for(params) if job.lock_for else job.lock_name
     started = time.monotonic()
-    with open_runtime(settings) as runtime, runtime.locks.hold(lock) as acquired:
-        if not acquired:
+    with open_runtime(settings) as runtime, runtime.locks.lease(lock) as token:
+        if token is None:
             return {"task": name, "skipped": "another run of this flow is in progress"}
+        if fan_out is not None:
+            runtime.fanout = FanOut(
+                fan_out, lock, token, settings.fanout_min_objects, settings.fanout_window
+            )
         runtime.budget = Budget(settings.flow_time_budget, settings.flow_stall_timeout)
         try:
             result = job.run(runtime, lambda meta: report({"task": name, **meta}), **params)

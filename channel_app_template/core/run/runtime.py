@@ -19,11 +19,15 @@ from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions,
 from channel_app_template.core.engine.journal import BatchJournal
 from channel_app_template.core.inbound.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
+from channel_app_template.core.run.commit_gate import GatedEngine, RedisCommitGate
+from channel_app_template.core.run.fanout import FanOut
 from channel_app_template.core.run.registry import load_channel, load_class
 from channel_app_template.errors import ConfigurationError
 from channel_app_template.redaction import config_secrets, register_secrets
 from channel_app_template.settings import Settings
 from channel_app_template.transport import Limits, Timeouts
+
+__all__ = ["Runtime", "channel_config", "failure_book", "open_runtime"]
 
 logger = logging.getLogger("channel_app_template.flows")
 
@@ -38,11 +42,17 @@ class Runtime:
     budget: Budget = field(default_factory=Budget.unlimited)
     """The current run's time budget; :func:`~.runner.run_job` sets it once it holds the
     flow's lock, so waiting for the lock does not count."""
+    fanout: FanOut | None = None
+    """Set when this run may fan big sends out over Celery workers (see :mod:`.fanout`)."""
 
     def book(self) -> FailureBook:
         return failure_book(self.settings, self.cache)
 
-    def engine(self, progress: Progress | None = None) -> CatalogEngine:
+    def engine(
+        self, progress: Progress | None = None, *, commit_gate: RedisCommitGate | None = None
+    ) -> CatalogEngine:
+        """An engine for this run; with ``commit_gate``, one that shares it with other
+        processes sending the same content types (a fanned-out run's windows)."""
         conf = self.channel.config
         journal = BatchJournal(
             self.cache,
@@ -55,15 +65,23 @@ class Runtime:
             stale_after=self.settings.batch_stale_after,
             date_tolerance=self.settings.modified_date_tolerance,
         )
-        return CatalogEngine(
-            self.omnitron,
-            self.channel,
-            journal,
-            options,
-            progress,
-            book=self.book(),
-            budget=self.budget,
+        parts = (self.omnitron, self.channel, journal, options, progress)
+        if commit_gate is not None:
+            return GatedEngine(
+                *parts, book=self.book(), budget=self.budget, commit_gate=commit_gate
+            )
+        return CatalogEngine(*parts, book=self.book(), budget=self.budget)
+
+    def shared_engine(self, progress: Progress | None = None) -> CatalogEngine:
+        """An engine behind the channel's Redis commit gate, for a fanned-out window: it
+        waits for the gate at most ``FLOW_STALL_TIMEOUT`` seconds."""
+        gate = RedisCommitGate(
+            self.cache,
+            str(self.settings.omnitron_channel_id or 0),
+            ttl=self.settings.task_lock_ttl,
+            wait=self.settings.flow_stall_timeout,
         )
+        return self.engine(progress, commit_gate=gate)
 
     def ledger(self, kind: str) -> Ledger:
         channel_id = self.settings.omnitron_channel_id or 0
