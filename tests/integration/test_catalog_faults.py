@@ -32,7 +32,12 @@ def run_quietly(stack: SyncStack, task: str) -> dict[str, Any] | None:
         return None
 
 
-def test_faults_on_both_sides_converge_without_duplicates() -> None:
+@pytest.mark.parametrize(
+    "fanout",
+    [{}, {"FANOUT_MIN_OBJECTS": "100", "FANOUT_WINDOW": "100"}],
+    ids=["one_process", "fanned_out"],
+)
+def test_faults_on_both_sides_converge_without_duplicates(fanout: dict[str, str]) -> None:
     omnitron_faults = (
         "--seed",
         "7",
@@ -57,7 +62,10 @@ def test_faults_on_both_sides_converge_without_duplicates() -> None:
         "--fault",
         "pattern=/api/v1/products/stock,action=lost_response,rate=0.3,methods=PUT",
     )
-    with sync_stack(150, omnitron_args=omnitron_faults, market_args=market_faults) as stack:
+    fanned_out = False
+    with sync_stack(
+        150, omnitron_args=omnitron_faults, market_args=market_faults, **fanout
+    ) as stack:
         for task in (
             "create_or_update_category_tree_and_nodes",
             "create_or_update_category_attributes",
@@ -71,7 +79,8 @@ def test_faults_on_both_sides_converge_without_duplicates() -> None:
                 "check_products",
                 "insert_and_update_stocks",
             ):
-                run_quietly(stack, task)
+                summary = run_quietly(stack, task) or {}
+                fanned_out |= any("windows" in run for run in summary.get("runs", []))
             done = [a for a in actions(stack, "product") if a["status"] == "success"]
             stocks = [a for a in actions(stack, "productstock") if a["status"] == "success"]
             if len(done) == 150 and len(stocks) == 150:
@@ -84,6 +93,7 @@ def test_faults_on_both_sides_converge_without_duplicates() -> None:
         market = list(stack.market.client().iter_products())
         assert len(market) == len({p.sku for p in market}) == 150  # no duplicates
         assert stack.omnitron.inspect("batch_requests/?status=commit&limit=1")["count"] == 0
+    assert fanned_out == bool(fanout)
 
 
 def test_a_job_that_never_finishes_times_out() -> None:
