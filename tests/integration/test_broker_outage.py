@@ -155,7 +155,9 @@ def run_task(broker: str, name: str, timeout: float = 120) -> Any:
         client.close()
 
 
-def write_env(path: Path, broker: str, sim: OmnitronSim, workdir: Path) -> None:
+def write_env(
+    path: Path, broker: str, sim: OmnitronSim, workdir: Path, extra: dict[str, str]
+) -> None:
     # honcho and python-dotenv read this file: JSON in single quotes (see .env.example).
     path.write_text(
         "\n".join(
@@ -169,6 +171,7 @@ def write_env(path: Path, broker: str, sim: OmnitronSim, workdir: Path) -> None:
                 f"BEAT_SCHEDULE='{json.dumps(SCHEDULE)}'",
                 f"BEAT_SCHEDULE_FILE={workdir / 'beat-schedule'}",
                 "PYTHONUNBUFFERED=1",
+                *(f"{name}={value}" for name, value in extra.items()),
             ]
         )
         + "\n"
@@ -195,8 +198,14 @@ def succeeded_runs(log: str, task: str) -> int:
     )
 
 
+FANNED_OUT = {"FANOUT_MIN_OBJECTS": "100", "FANOUT_WINDOW": "100"}  # 3 windows of products
+
+
 @pytest.mark.timeout(900)
-def test_worker_survives_a_broker_outage_and_the_schedule_redoes_the_lost_run() -> None:
+@pytest.mark.parametrize("fanout", [{}, FANNED_OUT], ids=["one_process", "fanned_out"])
+def test_worker_survives_a_broker_outage_and_the_schedule_redoes_the_lost_run(
+    fanout: dict[str, str],
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="cat-outage-"))
     timings: dict[str, float] = {}
     with (
@@ -217,7 +226,7 @@ def test_worker_survives_a_broker_outage_and_the_schedule_redoes_the_lost_run() 
             }
         )
         env_file = workdir / ".env"
-        write_env(env_file, broker, sim, workdir)
+        write_env(env_file, broker, sim, workdir, fanout)
 
         with honcho(["worker"], env_file, workdir) as workers:
 
@@ -304,6 +313,8 @@ def test_worker_survives_a_broker_outage_and_the_schedule_redoes_the_lost_run() 
                 assert workers.process.poll() is None and beat.process.poll() is None
                 assert workers.worker_main_pids() == [worker_pid]
                 assert "Unrecoverable error" not in workers.output()
+                ran_windows = "channel_app_template.fanout_window[" in workers.output()
+                assert ran_windows == bool(fanout)
 
         # Nothing duplicated: one mapping per product, one Omnitron order per order.
         actions = product_actions(sim)
