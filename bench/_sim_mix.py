@@ -23,6 +23,8 @@ from typing import Any
 
 import psutil
 
+from bench._simulators import cpu_seconds
+
 __all__ = ["MIX_BASELINE_US", "StartSimulator", "run_mix"]
 
 StartSimulator = Callable[[Path, Path], tuple[subprocess.Popen[bytes], int]]
@@ -66,22 +68,15 @@ _LOGIN = {"username": "sandbox", "password": "sandbox"}
 CH = "/api/v1/channel/1"
 
 
-def cpu_seconds(process: psutil.Process) -> float:
-    total = 0.0
-    for proc in [process, *process.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = proc.cpu_times()
-            total += times.user + times.system
-    return total
-
-
 @contextlib.contextmanager
 def measured(process: psutil.Process, name: str, phases: list[Phase]) -> Iterator[list[int]]:
     """Counts requests made inside the block (append to the yielded list) and their CPU."""
     counter = [0]
-    cpu0, wall0 = cpu_seconds(process), time.perf_counter()
+    cpu0, wall0 = cpu_seconds(process.pid), time.perf_counter()
     yield counter
-    phases.append(Phase(name, counter[0], cpu_seconds(process) - cpu0, time.perf_counter() - wall0))
+    phases.append(
+        Phase(name, counter[0], cpu_seconds(process.pid) - cpu0, time.perf_counter() - wall0)
+    )
 
 
 def pending_ids(client: Client, view: str, after: int, limit: int = BATCH) -> list[int]:
