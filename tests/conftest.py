@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import redis
 
+from tests.support.processes import redis_server
 from tests.support.stack import Stack, running_stack
 
 
@@ -13,3 +15,12 @@ from tests.support.stack import Stack, running_stack
 def stack() -> Iterator[Stack]:
     with running_stack() as started:
         yield started
+
+
+@pytest.fixture(scope="module")
+def cache() -> Iterator[redis.Redis]:
+    """A client of a ``redis-server`` of this test module's own, on a free port."""
+    with redis_server() as server:
+        client = redis.Redis(port=server.port)
+        yield client
+        client.close()

@@ -22,18 +22,9 @@ from channel_app_template.core.engine.resources import DELETED_PRODUCTS, PRICES,
 from channel_app_template.errors import ChannelAppError
 from tests.support.fake_market import REJECTED, actions, batches, make_engine, products
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
-from tests.support.processes import redis_server
 
 pytestmark = pytest.mark.integration
 PRODUCT_COUNT = 40
-
-
-@pytest.fixture(scope="module")
-def cache() -> Iterator[redis.Redis]:
-    with redis_server() as server:
-        client = redis.Redis(port=server.port)
-        yield client
-        client.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -12,21 +11,12 @@ import redis
 from channel_app_template.core.locks import KEY_PREFIX, SingleFlight
 from channel_app_template.core.run.commit_gate import RedisCommitGate
 from channel_app_template.errors import RetryLater
-from tests.support.processes import redis_server
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[redis.Redis]:
-    with redis_server() as server:
-        connection = redis.Redis(port=server.port)
-        yield connection
-        connection.close()
-
-
-def test_the_gate_lets_one_holder_in_per_content_type(client: redis.Redis) -> None:
-    gate = RedisCommitGate(client, "one", ttl=5, wait=10)
+def test_the_gate_lets_one_holder_in_per_content_type(cache: redis.Redis) -> None:
+    gate = RedisCommitGate(cache, "one", ttl=5, wait=10)
     inside: list[int] = []
     most = [0]
     lock = threading.Lock()
@@ -51,20 +41,20 @@ def test_the_gate_lets_one_holder_in_per_content_type(client: redis.Redis) -> No
         pass
 
 
-def test_a_busy_gate_is_given_up_after_its_wait(client: redis.Redis) -> None:
-    gate = RedisCommitGate(client, "busy", ttl=5, wait=0.2)
+def test_a_busy_gate_is_given_up_after_its_wait(cache: redis.Redis) -> None:
+    gate = RedisCommitGate(cache, "busy", ttl=5, wait=0.2)
     with gate("product"), pytest.raises(RetryLater), gate("product"):
         pass
 
 
-def test_the_holder_after_a_dead_one_repairs_first(client: redis.Redis) -> None:
+def test_the_holder_after_a_dead_one_repairs_first(cache: redis.Redis) -> None:
     repaired: list[str] = []
-    gate = RedisCommitGate(client, "dead", ttl=5, wait=5, on_takeover=repaired.append)
+    gate = RedisCommitGate(cache, "dead", ttl=5, wait=5, on_takeover=repaired.append)
     with gate("product"):
         pass
     assert repaired == []  # left cleanly: nothing to repair
     # A holder killed inside: its lease expired, its mark stayed.
-    client.set(f"{KEY_PREFIX}{gate.name('product')}:held", "4242:token")
+    cache.set(f"{KEY_PREFIX}{gate.name('product')}:held", "4242:token")
     with gate("product"):
         assert repaired == ["product"]
     with gate("product"):
@@ -72,8 +62,8 @@ def test_the_holder_after_a_dead_one_repairs_first(client: redis.Redis) -> None:
     assert repaired == ["product"]
 
 
-def test_a_handed_over_lease_is_kept_alive_and_refused_once_gone(client: redis.Redis) -> None:
-    locks = SingleFlight(client, ttl=1)
+def test_a_handed_over_lease_is_kept_alive_and_refused_once_gone(cache: redis.Redis) -> None:
+    locks = SingleFlight(cache, ttl=1)
     with locks.lease("flow") as token:
         assert token is not None
         with locks.lease("flow") as second:
@@ -85,8 +75,8 @@ def test_a_handed_over_lease_is_kept_alive_and_refused_once_gone(client: redis.R
     with locks.keep("flow", token) as alive:  # its owner freed it
         assert not alive
     # A keeper outlives the owner's TTL: the lease stays while the keeper works.
-    client.set(KEY_PREFIX + "handed", "tok", px=1000)
+    cache.set(KEY_PREFIX + "handed", "tok", px=1000)
     with locks.keep("handed", "tok") as alive:
         assert alive
         time.sleep(1.5)
-        assert client.get(KEY_PREFIX + "handed") == b"tok"
+        assert cache.get(KEY_PREFIX + "handed") == b"tok"

@@ -40,7 +40,6 @@ from channel_app_template.core.inbound.order_events import OrderEvents
 from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
 from channel_app_template.errors import AmbiguousWriteError
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
-from tests.support.processes import redis_server
 
 pytestmark = pytest.mark.integration
 PRODUCTS = 6
@@ -150,14 +149,6 @@ def order(
             ),
         ],
     )
-
-
-@pytest.fixture(scope="module")
-def cache() -> Iterator[redis.Redis]:
-    with redis_server() as server:
-        client = redis.Redis(port=server.port)
-        yield client
-        client.close()
 
 
 @pytest.fixture
