@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any, Protocol, Self, TypeVar
 
+from channel_app_template.akinon.api import ID_CHUNK, chunked
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.dates import parse_date
 from channel_app_template.akinon.models import Catalog, Channel
@@ -173,8 +174,13 @@ class PortBase:
         are reused from batch to batch instead of piling up."""
         if self._pool is None:
             workers = self._concurrency + 4 if self._client_factory else 1
-            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="omnitron")
+            self._pool = ThreadPoolExecutor(
+                workers, thread_name_prefix="omnitron", initializer=self._mark_pool_thread
+            )
         return self._pool
+
+    def _mark_pool_thread(self) -> None:
+        self._local.in_pool = True
 
     def _api(self) -> OmnitronClient:
         """This thread's client: the port's own on the thread that made it, else one per
@@ -190,8 +196,31 @@ class PortBase:
                 self._extra_clients.append(client)
         return client
 
+    @property
+    def concurrency(self) -> int:
+        """Calls to Omnitron this port runs at once, at most (``OMNITRON_CONCURRENCY``)."""
+        return self._concurrency
+
+    def map_concurrently(self, work: Callable[[K], V], items: Sequence[K]) -> list[V]:
+        """``work`` over ``items`` on the bounded pool (one client per thread), results in
+        order; one after another without pool clients, or when called from a pool thread (a
+        job waiting on the pool it occupies could wait forever)."""
+        if len(items) < 2 or not self.parallel or getattr(self._local, "in_pool", False):
+            return [work(item) for item in items]
+        return list(self.executor().map(work, items))
+
     def _concurrently(self, work: Callable[[K], V], keys: Sequence[K]) -> dict[K, V]:
         """Independent per-object calls on the bounded pool, one client per thread."""
-        if self._client_factory is None or self._concurrency == 1 or len(keys) < 2:
-            return {key: work(key) for key in keys}
-        return dict(zip(keys, self.executor().map(work, keys), strict=True))
+        return dict(zip(keys, self.map_concurrently(work, keys), strict=True))
+
+    def _per_chunk(
+        self, read: Callable[[OmnitronClient, list[K]], Iterable[V]], ids: Iterable[K]
+    ) -> list[V]:
+        """``read(client, chunk)`` over ``ID_CHUNK``-sized chunks of ``ids`` (each id once),
+        the chunks side by side on the pool, results in chunk order: a batch's bulk look-up
+        costs one round trip instead of one per chunk. Called from a pool thread (a job
+        that is itself on the pool), the chunks run one after another there instead: a job
+        waiting on the pool it occupies could wait forever."""
+        parts = list(chunked(dict.fromkeys(ids), ID_CHUNK))
+        done = self.map_concurrently(lambda part: list(read(self._api(), part)), parts)
+        return [value for values in done for value in values]

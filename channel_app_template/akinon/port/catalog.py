@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channel_app_template.akinon.api import ID_CHUNK, ProductRowsApi, chunked, join_ids
+from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.dates import parse_date
 from channel_app_template.akinon.models import (
     CancellationRequest,
@@ -80,7 +81,8 @@ class CatalogPort(SyncStatePort):
     # --- Objects by pk, always by ``__in`` in chunks ------------------------------------
 
     def products(self, pks: Iterable[int]) -> dict[int, Product]:
-        return {p.pk: p for p in self._api().products.by_ids(pks) if p.pk is not None}
+        found = self._per_chunk(lambda api, part: api.products.by_ids(part), pks)
+        return {p.pk: p for p in found if p.pk is not None}
 
     def products_by_ids(self, pks: Iterable[int]) -> Iterator[Product]:
         return self._client.products.by_ids(pks)
@@ -131,14 +133,15 @@ class CatalogPort(SyncStatePort):
         """For each product, the latest ``modified_date`` of its default stock, default
         price and images (inactive ones too: deactivating an image is a change)."""
         latest: dict[int, dt.datetime] = {}
-        api = self._api()
-        readers: tuple[ProductRowsApi[Any], ...] = (api.stocks, api.prices, api.images)
-        for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
-            for rows in readers:
-                for row in rows.find(page_size=ROWS_PAGE, product__in=join_ids(part)):
-                    when = parse_date(row.modified_date)
-                    if row.product is not None and when is not None:
-                        latest[row.product] = max(when, latest.get(row.product, when))
+
+        def read(api: OmnitronClient, part: list[int]) -> Iterator[Any]:
+            for rows in (api.stocks, api.prices, api.images):
+                yield from rows.find(page_size=ROWS_PAGE, product__in=join_ids(part))
+
+        for row in self._per_chunk(read, product_pks):
+            when = parse_date(row.modified_date)
+            if row.product is not None and when is not None:
+                latest[row.product] = max(when, latest.get(row.product, when))
         return latest
 
     # --- A product's details -------------------------------------------------------------
@@ -146,39 +149,45 @@ class CatalogPort(SyncStatePort):
     def stocks_of(
         self, product_pks: Sequence[int], stock_list: int | None
     ) -> dict[int, ProductStock]:
-        return self._first_per_product(self._api().stocks, product_pks, stock_list)
+        return self._first_per_product(lambda api: api.stocks, product_pks, stock_list)
 
     def prices_of(
         self, product_pks: Sequence[int], price_list: int | None
     ) -> dict[int, ProductPrice]:
-        return self._first_per_product(self._api().prices, product_pks, price_list)
+        return self._first_per_product(lambda api: api.prices, product_pks, price_list)
 
     def images_of(self, product_pks: Sequence[int]) -> dict[int, list[ProductImage]]:
         """Every active image of each product, in display order."""
         images: dict[int, list[ProductImage]] = defaultdict(list)
-        for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
-            query = self._api().images.find(
+        found = self._per_chunk(
+            lambda api, part: api.images.find(
                 page_size=ROWS_PAGE, product__in=join_ids(part), sort="order"
-            )
-            for image in query:
-                if image.product is not None and image.is_active is not False:
-                    images[image.product].append(image)
+            ),
+            product_pks,
+        )
+        for image in found:
+            if image.product is not None and image.is_active is not False:
+                images[image.product].append(image)
         for group in images.values():
             group.sort(key=lambda image: (image.order or 0, image.pk or 0))
         return dict(images)
 
     def categories_of(self, product_pks: Sequence[int]) -> dict[int, list[CategoryNode]]:
         nodes: dict[int, list[CategoryNode]] = defaultdict(list)
-        for part in chunked(dict.fromkeys(product_pks), ID_CHUNK):
-            query = self._api().products.categories(product__in=join_ids(part))
-            for link in query.resized(ROWS_PAGE):
-                category = link.category
-                if link.product is None or not category:
-                    continue
-                node = CategoryNode.model_validate(category) if isinstance(category, dict) else None
-                if node is None:
-                    node = CategoryNode(pk=int(category))
-                nodes[link.product].append(node)
+        links = self._per_chunk(
+            lambda api, part: api.products.categories(product__in=join_ids(part)).resized(
+                ROWS_PAGE
+            ),
+            product_pks,
+        )
+        for link in links:
+            category = link.category
+            if link.product is None or not category:
+                continue
+            node = CategoryNode.model_validate(category) if isinstance(category, dict) else None
+            if node is None:
+                node = CategoryNode(pk=int(category))
+            nodes[link.product].append(node)
         return dict(nodes)
 
     def product_details(self, products: Sequence[Product]) -> dict[int, ProductDetails | ItemError]:
@@ -221,13 +230,20 @@ class CatalogPort(SyncStatePort):
             return error
 
     def _first_per_product(
-        self, rows: ProductRowsApi[Any], pks: Sequence[int], list_id: int | None
+        self,
+        rows: Callable[[OmnitronClient], ProductRowsApi[Any]],
+        pks: Sequence[int],
+        list_id: int | None,
     ) -> dict[int, Any]:
         """The first row of each product, from the default list or the extra ``list_id``."""
         found: dict[int, Any] = {}
-        for part in chunked(dict.fromkeys(pks), ID_CHUNK):
-            query = rows.find(page_size=len(part), list_id=list_id, product__in=join_ids(part))
-            for row in query:
-                if row.product is not None:
-                    found.setdefault(row.product, row)
+        listed = self._per_chunk(
+            lambda api, part: rows(api).find(
+                page_size=len(part), list_id=list_id, product__in=join_ids(part)
+            ),
+            pks,
+        )
+        for row in listed:
+            if row.product is not None:
+                found.setdefault(row.product, row)
         return found

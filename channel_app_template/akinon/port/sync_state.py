@@ -117,9 +117,10 @@ class SyncStatePort(PortBase):
     def remote_ids(self, model: str, pks: Iterable[int]) -> dict[int, str]:
         """Channel ids of objects the channel has (whatever their last sync's outcome, and
         also while a batch holds them), by Omnitron pk."""
+        actions = self._per_chunk(lambda api, part: api.actions.for_objects(model, part), pks)
         return {
             action.object_id: action.remote_id
-            for action in self._api().actions.for_objects(model, pks)
+            for action in actions
             if action.object_id is not None and action.remote_id
         }
 
