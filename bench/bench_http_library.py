@@ -1,5 +1,8 @@
 """Benchmark: client CPU per request of ``requests`` and ``httpx`` against one local server.
 
+It also prices the layer our transport's retry loop skips (``httpx.Client.send`` on top of
+the transport it already holds) and our whole client (``HttpClient.get_json``).
+
 Why it exists: the catalog engine makes about one request per product, so the HTTP library's
 CPU per request is a cost paid per product. A keep-alive asyncio server in a child process
 answers every GET with the same JSON page (``--body-bytes``); the parent times ``N`` requests
@@ -103,6 +106,24 @@ def main() -> int:
         args.requests,
     )
     measure("httpx.Client.get().json()", lambda: client.get(url).json(), args.requests)
+    # the layer RetryingSender skips: httpx.Client.send over the same transport
+    from channel_app_template.transport._network import NetworkTransport
+
+    network = NetworkTransport(4)
+    layered = httpx.Client(transport=network, follow_redirects=False, trust_env=False)
+
+    def through_client() -> object:
+        response = layered.send(layered.build_request("GET", url), stream=True)
+        response.read()
+        return response.close()
+
+    def straight_to_transport() -> object:
+        response = network.handle_request(layered.build_request("GET", url))
+        response.read()
+        return response.close()
+
+    measure("httpx.Client.send, our NetworkTransport", through_client, args.requests)
+    measure("NetworkTransport.handle_request directly", straight_to_transport, args.requests)
     measure(
         "HttpClient.get_json (capped, deadline, retry)",
         lambda: ours.get_json("api/v1/products/"),

@@ -128,7 +128,7 @@ class HttpClient(Closing):
             trust_env=False,
         )
         self.sender = RetryingSender(
-            self.client,
+            self.transport,
             peer,
             timeouts=self.timeouts,
             retry=self.retry,
