@@ -77,9 +77,10 @@ def test_the_gate_is_held_exactly_while_a_batch_is_committed(
     market.on_send = lambda items: during.append((gate.held, committed(sim)))
     summary = engine.send(PRODUCTS, "inserts")
     assert len(summary.batches) == 3
-    assert gate.entered == [("product", 0)] * 3  # nothing committed when it is entered
+    # entered by the opening repair, then once per batch, nothing committed each time
+    assert gate.entered == [("product", 0)] * 4
     assert during == [(True, 1)] * 3  # held while its batch is committed
-    assert gate.left == [0] * 3  # the batch has left COMMIT when it is left
+    assert gate.left == [0] * 4  # the batch has left COMMIT when it is left
 
 
 def test_the_gate_is_released_when_the_batch_is_aborted(
@@ -90,14 +91,18 @@ def test_the_gate_is_released_when_the_batch_is_aborted(
     market.fail_with = ChannelAppError("marketplace exploded")
     with pytest.raises(ChannelAppError):
         engine.send(PRODUCTS, "inserts")
-    assert not gate.held and gate.left == [0]
+    assert not gate.held and gate.left == [0, 0]  # the opening repair's, the batch's
     assert [b["status"] for b in batches(sim)] == ["fail"]
 
 
 def test_a_gate_that_fails_closes_the_opened_batch(sim: OmnitronSim, cache: redis.Redis) -> None:
+    entries: list[str] = []
+
     @contextlib.contextmanager
     def refusing(model: str) -> Iterator[None]:
-        raise TimeoutError(f"another worker holds {model}")
+        entries.append(model)
+        if len(entries) > 1:  # the opening repair gets in; the first commit does not
+            raise TimeoutError(f"another worker holds {model}")
         yield
 
     engine, _ = make_engine(sim, cache, commit_gate=refusing)

@@ -19,16 +19,13 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import redis
 
-from channel_app_template.core.engine.flows import CatalogEngine
-from channel_app_template.core.engine.resources import RESOURCES, CatalogResource
 from channel_app_template.core.locks import KEY_PREFIX, SingleFlight
 from channel_app_template.errors import RetryLater
 
-__all__ = ["GATE_PREFIX", "GatedEngine", "RedisCommitGate"]
+__all__ = ["GATE_PREFIX", "RedisCommitGate"]
 
 GATE_PREFIX = "commit-gate:"
 POLL_FIRST = 0.005  # seconds between tries for a busy gate, doubling ...
@@ -96,25 +93,3 @@ class RedisCommitGate:
         finally:
             with contextlib.suppress(redis.RedisError):
                 self.client.eval(UNMARK, 1, mark, holder)
-
-
-class GatedEngine(CatalogEngine):
-    """A catalog engine whose batches go through a shared :class:`RedisCommitGate`, and
-    whose repair (at the start of every run) does too: while other processes send the same
-    content type, only a batch found committed while one holds the gate is a dead run's."""
-
-    def __init__(self, *args: Any, commit_gate: RedisCommitGate, **kwargs: Any) -> None:
-        super().__init__(*args, commit_gate=commit_gate, **kwargs)
-        self.gate = commit_gate
-        commit_gate.on_takeover = self.repair_model
-
-    def repair(self, resource: CatalogResource) -> int:
-        with self.gate(resource.model):
-            return super().repair(resource)
-
-    def repair_model(self, model: str) -> None:
-        """What a dead holder of the gate left committed, repaired by the next holder."""
-        for resource in RESOURCES.values():
-            if resource.model == model:
-                super().repair(resource)
-                return

@@ -19,7 +19,7 @@ from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions,
 from channel_app_template.core.engine.journal import BatchJournal
 from channel_app_template.core.inbound.ledger import Ledger
 from channel_app_template.core.locks import SingleFlight
-from channel_app_template.core.run.commit_gate import GatedEngine, RedisCommitGate
+from channel_app_template.core.run.commit_gate import RedisCommitGate
 from channel_app_template.core.run.fanout import FanOut
 from channel_app_template.core.run.registry import load_channel, load_class
 from channel_app_template.errors import ConfigurationError
@@ -65,12 +65,19 @@ class Runtime:
             stale_after=self.settings.batch_stale_after,
             date_tolerance=self.settings.modified_date_tolerance,
         )
-        parts = (self.omnitron, self.channel, journal, options, progress)
-        if commit_gate is not None:
-            return GatedEngine(
-                *parts, book=self.book(), budget=self.budget, commit_gate=commit_gate
-            )
-        return CatalogEngine(*parts, book=self.book(), budget=self.budget)
+        engine = CatalogEngine(
+            self.omnitron,
+            self.channel,
+            journal,
+            options,
+            progress,
+            book=self.book(),
+            budget=self.budget,
+            commit_gate=commit_gate,
+        )
+        if commit_gate is not None:  # a dead holder's committed batch is failed by the next
+            commit_gate.on_takeover = engine.repair_model
+        return engine
 
     def shared_engine(self, progress: Progress | None = None) -> CatalogEngine:
         """An engine behind the channel's Redis commit gate, for a fanned-out window: it

@@ -41,7 +41,12 @@ from channel_app_template.core.engine.flows._summary import (
     Wiring,
 )
 from channel_app_template.core.engine.journal import BatchJournal
-from channel_app_template.core.engine.resources import CatalogResource, Failure, Prepared
+from channel_app_template.core.engine.resources import (
+    RESOURCES,
+    CatalogResource,
+    Failure,
+    Prepared,
+)
 from channel_app_template.errors import RetryLater
 
 logger = logging.getLogger(__name__)
@@ -82,7 +87,8 @@ class CatalogEngine:
         self._batches = Batches(wiring)
         self._screen = Screen(wiring)
         self._settler = Settler(wiring, self._batches)
-        self._pipeline = Pipeline(wiring, self._batches, self._settler, commit_gate or local_gate)
+        self._gate = commit_gate or local_gate
+        self._pipeline = Pipeline(wiring, self._batches, self._settler, self._gate)
 
     # --- Send --------------------------------------------------------------------------
 
@@ -328,5 +334,17 @@ class CatalogEngine:
     # --- Housekeeping ------------------------------------------------------------------
 
     def repair(self, resource: CatalogResource) -> int:
-        """Fail batches a crashed run left committed (see :meth:`.Batches.repair`)."""
-        return self._batches.repair(resource)
+        """Fail batches a crashed run left committed (see :meth:`.Batches.repair`), inside
+        the commit gate: a live batch is committed only while its sender holds the gate, so
+        what is found committed from inside it is no live run's, even while other processes
+        send the same content type (a fanned-out run)."""
+        with self._gate(resource.model):
+            return self._batches.repair(resource)
+
+    def repair_model(self, model: str) -> int:
+        """:meth:`repair` for a content model, called from inside its gate (the gate is
+        not re-entrant): what a holder that died in the gate left committed."""
+        for resource in RESOURCES.values():
+            if resource.model == model:
+                return self._batches.repair(resource)
+        return 0
