@@ -21,8 +21,10 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channel_app_template.order_bounds import (
+    DEFAULT_IN_FLIGHT,
     DEFAULT_MAX_LINE_QUANTITY,
     DEFAULT_MAX_UNITS,
+    MAX_IN_FLIGHT,
     MAX_LINE_QUANTITY,
     MAX_ORDER_UNITS,
 )
@@ -140,7 +142,7 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_LINE_QUANTITY, ge=1, le=MAX_LINE_QUANTITY
     )
     order_max_units: int = Field(default=DEFAULT_MAX_UNITS, ge=1, le=MAX_ORDER_UNITS)
-    order_in_flight: int = Field(default=200, ge=1, le=1000)
+    order_in_flight: int = Field(default=DEFAULT_IN_FLIGHT, ge=1, le=MAX_IN_FLIGHT)
     flow_time_budget: float = Field(default=3600.0, ge=1, le=86_400, allow_inf_nan=False)
     flow_stall_timeout: float = Field(default=600.0, ge=1, le=86_400, allow_inf_nan=False)
     modified_date_tolerance: float = Field(default=600.0, ge=0, le=86_400, allow_inf_nan=False)

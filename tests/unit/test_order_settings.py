@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from channel_app_template.core.inbound.orders import OrderOptions
-from channel_app_template.order_bounds import MAX_LINE_QUANTITY, MAX_ORDER_UNITS
+from channel_app_template.order_bounds import DEFAULT_IN_FLIGHT, MAX_LINE_QUANTITY, MAX_ORDER_UNITS
 from channel_app_template.settings import Role, Settings, SettingsError, load_settings
 
 FLOWER = "admin:long-enough-password"
@@ -63,4 +63,4 @@ def test_a_run_uses_the_configured_orders_in_flight() -> None:
     settings = load_settings(Role.WEB, flower_basic_auth=FLOWER, order_in_flight="30")
     assert OrderOptions.from_settings(settings, "email").in_flight == 30
     defaults = load_settings(Role.WEB, flower_basic_auth=FLOWER)
-    assert OrderOptions.from_settings(defaults, "email").in_flight == 200
+    assert OrderOptions.from_settings(defaults, "email").in_flight == DEFAULT_IN_FLIGHT == 400

@@ -76,7 +76,11 @@ from channel_app_template.core.inbound.locations import LocationResolver
 from channel_app_template.core.inbound.pipeline import FollowUp, PagePipeline
 from channel_app_template.core.inbound.summary import RunSummary
 from channel_app_template.errors import ChannelAppError, ItemError, RetryLater
-from channel_app_template.order_bounds import DEFAULT_MAX_LINE_QUANTITY, DEFAULT_MAX_UNITS
+from channel_app_template.order_bounds import (
+    DEFAULT_IN_FLIGHT,
+    DEFAULT_MAX_LINE_QUANTITY,
+    DEFAULT_MAX_UNITS,
+)
 
 if TYPE_CHECKING:
     from channel_app_template.settings import Settings
@@ -94,7 +98,7 @@ class OrderOptions:
     page_size: int = 50
     max_line_quantity: int = DEFAULT_MAX_LINE_QUANTITY  # ORDER_MAX_LINE_QUANTITY
     max_units: int = DEFAULT_MAX_UNITS  # ORDER_MAX_UNITS
-    in_flight: int = 200  # ORDER_IN_FLIGHT: orders admitted and not yet acknowledged
+    in_flight: int = DEFAULT_IN_FLIGHT  # ORDER_IN_FLIGHT: admitted, not yet acknowledged
 
     @classmethod
     def from_settings(cls, settings: Settings, customer_identifier: str) -> OrderOptions:
