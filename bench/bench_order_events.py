@@ -1,0 +1,177 @@
+"""Order events applied per second, end to end: reference marketplace -> engine -> Omnitron.
+
+    python bench/bench_order_events.py                  # 500 orders at 20 ms
+    python bench/bench_order_events.py --orders 1000 --latencies 0 20
+
+Both simulators run as real processes on loopback with the given latency added to every
+request. Products are sent, ``--orders`` orders of five one-unit items are generated on the
+marketplace and ingested (as ``bench_orders.py`` does, not timed here), then every order gets
+two marketplace events: its first line cancelled and its last line moved to ``picking``.
+Timed: the cancellation flow (``fetch_and_create_cancel``) and the line-update flow
+(``fetch_and_update_order_items``), each with the task's own options, over all of them.
+
+Printed per flow: events per second, Omnitron requests per event, the ingesting process's
+CPU per event and the simulators' together, and the two bounds ``bench_orders.py`` prints:
+latency (``events * C / (L * requests)``) and CPU (one process runs one core's worth, and all
+processes share the machine's cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_orders import _cpu_of  # noqa: E402
+
+
+def one_run(orders: int, latency_ms: int, concurrency: int) -> list[dict[str, Any]]:
+    from bench._simulators import wired
+    from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+    from channel_app_template.core.engine.journal import BatchJournal
+    from channel_app_template.core.engine.resources import PRODUCTS
+    from channel_app_template.core.inbound.ledger import Ledger
+    from channel_app_template.core.inbound.order_events import OrderEvents
+    from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
+    from channel_app_template.core.setup import flows as setup_flows
+
+    with wired(200, latency_ms, concurrency, batch_delay=0.1) as w:
+        setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel)
+        setup_flows.create_or_update_category_attributes(w.omnitron, w.channel)
+        engine = CatalogEngine(
+            w.omnitron, w.channel, BatchJournal(w.cache, 1, 3600), EngineOptions(batch_size=1000)
+        )
+        engine.send(PRODUCTS, "inserts")
+        while engine.check(PRODUCTS).still_running:
+            time.sleep(0.1)
+        spec = {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1}
+        status, body, _ = w.market.call("POST", "/_sandbox/orders/generate/", spec)
+        assert status == 201, body
+        ingested = OrderIngestion(
+            w.omnitron, w.channel, Ledger(w.cache, 1, "orders", 5), OrderOptions()
+        ).run()
+        assert ingested.created == orders, ingested
+
+        market = [o for o in w.market.client().iter_orders(acknowledged=None) if o.lines]
+
+        def make_events(order: Any) -> None:
+            first, last = order.lines[0], order.lines[-1]
+            cancel = {
+                "lines": [{"line_id": first.line_id, "quantity": 1, "reason_code": "out_of_stock"}]
+            }
+            made = [
+                w.market.call("POST", f"/_sandbox/orders/{order.id}/cancel/", cancel),
+                w.market.call(
+                    "POST",
+                    f"/_sandbox/orders/{order.id}/line-update/",
+                    {"line_id": last.line_id, "status": "picking"},
+                ),
+            ]
+            assert all(status in (200, 201) for status, _, _ in made), made
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(make_events, market))
+
+        events = OrderEvents(w.omnitron, w.channel, Ledger(w.cache, 1, "events", 5))
+        rows = []
+        for flow, run in (
+            ("cancel", events.cancel),
+            ("update_order_items", events.update_order_items),
+        ):
+            requests_before = w.omnitron_requests()
+            sims_before = _cpu_of(w.sim.service.process.pid) + _cpu_of(w.market.service.process.pid)
+            cpu_before = time.process_time()
+            started = time.monotonic()
+            summary = run()
+            wall = time.monotonic() - started
+            cpu = time.process_time() - cpu_before
+            sims = _cpu_of(w.sim.service.process.pid) + _cpu_of(w.market.service.process.pid)
+            requests = w.omnitron_requests() - requests_before
+            count = max(summary.applied, 1)
+            rows.append(
+                {
+                    "flow": flow,
+                    "latency_ms": latency_ms,
+                    "events": len(market),
+                    "applied": summary.applied,
+                    "acknowledged": summary.acknowledged,
+                    "failed": summary.failed,
+                    "wall_s": round(wall, 2),
+                    "events_per_s": round(summary.applied / wall, 1),
+                    "req_per_event": round(requests / count, 2),
+                    "bound_per_s": round(count * concurrency / (latency_ms / 1000 * requests), 1)
+                    if latency_ms and requests
+                    else None,
+                    "cpu_ms_per_event": round(cpu * 1000 / count, 2),
+                    "sims_cpu_ms_per_event": round((sims - sims_before) * 1000 / count, 2),
+                    "cpu_bound_per_s": round(
+                        min(
+                            count / max(cpu, 1e-6),
+                            (os.cpu_count() or 1) * count / max(cpu + sims - sims_before, 1e-6),
+                        ),
+                        1,
+                    ),
+                }
+            )
+        return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--latencies", type=int, nargs="+", default=[20])
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(one_run(*args.child)))
+        return
+    rows: list[dict[str, Any]] = []
+    for latency in args.latencies:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(args.orders),
+                str(latency),
+                str(args.concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+        if out.returncode != 0:
+            print(out.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"run at {latency} ms failed")
+        rows += json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"{'flow':>18} {'latency':>7} {'events':>6} {'applied':>7} {'acked':>5} {'failed':>6} "
+        f"{'wall s':>6} {'events/s':>8} {'req/event':>9} {'bound/s':>7} {'cpu ms/ev':>9} "
+        f"{'sims cpu ms/ev':>14} {'cpu bound/s':>11}"
+    )
+    for r in rows:
+        print(
+            f"{r['flow']:>18} {r['latency_ms']:>5}ms {r['events']:>6} {r['applied']:>7} "
+            f"{r['acknowledged']:>5} {r['failed']:>6} {r['wall_s']:>6} {r['events_per_s']:>8} "
+            f"{r['req_per_event']:>9} {r['bound_per_s'] or '-':>7} {r['cpu_ms_per_event']:>9} "
+            f"{r['sims_cpu_ms_per_event']:>14} {r['cpu_bound_per_s']:>11}"
+        )
+    print(
+        f"(bound: events * C / (L * requests), C = {args.concurrency} requests in flight; "
+        "cpu bound: min(1 / process cpu, cores / all cpu))"
+    )
+
+
+if __name__ == "__main__":
+    main()
