@@ -157,7 +157,7 @@ class PortBase:
         raw_response: str = "",
     ) -> None:
         """An error report on object ``pk`` of content type ``model``, shown to the merchant."""
-        self._client.reports.create(
+        self._api().reports.create(
             model,
             pk,
             error_code=code[:255],

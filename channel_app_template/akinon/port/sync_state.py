@@ -168,7 +168,7 @@ class SyncStatePort(PortBase):
     ) -> IntegrationAction:
         """Change mapping ``pk``'s remote id and/or ``version_date`` (the fields given)."""
         changes: dict[str, Any] = {"remote_id": remote_id, "version_date": version_date}
-        return self._client.actions.update(
+        return self._api().actions.update(
             pk, {key: value for key, value in changes.items() if value is not None}
         )
 
