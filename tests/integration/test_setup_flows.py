@@ -148,11 +148,19 @@ def sim() -> Iterator[OmnitronSim]:
         yield running
 
 
-@pytest.fixture
-def omnitron(sim: OmnitronSim) -> Iterator[OmnitronIntegration]:
+@pytest.fixture(params=["one_client", "pool"])
+def omnitron(sim: OmnitronSim, request: pytest.FixtureRequest) -> Iterator[OmnitronIntegration]:
+    """The port on one client, and on a pool of clients (as a worker runs it): with the pool,
+    categories are written side by side."""
     sim.reset()
-    client = OmnitronClient(sim.url, "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache())
-    integration = OmnitronIntegration(client)
+
+    def client() -> OmnitronClient:
+        return OmnitronClient(sim.url, "sandbox", "sandbox", 1, 1, token_cache=MemoryTokenCache())
+
+    if request.param == "pool":
+        integration = OmnitronIntegration(client(), client_factory=client, concurrency=8)
+    else:
+        integration = OmnitronIntegration(client())
     yield integration
     integration.close()
     sim.call("DELETE", "/_sandbox/faults/")
@@ -426,6 +434,34 @@ def test_category_attributes_created_once_and_a_failing_category_does_not_stop_o
     third = create_or_update_category_attributes(omnitron, channel)
     assert third["categories"] == 4
     assert {k: v for k, v in third.items() if k != "categories" and v} == {}
+
+
+def test_categories_are_written_side_by_side_on_a_pooled_port(
+    omnitron: OmnitronIntegration,
+    channel: FakeChannel,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    create_or_update_category_tree_and_nodes(omnitron, channel)
+    active, most, lock = [0], [0], threading.Lock()
+    create = omnitron.create_attribute_set
+
+    def slow_create(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.1)
+            return create(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(omnitron, "create_attribute_set", slow_create)
+    summary = create_or_update_category_attributes(omnitron, channel)
+    assert summary["attribute_sets_created"] == 4 and summary["failed"] == 0
+    pooled = request.node.callspec.params["omnitron"] == "pool"
+    assert most[0] > 1 if pooled else most[0] == 1
 
 
 def test_attribute_writes_lost_or_unmapped_are_repaired_without_duplicates(

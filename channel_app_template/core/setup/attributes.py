@@ -30,7 +30,14 @@ from channel_app_template.akinon.models import (
 from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import AttributeDto, CategoryDto
 from channel_app_template.core.budget import Budget
-from channel_app_template.core.setup.common import NODE, Tally, logger, now_stamp, report
+from channel_app_template.core.setup.common import (
+    NODE,
+    Tally,
+    logger,
+    now_stamp,
+    report,
+    stamps,
+)
 from channel_app_template.errors import AmbiguousWriteError, ItemError
 
 NAME_LIMIT = 255
@@ -346,8 +353,8 @@ class CategorySync:
             (c.attribute_set, c.attribute_value) for c in self.omnitron.value_configs(set_pks)
         }
 
-        def one(item: tuple[Category, CategoryDto]) -> tuple[Tally, bool]:
-            category, dto = item
+        def one(item: tuple[tuple[Category, CategoryDto], str]) -> tuple[Tally, bool]:
+            (category, dto), stamp = item
             tally = Tally()
             try:
                 self._one(category, dto, sets, links, configs, value_links, tally)
@@ -361,7 +368,7 @@ class CategorySync:
                     error=error,
                 )
                 return tally, False
-            self.touch(category)
+            self.touch(category, stamp)
             return tally, True
 
         # Categories are written side by side: each has its own attribute set (its remote
@@ -369,14 +376,17 @@ class CategorySync:
         # spent about twenty requests' latency per category.
         for window in _windows(fetched, self.omnitron.concurrency):
             self.budget.check()
-            for tally, written in self.omnitron.map_concurrently(one, window):
+            # refresh dates taken in order first: the next run meets them in that order
+            jobs = list(zip(window, stamps(len(window)), strict=True))
+            for tally, written in self.omnitron.map_concurrently(one, jobs):
                 self.tally.update(tally)
                 self.tally["categories" if written else "failed"] += 1
                 self.budget.progressed()
 
-    def touch(self, category: Category) -> None:
-        """Move the category to the back of the refresh queue."""
-        self.omnitron.update_mapping(category.action, version_date=now_stamp())
+    def touch(self, category: Category, stamp: str | None = None) -> None:
+        """Move the category to the back of the refresh queue (``stamp``: its refresh date,
+        by default now)."""
+        self.omnitron.update_mapping(category.action, version_date=stamp or now_stamp())
 
     def _one(
         self,

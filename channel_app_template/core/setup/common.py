@@ -13,7 +13,17 @@ from channel_app_template.akinon.port import OmnitronIntegration
 from channel_app_template.channel import ChannelIntegration, UnsupportedCommand
 from channel_app_template.errors import ChannelAppError
 
-__all__ = ["NODE", "Tally", "ask", "logger", "now_stamp", "report", "skipped", "unsupported"]
+__all__ = [
+    "NODE",
+    "Tally",
+    "ask",
+    "logger",
+    "now_stamp",
+    "report",
+    "skipped",
+    "stamps",
+    "unsupported",
+]
 
 logger = logging.getLogger("channel_app_template.setup")
 
@@ -57,6 +67,14 @@ def ask(channel: ChannelIntegration, command: str) -> tuple[Any, dict[str, Any] 
 def now_stamp() -> str:
     """Omnitron's date format (microseconds, ``Z``)."""
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def stamps(count: int) -> list[str]:
+    """``count`` dates in Omnitron's format from now, one microsecond apart: writes done
+    side by side still leave their objects in the order they were taken."""
+    now = dt.datetime.now(dt.UTC)
+    step = dt.timedelta(microseconds=1)
+    return [(now + n * step).strftime("%Y-%m-%dT%H:%M:%S.%fZ") for n in range(count)]
 
 
 def report(
