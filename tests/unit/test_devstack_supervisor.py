@@ -148,7 +148,8 @@ def test_the_signal_test_holds_when_pytest_starts_with_sigint_ignored() -> None:
     """``pytest &`` from a script starts with SIGINT ignored: the test above must pass."""
     test = f"{Path(__file__)}::test_sigint_stops_everything_cleanly_even_a_child_ignoring_sigterm"
     # An ignored signal stays ignored across exec, as for a job a script sends to the background.
-    script = 'trap "" INT; exec "$0" -m pytest -q -p no:cacheprovider "$1"'
+    # ``-n 0``: the test runs in that pytest process itself, not in an xdist worker.
+    script = 'trap "" INT; exec "$0" -m pytest -q -p no:cacheprovider -n 0 "$1"'
     result = subprocess.run(
         ["/bin/sh", "-c", script, sys.executable, test],
         capture_output=True,
