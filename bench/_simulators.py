@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -145,3 +146,42 @@ def cpu_seconds(pid: int) -> float:
             times = each.cpu_times()
             total += times.user + times.system
     return total
+
+
+def orders_waiting(w: Wired, orders: int) -> None:
+    """Categories set up, every product sent to the marketplace and settled there, then
+    ``orders`` orders of five one-unit items generated on it: where the order benches
+    start."""
+    from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
+    from channel_app_template.core.engine.journal import BatchJournal
+    from channel_app_template.core.engine.resources import PRODUCTS
+    from channel_app_template.core.setup import flows as setup_flows
+
+    setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel)
+    setup_flows.create_or_update_category_attributes(w.omnitron, w.channel)
+    engine = CatalogEngine(
+        w.omnitron, w.channel, BatchJournal(w.cache, 1, 3600), EngineOptions(batch_size=1000)
+    )
+    engine.send(PRODUCTS, "inserts")
+    while engine.check(PRODUCTS).still_running:
+        time.sleep(0.1)
+    spec = {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1}
+    status, body, _ = w.market.call("POST", "/_sandbox/orders/generate/", spec)
+    if status != 201:
+        raise RuntimeError(f"the marketplace would not generate orders: {status} {body}")
+
+
+def rate_bounds(
+    count: int, requests: int, latency_ms: int, concurrency: int, own_cpu: float, sims_cpu: float
+) -> tuple[float | None, float]:
+    """Two ceilings on ``count`` things per second: latency (``C`` requests in flight at
+    ``L`` each, ``requests`` in all; None without latency) and CPU (one process runs one
+    core's worth, and every process shares the machine's cores)."""
+    latency = (
+        round(count * concurrency / (latency_ms / 1000 * requests), 1)
+        if latency_ms and requests
+        else None
+    )
+    cores = os.cpu_count() or 1
+    cpu = min(count / max(own_cpu, 1e-6), cores * count / max(own_cpu + sims_cpu, 1e-6))
+    return latency, round(cpu, 1)

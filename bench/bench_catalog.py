@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._child import child_result  # noqa: E402
 
 
 def one_run(products: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
@@ -138,24 +139,7 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         for latency in args.latencies:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    str(size),
-                    str(latency),
-                    str(args.concurrency),
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
-                cwd=ROOT,
-            )
-            if out.returncode != 0:
-                print(out.stderr[-3000:], file=sys.stderr)
-                raise SystemExit(f"run {size}/{latency} ms failed")
-            row = json.loads(out.stdout.strip().splitlines()[-1])
+            row = child_result(__file__, size, latency, args.concurrency)
             rows.append(row)
             print(f"done: {row}", file=sys.stderr)
     header = (

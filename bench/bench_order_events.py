@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,31 +29,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_orders import _cpu_of  # noqa: E402
+from bench._child import child_result  # noqa: E402
+from bench._simulators import cpu_seconds, rate_bounds  # noqa: E402
 
 
 def one_run(orders: int, latency_ms: int, concurrency: int) -> list[dict[str, Any]]:
-    from bench._simulators import wired
-    from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
-    from channel_app_template.core.engine.journal import BatchJournal
-    from channel_app_template.core.engine.resources import PRODUCTS
+    from bench._simulators import orders_waiting, wired
     from channel_app_template.core.inbound.ledger import Ledger
     from channel_app_template.core.inbound.order_events import OrderEvents
     from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
-    from channel_app_template.core.setup import flows as setup_flows
 
     with wired(200, latency_ms, concurrency, batch_delay=0.1) as w:
-        setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel)
-        setup_flows.create_or_update_category_attributes(w.omnitron, w.channel)
-        engine = CatalogEngine(
-            w.omnitron, w.channel, BatchJournal(w.cache, 1, 3600), EngineOptions(batch_size=1000)
-        )
-        engine.send(PRODUCTS, "inserts")
-        while engine.check(PRODUCTS).still_running:
-            time.sleep(0.1)
-        spec = {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1}
-        status, body, _ = w.market.call("POST", "/_sandbox/orders/generate/", spec)
-        assert status == 201, body
+        orders_waiting(w, orders)
         ingested = OrderIngestion(
             w.omnitron, w.channel, Ledger(w.cache, 1, "orders", 5), OrderOptions()
         ).run()
@@ -81,6 +66,11 @@ def one_run(orders: int, latency_ms: int, concurrency: int) -> list[dict[str, An
         with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(make_events, market))
 
+        def sims_cpu() -> float:
+            return cpu_seconds(w.sim.service.process.pid) + cpu_seconds(
+                w.market.service.process.pid
+            )
+
         events = OrderEvents(w.omnitron, w.channel, Ledger(w.cache, 1, "events", 5))
         rows = []
         for flow, run in (
@@ -88,15 +78,18 @@ def one_run(orders: int, latency_ms: int, concurrency: int) -> list[dict[str, An
             ("update_order_items", events.update_order_items),
         ):
             requests_before = w.omnitron_requests()
-            sims_before = _cpu_of(w.sim.service.process.pid) + _cpu_of(w.market.service.process.pid)
+            sims_before = sims_cpu()
             cpu_before = time.process_time()
             started = time.monotonic()
             summary = run()
             wall = time.monotonic() - started
             cpu = time.process_time() - cpu_before
-            sims = _cpu_of(w.sim.service.process.pid) + _cpu_of(w.market.service.process.pid)
+            sims = sims_cpu()
             requests = w.omnitron_requests() - requests_before
             count = max(summary.applied, 1)
+            latency_bound, cpu_bound = rate_bounds(
+                count, requests, latency_ms, concurrency, cpu, sims - sims_before
+            )
             rows.append(
                 {
                     "flow": flow,
@@ -108,18 +101,10 @@ def one_run(orders: int, latency_ms: int, concurrency: int) -> list[dict[str, An
                     "wall_s": round(wall, 2),
                     "events_per_s": round(summary.applied / wall, 1),
                     "req_per_event": round(requests / count, 2),
-                    "bound_per_s": round(count * concurrency / (latency_ms / 1000 * requests), 1)
-                    if latency_ms and requests
-                    else None,
+                    "bound_per_s": latency_bound,
                     "cpu_ms_per_event": round(cpu * 1000 / count, 2),
                     "sims_cpu_ms_per_event": round((sims - sims_before) * 1000 / count, 2),
-                    "cpu_bound_per_s": round(
-                        min(
-                            count / max(cpu, 1e-6),
-                            (os.cpu_count() or 1) * count / max(cpu + sims - sims_before, 1e-6),
-                        ),
-                        1,
-                    ),
+                    "cpu_bound_per_s": cpu_bound,
                 }
             )
         return rows
@@ -137,24 +122,7 @@ def main() -> None:
         return
     rows: list[dict[str, Any]] = []
     for latency in args.latencies:
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                str(args.orders),
-                str(latency),
-                str(args.concurrency),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=ROOT,
-        )
-        if out.returncode != 0:
-            print(out.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"run at {latency} ms failed")
-        rows += json.loads(out.stdout.strip().splitlines()[-1])
+        rows += child_result(__file__, args.orders, latency, args.concurrency)
     print(
         f"{'flow':>18} {'latency':>7} {'events':>6} {'applied':>7} {'acked':>5} {'failed':>6} "
         f"{'wall s':>6} {'events/s':>8} {'req/event':>9} {'bound/s':>7} {'cpu ms/ev':>9} "

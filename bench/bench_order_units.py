@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -26,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._child import child_result  # noqa: E402
 
 
 def one_run(units: int, latency_ms: int) -> dict[str, Any]:
@@ -144,17 +145,7 @@ def main() -> None:
           f"{'requests':>9}")  # fmt: skip
     for latency in args.latencies:
         for units in args.units:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", str(units), str(latency)],
-                capture_output=True,
-                text=True,
-                check=False,
-                cwd=ROOT,
-            )
-            if out.returncode != 0:
-                print(out.stderr[-3000:], file=sys.stderr)
-                raise SystemExit(f"{units} units at {latency} ms failed")
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = child_result(__file__, units, latency)
             print(
                 f"{r['units']:>6} {r['latency_ms']:>6}ms {r['create_s']:>9} "
                 f"{r['create_req']:>9} {r['update_s']:>11} {r['update_req']:>9}"

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,28 +37,16 @@ TARGET = 150.0  # orders/s at 20 ms
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._child import child_result  # noqa: E402
+
 
 def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
-    from bench._simulators import wired
-    from channel_app_template.core.engine.flows import CatalogEngine, EngineOptions
-    from channel_app_template.core.engine.journal import BatchJournal
-    from channel_app_template.core.engine.resources import PRODUCTS
+    from bench._simulators import orders_waiting, rate_bounds, wired
     from channel_app_template.core.inbound.ledger import Ledger
     from channel_app_template.core.inbound.orders import OrderIngestion, OrderOptions
-    from channel_app_template.core.setup import flows as setup_flows
 
     with wired(200, latency_ms, concurrency, batch_delay=0.1) as w:
-        setup_flows.create_or_update_category_tree_and_nodes(w.omnitron, w.channel)
-        setup_flows.create_or_update_category_attributes(w.omnitron, w.channel)
-        engine = CatalogEngine(
-            w.omnitron, w.channel, BatchJournal(w.cache, 1, 3600), EngineOptions(batch_size=1000)
-        )
-        engine.send(PRODUCTS, "inserts")
-        while engine.check(PRODUCTS).still_running:
-            time.sleep(0.1)
-        spec = {"count": orders, "items_per_order": 5, "max_quantity": 1, "seed": 1}
-        status, body, _ = w.market.call("POST", "/_sandbox/orders/generate/", spec)
-        assert status == 201, body
+        orders_waiting(w, orders)
         before = w.omnitron_requests()
         sims_before = _cpu_of(w.sim.service.process.pid) + _cpu_of(w.market.service.process.pid)
         cpu_before = time.process_time()
@@ -73,6 +60,9 @@ def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
         sims = _cpu_of(w.sim.service.process.pid) + _cpu_of(w.market.service.process.pid)
         counts = w.market.inspect("orders/counts/")
         requests = w.omnitron_requests() - before
+        latency_bound, cpu_bound = rate_bounds(
+            orders, requests, latency_ms, concurrency, cpu, sims - sims_before
+        )
         return {
             "orders": orders,
             "latency_ms": latency_ms,
@@ -81,18 +71,10 @@ def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
             "wall_s": round(wall, 1),
             "orders_per_s": round(orders / wall, 1),
             "omnitron_req_per_order": round(requests / orders, 2),
-            "bound_per_s": round(orders * concurrency / (latency_ms / 1000 * requests), 1)
-            if latency_ms
-            else None,
+            "bound_per_s": latency_bound,
             "cpu_ms_per_order": round(cpu * 1000 / orders, 2),
             "sims_cpu_ms_per_order": round((sims - sims_before) * 1000 / orders, 2),
-            "cpu_bound_per_s": round(
-                min(
-                    orders / max(cpu, 1e-6),
-                    (os.cpu_count() or 1) * orders / max(cpu + sims - sims_before, 1e-6),
-                ),
-                1,
-            ),
+            "cpu_bound_per_s": cpu_bound,
         }
 
 
@@ -117,24 +99,7 @@ def main() -> None:
         return
     rows = []
     for latency in args.latencies:
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                str(args.orders),
-                str(latency),
-                str(args.concurrency),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=ROOT,
-        )
-        if out.returncode != 0:
-            print(out.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"run at {latency} ms failed")
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows.append(child_result(__file__, args.orders, latency, args.concurrency))
     print(
         f"{'orders':>7} {'latency':>8} {'created':>8} {'acked':>6} {'wall s':>7} "
         f"{'orders/s':>9} {'req/order':>10} {'bound/s':>8} {'wall/bound':>10} "
