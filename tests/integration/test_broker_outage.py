@@ -36,6 +36,7 @@ from celery import Celery
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.token_cache import MemoryTokenCache
 from channel_app_template.schedule import DEFAULT_SCHEDULE, PREFIX
+from tests.support.celery_client import close_client
 from tests.support.deploy import stop_group
 from tests.support.marketplace import marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
@@ -144,7 +145,7 @@ def ping_names(broker: str) -> set[str]:
             return {name for reply in client.control.ping(timeout=1.0) for name in reply}
         return set()
     finally:
-        client.close()
+        close_client(client)
 
 
 def run_task(broker: str, name: str, timeout: float = 120) -> Any:
@@ -152,7 +153,7 @@ def run_task(broker: str, name: str, timeout: float = 120) -> Any:
     try:
         return client.send_task(PREFIX + name).get(timeout=timeout)
     finally:
-        client.close()
+        close_client(client)
 
 
 def write_env(

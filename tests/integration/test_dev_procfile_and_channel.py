@@ -30,6 +30,7 @@ from celery import Celery
 from honcho.environ import parse_procfile
 
 from channel_app_template.kit.simulators import omnitron_simulator
+from tests.support.celery_client import close_client
 from tests.support.dev_stack import (
     channel_app_dev,
     clean_env,
@@ -126,7 +127,7 @@ def under_honcho(project: Path) -> tuple[tuple[str, frozenset[str]] | None, str]
                 "the worker loading the channel under honcho",
             )
         finally:
-            client.close()
+            close_client(client)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(honcho.pid, signal.SIGINT)
             try:

@@ -43,6 +43,7 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from channel_app_template.core.run.runner import JOBS, Job
 from channel_app_template.schedule import DEFAULT_SCHEDULE, PREFIX
 from tests.support.bad_rows import plant_product
+from tests.support.celery_client import close_client
 from tests.support.hostile_orders import ORDER_KINDS, plant_order
 from tests.support.marketplace import MarketplaceSim, marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
@@ -490,7 +491,7 @@ def hostile_stack(products: int = 200) -> Iterator[HostileStack]:
             task_serializer="json", result_serializer="json", accept_content=["json"]
         )
         with contextlib.ExitStack() as cleanup:
-            cleanup.callback(celery.close)
+            cleanup.callback(close_client, celery)
             log = TaskLog(celery)
             cleanup.callback(log.stop)
             log.start()  # before the worker: events are not kept for late listeners

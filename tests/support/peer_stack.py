@@ -29,6 +29,7 @@ import redis
 from celery import Celery
 
 from channel_app_template.core.locks import KEY_PREFIX as LOCK_PREFIX
+from tests.support.celery_client import close_client
 from tests.support.marketplace import MarketplaceSim, marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 from tests.support.processes import REPO_ROOT, Service, redis_server, start
@@ -300,4 +301,4 @@ def peer_stack(
             yield stack
         finally:
             stack.stop_worker()
-            celery.close()
+            close_client(celery)

@@ -19,6 +19,7 @@ from celery import Celery
 
 from channel_app_template.akinon.client import OmnitronClient
 from channel_app_template.akinon.token_cache import MemoryTokenCache
+from tests.support.celery_client import close_client
 from tests.support.marketplace import MarketplaceSim, marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 from tests.support.processes import Service, redis_server, start
@@ -142,4 +143,4 @@ def sync_stack(
             yield stack
         finally:
             worker.stop()
-            celery.close()
+            close_client(celery)
