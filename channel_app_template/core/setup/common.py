@@ -65,8 +65,8 @@ def ask(channel: ChannelIntegration, command: str) -> tuple[Any, dict[str, Any] 
 
 
 def now_stamp() -> str:
-    """Omnitron's date format (microseconds, ``Z``)."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now in Omnitron's date format (microseconds, ``Z``)."""
+    return stamps(1)[0]
 
 
 def stamps(count: int) -> list[str]:
