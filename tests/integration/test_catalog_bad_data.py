@@ -25,25 +25,17 @@ from tests.support.fake_market import (
     reports,
 )
 from tests.support.omnitron import ApiClient, OmnitronSim, omnitron_simulator
-from tests.support.processes import redis_server
 
 pytestmark = pytest.mark.integration
 PRODUCT_COUNT = 40
 SECRET_LOOKING = "planted-value-9f3"  # a value planted in bad rows: never in a report
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[redis.Redis]:
-    with redis_server() as running:
-        client = redis.Redis(port=running.port)
-        yield client
-        client.close()
-
-
 @pytest.fixture
-def cache(server: redis.Redis) -> redis.Redis:
-    server.flushdb()  # this module's own redis-server: every test starts with no memory
-    return server
+def cache(cache: redis.Redis) -> redis.Redis:
+    """conftest's module-wide redis-server, emptied: every test starts with no memory."""
+    cache.flushdb()
+    return cache
 
 
 @pytest.fixture
