@@ -21,7 +21,6 @@ all processes' CPU seconds over the cores), which on a 2-core machine are the ti
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -32,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._child import child_result  # noqa: E402
+from bench._child import child_result, parse_or_run_child  # noqa: E402
 
 
 def one_run(products: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
@@ -131,10 +130,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--latencies", type=int, nargs="+", default=[0, 20])
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(one_run(*args.child)))
+    args = parse_or_run_child(parser, one_run, 3)
+    if args is None:
         return
     rows = []
     for size in args.sizes:

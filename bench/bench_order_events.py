@@ -19,7 +19,6 @@ processes share the machine's cores).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._child import child_result  # noqa: E402
+from bench._child import child_result, parse_or_run_child  # noqa: E402
 from bench._simulators import cpu_seconds, rate_bounds  # noqa: E402
 
 
@@ -115,10 +114,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--latencies", type=int, nargs="+", default=[20])
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(one_run(*args.child)))
+    args = parse_or_run_child(parser, one_run, 3)
+    if args is None:
         return
     rows: list[dict[str, Any]] = []
     for latency in args.latencies:

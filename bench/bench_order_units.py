@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import sys
 import time
@@ -26,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._child import child_result  # noqa: E402
+from bench._child import child_result, parse_or_run_child  # noqa: E402
 
 
 def one_run(units: int, latency_ms: int) -> dict[str, Any]:
@@ -136,10 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, nargs="+", default=[1, 100, 500, 2000])
     parser.add_argument("--latencies", type=int, nargs="+", default=[0, 20])
-    parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(one_run(*args.child)))
+    args = parse_or_run_child(parser, one_run, 2)
+    if args is None:
         return
     print(f"{'units':>6} {'latency':>8} {'create s':>9} {'requests':>9} {'1 update s':>11} "
           f"{'requests':>9}")  # fmt: skip

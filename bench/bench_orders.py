@@ -25,7 +25,6 @@ Printed beside the rate, because the machine may be shared and timings are noisy
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -37,7 +36,7 @@ TARGET = 150.0  # orders/s at 20 ms
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._child import child_result  # noqa: E402
+from bench._child import child_result, parse_or_run_child  # noqa: E402
 
 
 def one_run(orders: int, latency_ms: int, concurrency: int) -> dict[str, Any]:
@@ -92,10 +91,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--latencies", type=int, nargs="+", default=[0, 20])
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(one_run(*args.child)))
+    args = parse_or_run_child(parser, one_run, 3)
+    if args is None:
         return
     rows = []
     for latency in args.latencies:
