@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def child_result(script: str, *args: object) -> Any:
-    """The JSON the child printed last; its stderr's end, and exit, when it failed."""
+    """The JSON the child printed last; its stderr's end, and exit, when it failed or
+    printed nothing."""
     argv = [str(arg) for arg in args]
     out = subprocess.run(
         [sys.executable, script, "--child", *argv],
@@ -25,7 +26,7 @@ def child_result(script: str, *args: object) -> Any:
         check=False,
         cwd=ROOT,
     )
-    if out.returncode != 0:
+    if out.returncode != 0 or not out.stdout.strip():
         print(out.stderr[-3000:], file=sys.stderr)
         raise SystemExit(f"{Path(script).name} --child {' '.join(argv)} failed")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._child import child_result  # noqa: E402
 
 CLOCK = os.sysconf("SC_CLK_TCK")
 TARGET_RATIO = 3.0
@@ -140,18 +141,7 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         for workers in args.workers:
-            config = [str(size), str(workers), str(args.latency), str(args.window)]
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", *config],
-                capture_output=True,
-                text=True,
-                check=False,
-                cwd=ROOT,
-            )
-            if out.returncode != 0 or not out.stdout.strip():
-                print(out.stderr[-3000:], file=sys.stderr)
-                raise SystemExit(f"run {size} x {workers} failed")
-            row = json.loads(out.stdout.strip().splitlines()[-1])
+            row = child_result(__file__, size, workers, args.latency, args.window)
             rows.append(row)
             print(f"done: {row}", file=sys.stderr, flush=True)
     print(f"{os.cpu_count()} cores, {args.latency} ms added to every request")
