@@ -1,7 +1,8 @@
-"""The per-attempt deadline at the socket: httpcore's sync network backend with every
-connect, read and write shortened to what is left of the attempt's deadline (httpcore's
-network-backend interface is where that can be enforced). The transport that uses it is
-:class:`~channel_app_template.transport._network.NetworkTransport`.
+"""The per-attempt deadline at the socket: :func:`left` shortens a timeout to what is left
+of it, and httpcore's sync network backend here applies it to every connect, read and write
+(httpcore's network-backend interface is where that can be enforced). The transport that
+uses it is :class:`~channel_app_template.transport._network.NetworkTransport`; its direct
+connections (``_connections``) call :func:`left` themselves.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "ATTEMPT_DEADLINE",
     "DeadlineBackend",
     "DeadlineStream",
+    "left",
 ]
 
 # The deadline (time.monotonic) of the socket operations running in this thread/context, if
@@ -27,15 +29,20 @@ ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
-    """``timeout`` shortened to what is left of the current attempt's deadline."""
-    deadline = ATTEMPT_DEADLINE.get()
+def left(timeout: float | None, deadline: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left until ``deadline`` (``time.monotonic``);
+    ``error`` once nothing is."""
     if deadline is None:
         return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
         raise error("the request's deadline has passed")
-    return left if timeout is None else min(timeout, left)
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` shortened to what is left of the current attempt's deadline."""
+    return left(timeout, ATTEMPT_DEADLINE.get(), error)
 
 
 class DeadlineStream(httpcore.NetworkStream):

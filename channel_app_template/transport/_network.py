@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 import httpcore
 import httpx
 
+from channel_app_template.transport._connections import Connections, handles
 from channel_app_template.transport._deadline import ATTEMPT_DEADLINE, DeadlineBackend
 
 __all__ = [
@@ -115,12 +116,15 @@ class _Body(httpx.SyncByteStream):
 
 
 class NetworkTransport(httpx.BaseTransport):
-    """httpx's transport contract on httpcore's :class:`httpcore.ConnectionPool`.
+    """httpx's transport contract on direct HTTP/1.1 connections
+    (:class:`~channel_app_template.transport._connections.Connections`) and, for requests
+    through a proxy or that those do not take, httpcore's :class:`httpcore.ConnectionPool`.
 
-    ``pool`` uses :class:`~channel_app_template.transport._deadline.DeadlineBackend`, so a
-    request that carries a ``deadline`` extension has every connect, read and write of its
-    attempt (headers and body) end by then. ``proxy`` is a proxy URL (``http``, ``https``;
-    ``socks5`` needs httpcore's ``socks`` extra); its credentials go in the URL.
+    A request that carries a ``deadline`` extension has every connect, read and write of its
+    attempt (headers and body) end by then, on either path (``pool`` runs on
+    :class:`~channel_app_template.transport._deadline.DeadlineBackend`). ``proxy`` is a
+    proxy URL (``http``, ``https``; ``socks5`` needs httpcore's ``socks`` extra); its
+    credentials go in the URL.
     """
 
     def __init__(self, pool_size: int, proxy: str | None = None) -> None:
@@ -137,9 +141,12 @@ class NetworkTransport(httpx.BaseTransport):
             keepalive_expiry=KEEPALIVE_EXPIRY,
             network_backend=DeadlineBackend(),
         )
+        self.direct = None if via else Connections(pool_size, self.ssl_context, KEEPALIVE_EXPIRY)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         deadline = request.extensions.get(DEADLINE)
+        if self.direct is not None and handles(request):
+            return self.direct.handle(request, deadline)
         url = request.url
         sent = httpcore.Request(
             method=request.method,
@@ -166,4 +173,6 @@ class NetworkTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
+        if self.direct is not None:
+            self.direct.close()
         self.pool.close()
