@@ -57,6 +57,12 @@ def pair(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient]]:
         ("PATCH", f"{CH}/batch_requests/999/", {"status": "commit"}),
         ("POST", f"{CH}/batch_requests/", "not an object"),
         ("PATCH", f"{CH}/mapped_products/3/", None),
+        ("POST", f"{CH}/customers/", "not an object"),
+        ("POST", f"{CH}/customers/", {"first_name": "x" * 300}),
+        ("GET", f"{CH}/customers/?email=nobody@example.com", None),
+        ("POST", f"{CH}/addresses/", {"customer": 999}),
+        ("POST", f"{CH}/create_orders/", {"order": {}}),
+        ("GET", f"{CH}/orders/?number=none", None),
     ],
 )
 def test_hot_path_answers_as_fastapi_does(

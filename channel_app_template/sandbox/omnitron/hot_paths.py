@@ -44,6 +44,11 @@ HOT_TEMPLATES: tuple[str, ...] = (
     f"{CHANNEL}/batch_requests/{{obj_id:int}}/",
     f"{CHANNEL}/integration_actions/",
     f"{CHANNEL}/products/",
+    # order ingestion: a customer, its address(es) and the order, per order
+    f"{CHANNEL}/customers/",
+    f"{CHANNEL}/addresses/",
+    f"{CHANNEL}/create_orders/",
+    f"{CHANNEL}/orders/",
 )
 HOT_METHODS = frozenset({"GET", "POST", "PATCH"})
 
