@@ -12,8 +12,9 @@ channel), on httpx, composed of small objects:
   answer, pages per list, connections.
 * :class:`StatusErrors` (``_classify``): what a final error status becomes, one table per
   peer (:data:`DEFAULT_ERRORS` unless a client gives its own).
-* ``_network``: the httpx transport on httpcore's public connection pool (the deadline's
-  network backend, the process's one TLS context, the environment's proxy).
+* ``_network``: the httpx transport: direct HTTP/1.1 connections (``_connections``: sockets
+  kept alive, answers parsed by httptools) and, through the environment's proxy, httpcore's
+  public connection pool (the deadline's network backend); the process's one TLS context.
 * ``_decode`` (answers, JSON, shape checks raising :class:`UnexpectedAnswer`) and
   ``_paging`` (paginated lists that cannot loop).
 
@@ -27,7 +28,12 @@ bare httpx; through the reference marketplace client, 800-990 us a call against 
 on the requests-based sender it replaces. The catalog engine makes about one request per
 product, so this is paid per product. httpx also has the Auth/transport split this package
 takes as its model, and httpcore's network-backend interface is where the per-attempt
-deadline is enforced on every read and write.
+deadline is enforced on every read and write of a proxied request.
+
+Why our own connections under httpx's transport contract (issue 13): on the same bench,
+httpcore's pool and h11 cost 470-640 us per GET and a socket parsed by httptools 110-180 us;
+``HttpClient.get_json`` went from 458-742 us to about 270 us, and the catalog engine's CPU
+on the 10,000-product day from 21-22 s to 15-17 s.
 """
 
 from __future__ import annotations
