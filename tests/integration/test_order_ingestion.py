@@ -454,20 +454,24 @@ def test_an_event_run_stopped_by_its_budget_acknowledges_only_what_it_applied(
         for n in range(6)
     ]
     ledger = Ledger(cache, 1, "events", 3)
-    budget = Budget(total=5, stall=10**6, clock=Ticks())  # three events, then spent
+    # spent after a few events; how many depends on how the overlapping pages interleave
+    # their reads of the clock
+    budget = Budget(total=5, stall=10**6, clock=Ticks())
     events = OrderEvents(ingestion.omnitron, channel, ledger, page_size=4, budget=budget)
     with pytest.raises(BudgetExceeded):
         events.update_order_items()
-    assert channel.acked_events == ["e0", "e1", "e2"]
 
     def tracking(n: int) -> str | None:
         items = sim.inspect(f"orders/MP-{n:05d}/")["orderitem_set"]
         (line2,) = [i for i in items if i["extra_field"]["id"] == f"o-{n}-l2"]
         return line2["tracking_number"]  # type: ignore[no-any-return]
 
-    assert [tracking(n) for n in range(6)] == ["T0", "T1", "T2", None, None, None]
+    applied = [f"e{n}" for n in range(6) if tracking(n) == f"T{n}"]
+    assert 0 < len(applied) < 6
+    assert sorted(channel.acked_events) == applied  # what it applied, and only that
     rest = OrderEvents(ingestion.omnitron, channel, ledger, page_size=4).update_order_items()
-    assert rest.applied == 3 and sorted(channel.acked_events) == [f"e{n}" for n in range(6)]
+    assert rest.applied == 6 - len(applied)
+    assert sorted(channel.acked_events) == [f"e{n}" for n in range(6)]
 
 
 PERSONAL = ("ada@example.com", "buyer1@example.com", "Lovelace", "5550001", "Street 1")

@@ -14,6 +14,11 @@ failing is reported (once per problem) and eventually parked, like an order. An 
 channel could not read arrives as a :class:`MalformedEventDto`: reported, never
 acknowledged, parked after its attempts; the events around it go on.
 
+Pages overlap, as order pages do: the next page's events start while the previous page's
+are still applied, up to ``ORDER_IN_FLIGHT`` events not yet acknowledged. The events of
+one target (a line, an order, a request) still apply one after the other in the order
+they came, across pages too, and pages are acknowledged in order on the caller's thread.
+
 Runs have a budget, as order ingestion does: once it is spent no new event is started,
 the ones handled are acknowledged (and created requests mapped, their batch closed), and
 the run raises :class:`~channel_app_template.core.budget.BudgetExceeded`. Log lines carry
@@ -26,6 +31,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,8 +47,10 @@ from channel_app_template.channel import (
 from channel_app_template.core.budget import Budget
 from channel_app_template.core.inbound.budget_gate import Gate
 from channel_app_template.core.inbound.ledger import Ledger
+from channel_app_template.core.inbound.pipeline import FollowUp, PagePipeline
 from channel_app_template.core.inbound.summary import RunSummary
 from channel_app_template.errors import AmbiguousWriteError, ChannelAppError, ItemError, RetryLater
+from channel_app_template.order_bounds import DEFAULT_IN_FLIGHT
 
 __all__ = ["CANCELLATIONS", "CANCELLATION_REQUESTS", "ITEM_UPDATES", "EventSummary", "OrderEvents"]
 
@@ -51,6 +59,8 @@ logger = logging.getLogger(__name__)
 CANCELLED = "100"
 E = TypeVar("E")
 Outcomes = Mapping[str, ChannelAppError | bool]  # event key -> error, or whether it changed
+Pending = Callable[[], Outcomes]  # waits for a page's events, then says how each went
+Applied = list[tuple[str, ChannelAppError | bool]]  # one target's events, in turn
 
 
 @dataclass(frozen=True)
@@ -116,42 +126,52 @@ class OrderEvents:
         ledger: Ledger,
         page_size: int = 100,
         budget: Budget | None = None,
+        in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self.omnitron = omnitron
         self.channel = channel
         self.ledger = ledger
         self.page_size = page_size
+        self.in_flight = in_flight  # ORDER_IN_FLIGHT: events admitted, not yet acknowledged
         self.channel_id = omnitron.channel_id
         self.gate = Gate(budget)
+        # target -> its last group of events started (a later page's wait for it)
+        self._chains: dict[str, Future[Applied]] = {}
 
     # --- The shared loop ------------------------------------------------------------
 
-    def _run(self, kind: EventKind, apply: Callable[[Sequence[Any]], Outcomes]) -> EventSummary:
-        """Every page: skip parked events, fail malformed ones, apply the rest (an event
-        missing from ``apply``'s answer was not started: deferred), then mark the
-        applied ones done and acknowledge them."""
+    def _run(self, kind: EventKind, apply: Callable[[Sequence[Any]], Pending]) -> EventSummary:
+        """Every page: skip parked events, fail malformed ones, start the rest; once they
+        are applied (an event missing from the outcomes was not started: deferred), mark
+        the applied ones done and acknowledge them, page after page."""
         summary = EventSummary()
         if not self.channel.supports(kind.command):
             summary.note(f"the channel does not support {kind.command}")
             return summary
+        self._chains = {}
+        pipeline = PagePipeline(self.in_flight, overlap=self.omnitron.parallel)
         self.gate.run_pages(
             getattr(self.channel, kind.command),
-            self.page_size,
-            lambda page: self._page(kind, apply, page, summary),
+            min(self.page_size, self.in_flight),
+            lambda page: self._page(kind, apply, page, summary, pipeline),
             flow=kind.flow,
             counts=summary.counts,
             log=logger,
             kept="what it applied is acknowledged",
+            settle=pipeline.drain,
         )
         return summary
 
     def _page(
         self,
         kind: EventKind,
-        apply_page: Callable[[Sequence[Any]], Outcomes],
+        apply_page: Callable[[Sequence[Any]], Pending],
         page: Sequence[Any],
         summary: EventSummary,
+        pipeline: PagePipeline,
     ) -> None:
+        """Screen ``page`` and start its events; the rest happens in :meth:`_close_page`
+        once they are applied and the pages before it are closed."""
         wanted = []
         names = [e.key if isinstance(e, MalformedEventDto) else kind.key(e) for e in page]
         parked = self.ledger.parked_among(names)
@@ -169,7 +189,19 @@ class OrderEvents:
                 self.gate.progressed()
             else:
                 wanted.append(event)
-        outcomes = apply_page(wanted) if wanted else {}
+        pipeline.admit(len(page))
+        pending = apply_page(wanted) if wanted else dict
+
+        def close() -> FollowUp:
+            outcomes = pending()
+            return lambda: self._close_page(kind, wanted, outcomes, summary)
+
+        pipeline.close(len(page), close)
+
+    def _close_page(
+        self, kind: EventKind, wanted: Sequence[Any], outcomes: Outcomes, summary: EventSummary
+    ) -> None:
+        """Count how the page's events went, mark the applied ones done, acknowledge them."""
         done = []
         for event in wanted:
             outcome = outcomes.get(kind.key(event))
@@ -245,16 +277,19 @@ class OrderEvents:
         events: Sequence[E],
         target: Callable[[E], str],
         apply: Callable[[E], tuple[str, ChannelAppError | bool]],
-    ) -> dict[str, ChannelAppError | bool]:
-        """``apply`` every event, the events of one target (line, order, request) one
-        after the other in the page's order (the later one wins, a cancellation counts
-        what the one before it cancelled), different targets concurrently on the port's
-        pool. An event not started because the budget is spent is missing (deferred)."""
+    ) -> Pending:
+        """Start ``apply`` on every event: the events of one target (line, order, request)
+        one after the other in the order they came, after that target's events of earlier
+        pages (the later one wins, a cancellation counts what the one before it
+        cancelled), different targets concurrently on the port's pool. An event not
+        started because the budget is spent is missing from the outcomes (deferred)."""
         groups: dict[str, list[E]] = defaultdict(list)
         for event in events:
             groups[target(event)].append(event)
 
-        def in_turn(group: list[E]) -> list[tuple[str, ChannelAppError | bool]]:
+        def in_turn(before: Future[Applied] | None, group: list[E]) -> Applied:
+            if before is not None:
+                wait([before])  # how it ended is its own page's to report
             done = []
             for event in group:
                 if not self.gate.may_start():
@@ -262,12 +297,23 @@ class OrderEvents:
                 done.append(apply(event))
             return done
 
-        parts = list(groups.values())
-        if self.omnitron.parallel and len(parts) > 1:
-            results = list(self.omnitron.executor().map(in_turn, parts))
-        else:
-            results = [in_turn(group) for group in parts]
-        return {key: outcome for result in results for key, outcome in result}
+        if not self.omnitron.parallel:
+            now = {key: outcome for g in groups.values() for key, outcome in in_turn(None, g)}
+            return lambda: now
+        # A group waits only for groups submitted before it, which the pool (first in,
+        # first out) has started by then: a wait never holds up what it waits for.
+        self._chains = {name: f for name, f in self._chains.items() if not f.done()}
+        pool = self.omnitron.executor()
+        started = []
+        for name, group in groups.items():
+            future = pool.submit(in_turn, self._chains.get(name), group)
+            self._chains[name] = future
+            started.append(future)
+
+        def outcomes() -> Outcomes:
+            return {key: outcome for future in started for key, outcome in future.result()}
+
+        return outcomes
 
     def _items_by_line(self, lines: Iterable[str]) -> dict[str, list[int]]:
         """Order line remote id -> Omnitron order item pks (one item per unit)."""
@@ -282,9 +328,7 @@ class OrderEvents:
     def update_order_items(self) -> EventSummary:
         return self._run(ITEM_UPDATES, self._apply_item_updates)
 
-    def _apply_item_updates(
-        self, events: Sequence[ChannelUpdateOrderItemDto]
-    ) -> dict[str, ChannelAppError | bool]:
+    def _apply_item_updates(self, events: Sequence[ChannelUpdateOrderItemDto]) -> Pending:
         items = self._items_by_line(e.remote_id for e in events)
 
         def apply(event: ChannelUpdateOrderItemDto) -> tuple[str, ChannelAppError | bool]:
@@ -324,7 +368,7 @@ class OrderEvents:
     def cancel(self) -> EventSummary:
         return self._run(CANCELLATIONS, self._cancel_page)
 
-    def _cancel_page(self, events: Sequence[CancelOrderDto]) -> dict[str, ChannelAppError | bool]:
+    def _cancel_page(self, events: Sequence[CancelOrderDto]) -> Pending:
         orders: dict[str, set[int]] = defaultdict(set)  # one read for the page's orders
         mapped = self.omnitron.actions_by_remote_id(ContentType.ORDER, {e.order for e in events})
         for action in mapped:
@@ -393,9 +437,7 @@ class OrderEvents:
     def create_cancellation_requests(self) -> EventSummary:
         return self._run(CANCELLATION_REQUESTS, self._create_requests)
 
-    def _create_requests(
-        self, requests: Sequence[CancellationRequestDto]
-    ) -> dict[str, ChannelAppError | bool]:
+    def _create_requests(self, requests: Sequence[CancellationRequestDto]) -> Pending:
         items = self._items_by_line(r.order_item for r in requests)
         mapping, fallback = self.channel.config.reason_ids()
         held: list[tuple[Tracked, str]] = []  # appended to by the pool's threads
@@ -424,10 +466,16 @@ class OrderEvents:
             except ChannelAppError as error:
                 return request.remote_id, error
 
-        # the ones handled are mapped below, the rest (budget spent) are deferred
-        outcomes = self._in_order_per_target(requests, lambda r: r.remote_id, apply)
-        self._map_requests(held)
-        return outcomes
+        pending = self._in_order_per_target(requests, lambda r: r.remote_id, apply)
+
+        def mapped() -> Outcomes:
+            # the ones handled are mapped (one batch at a time: pages close in turn), the
+            # rest (budget spent) are deferred
+            outcomes = pending()
+            self._map_requests(held)
+            return outcomes
+
+        return mapped
 
     def _map_requests(self, held: list[tuple[Tracked, str]]) -> None:
         model = ContentType.CANCELLATION_REQUEST

@@ -168,7 +168,11 @@ def events_job(method: str, ledger: str) -> JobRun:
 
     def run(runtime: Runtime, report: ReportProgress) -> dict[str, Any]:
         events = OrderEvents(
-            runtime.omnitron, runtime.channel, runtime.ledger(ledger), budget=runtime.budget
+            runtime.omnitron,
+            runtime.channel,
+            runtime.ledger(ledger),
+            budget=runtime.budget,
+            in_flight=runtime.settings.order_in_flight,
         )
         summary: EventSummary = getattr(events, method)()
         return summary.as_dict()
