@@ -29,6 +29,28 @@ def test_a_channel_scoped_look_up_searches_the_selective_index(
     assert f"USING INDEX {index} " in plan
 
 
+@pytest.mark.parametrize(
+    ("sql", "index"),
+    [
+        (
+            "SELECT * FROM integration_actions t WHERE t.channel = ? AND t.model = ? "
+            "AND t.remote_id IN (?, ?)",
+            "ix_integration_actions__channel__model__remote_id",
+        ),
+        (
+            "SELECT * FROM cancellation_requests t WHERE t.remote_id = ?",
+            "ix_cancellation_requests__remote_id",
+        ),
+    ],
+)
+def test_a_look_up_by_remote_id_searches_by_remote_id(sql: str, index: str) -> None:
+    store = Store(":memory:")
+    params = [1] * sql.count("?")
+    plan = " ".join(row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    assert f"USING INDEX {index} " in plan
+    assert "remote_id=?" in plan
+
+
 def test_a_state_file_with_the_old_channel_indexes_loses_them(tmp_path: Path) -> None:
     path = tmp_path / "omnitron.sqlite3"
     with sqlite3.connect(path) as conn:

@@ -93,7 +93,15 @@ CHANNEL_DATA: tuple[Spec, ...] = (
         ),
         model="integrationaction",
         id_keys=("pk", "id"),
-        indexes=(("local_batch_id",), ("remote_id",), ("model", "status")),
+        # (channel, model, remote_id): a look-up by remote ids names the channel and model
+        # too, and SQLite took ux_ia_object's (channel, model) prefix over the remote_id index,
+        # reading every action of the model (every order, for each page of orders).
+        indexes=(
+            ("local_batch_id",),
+            ("remote_id",),
+            ("model", "status"),
+            ("channel", "model", "remote_id"),
+        ),
     ),
     Spec(
         "batch_requests",

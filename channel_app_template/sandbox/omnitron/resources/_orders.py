@@ -165,6 +165,7 @@ ORDERS: tuple[Spec, ...] = (
         ),
         model="cancellationrequest",
         id_keys=("id",),
+        indexes=(("remote_id",),),  # looked up by remote id for every request a run reads
     ),
     Spec(
         "order_shipping_infos",
