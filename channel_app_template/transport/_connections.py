@@ -116,11 +116,14 @@ class _Connection:
         """Idle not too long, and the peer neither closed it nor sent anything unasked."""
         if now - self.idle_since > expiry:
             return False
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return False  # TLS bytes the peer sent unasked, already read off the socket
         try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
+            poller = select.poll()  # not select(): it refuses descriptors past 1023
+            poller.register(self.sock, select.POLLIN)
+            return not poller.poll(0)
         except (OSError, ValueError):
             return False
-        return not readable
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

@@ -6,6 +6,7 @@ bound, TLS. The deadline and the error rules are covered through ``HttpClient`` 
 from __future__ import annotations
 
 import contextlib
+import resource
 import socket
 import ssl
 import threading
@@ -289,3 +290,22 @@ def test_any_body_split_anywhere_arrives_whole(body: bytes, cuts: list[int], chu
         assert get(connections, server.url).content == body  # and the connection is reusable
         assert server.connections == 1
         connections.close()
+
+
+def test_a_connection_past_descriptor_1023_is_still_reused() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"the descriptor limit ({hard}) does not reach past 1023")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    filler = [socket.socket() for _ in range(1100)]  # push the next descriptors past 1023
+    try:
+        with peer(lambda request, n: ok(b"x")) as server:
+            connections = pool()
+            assert get(connections, server.url).content == b"x"
+            assert get(connections, server.url).content == b"x"
+            assert server.connections == 1  # select() would have refused it: reconnects
+            connections.close()
+    finally:
+        for sock in filler:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
