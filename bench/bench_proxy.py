@@ -15,7 +15,7 @@ stack (redis-server, a Celery worker, Flower, the web process; see
   its pid) running beside the stack: the ratio a loaded machine sees.
 * The architecture's floor, in the same run: CPU per request of (a) a bare ASGI app
   answering a body of the same size under the Procfile's uvicorn command line, (b) the
-  proxy's upstream client alone (its ``Upstream``: same aiohttp session settings, headers
+  proxy's upstream client alone (its ``Upstream``: the same connections, headers
   and slots) in a bare loop against Flower, (c) Flower per direct request. The proxy's CPU
   per request is printed next to (a)+(b), with whether (a)+(b) alone fits the target.
 * A 16 MiB upload (PROXY_MAX_BODY_BYTES's ceiling) through the proxy to a tiny upstream
@@ -257,9 +257,15 @@ def client_floor(
     flower_url: str, authorization: str, flower_pid: int, args: argparse.Namespace
 ) -> ClientFloor:
     """A bare loop of ``args.connections`` clients over the proxy's own :class:`Upstream`
-    (the same aiohttp session settings, slots and headers the proxy sends), each request's
-    body read as the proxy streams it; CPU time of this process (nothing else runs in it)."""
-    return asyncio.run(_client_floor(flower_url, authorization, flower_pid, args))
+    (the same connections, slots and headers the proxy sends a GET with), each request's
+    body read as the proxy streams it, on uvloop as the web process runs; CPU time of this
+    process (nothing else runs in it)."""
+    coroutine = _client_floor(flower_url, authorization, flower_pid, args)
+    try:
+        import uvloop
+    except ImportError:  # uvicorn falls back to asyncio's loop too
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 async def _client_floor(
@@ -289,19 +295,32 @@ async def _client_floor(
         ("Accept-Encoding", "identity"),
     ]
     target = upstream.target(WORKERS_PATH.encode(), b"")
+    head = upstream.get_head(WORKERS_PATH.encode(), b"", headers)
     count = 0
+
+    async def one_get() -> None:
+        # the proxy's path for a GET without a body: its own connections when it has them
+        if upstream.direct is not None and head is not None:
+            answer = await upstream.direct.get(head, config.connect_timeout, config.read_timeout)
+            try:
+                async for _ in answer.chunks():
+                    pass
+            finally:
+                answer.release()
+            return
+        response = await upstream.request("GET", target, headers, None)
+        try:
+            async for _ in response.content.iter_any():
+                pass
+        finally:
+            response.release()
 
     async def client(deadline: float) -> None:
         nonlocal count
         while time.perf_counter() < deadline:
             await upstream.acquire_slot()
             try:
-                response = await upstream.request("GET", target, headers, None)
-                try:
-                    async for _ in response.content.iter_any():
-                        pass
-                finally:
-                    response.release()
+                await one_get()
             finally:
                 upstream.release_slot()
             count += 1
@@ -999,7 +1018,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             log_dir=workdir,
         )
         direct_get = Target("direct Flower", stack.flower_url + WORKERS_PATH)
-        proxied_get = Target("proxy (aiohttp, ours)", web_url + WORKERS_PATH, web_pid)
+        proxied_get = Target("proxy (ours)", web_url + WORKERS_PATH, web_pid)
         try:
             size = refresh_workers(stack.flower_url, authorization)
             print(f"\nGET /flower/api/workers ({size} B JSON body)", flush=True)
@@ -1035,7 +1054,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
             load,
             [
                 Target("direct Flower", stack.flower_url + APPLY_PATH),
-                Target("proxy (aiohttp, ours)", web_url + APPLY_PATH, web_pid),
+                Target("proxy (ours)", web_url + APPLY_PATH, web_pid),
             ],
             flower_pid,
             True,

@@ -14,6 +14,7 @@ import aiohttp
 
 from channel_app_template.api._asgi import RETRY_SOON, Headers, Receive, Scope, Send, respond
 from channel_app_template.api._config import ProxyConfig
+from channel_app_template.api._connections import FlowerConnections
 from channel_app_template.api._exchange import (
     BodyTooLarge,
     ClientGone,
@@ -90,8 +91,13 @@ class Forwarder:
             await respond(send, busy.status, str(busy).encode() + b"\n", [RETRY_SOON])
             return
         try:
-            target = upstream.target(raw_path, query)
             upstream_headers = self.headers.request(scope, headers, length, chunked, aliased)
+            if body is None and scope["method"] == "GET" and upstream.direct is not None:
+                head = upstream.get_head(raw_path, query, upstream_headers)
+                if head is not None:
+                    await self._relay_get(send, upstream.direct, head, exchange)
+                    return
+            target = upstream.target(raw_path, query)
             try:
                 response = await upstream.request(scope["method"], target, upstream_headers, body)
             except (TimeoutError, aiohttp.ClientError, BodyTooLarge, ClientGone) as error:
@@ -103,6 +109,38 @@ class Forwarder:
                 response.release()
         finally:
             upstream.release_slot()
+
+    async def _relay_get(
+        self, send: Send, direct: FlowerConnections, head: bytes, exchange: Exchange
+    ) -> None:
+        """A ``GET`` without a body over the proxy's own connections to Flower."""
+        config = self.config
+        try:
+            answer = await direct.get(head, config.connect_timeout, config.read_timeout)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            await self.answer_failure(send, error, exchange)
+            return
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": answer.status,
+                    "headers": self.headers.response(answer.raw_headers),
+                }
+            )
+            try:
+                async for chunk, last in answer.chunks():
+                    if last:  # the usual small reply: one write, no empty last chunk
+                        exchange.finish()
+                        await send({"type": "http.response.body", "body": chunk})
+                        return
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except (TimeoutError, aiohttp.ClientError) as error:
+                # Headers are gone already; all we can do is cut the connection short.
+                logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
+                answer.close()
+        finally:
+            answer.release()
 
     async def answer_failure(self, send: Send, error: BaseException, exchange: Exchange) -> None:
         """Map a failed exchange to the status that tells the client what happened."""

@@ -1,4 +1,5 @@
-"""The proxy's one client to Flower: an aiohttp session within a connection limit.
+"""The proxy's clients to Flower: an aiohttp session, and for a ``GET`` without a body the
+proxy's own connections (``_connections``), within one connection limit.
 
 aiohttp rather than httpx: ``proxy.py`` says why (measured in ``bench/bench_proxy.py``).
 Every request to Flower, forwarded or the proxy's own, takes one of
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 from yarl import URL
 
 from channel_app_template.api._config import ProxyConfig
+from channel_app_template.api._connections import FlowerConnections
 from channel_app_template.api.waits import Busy
 
 # The most the proxy reads whole from Flower (an emulated ``apply``'s result, say).
@@ -33,6 +36,13 @@ class Upstream:
         self.config = config
         self.session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(config.max_connections)
+        # GETs without a body go over our own connections (``_connections`` says why)
+        parts = urlsplit(config.upstream)
+        self.direct: FlowerConnections | None = None
+        if parts.scheme == "http" and parts.hostname and not parts.query:
+            port = parts.port or 80
+            self.direct = FlowerConnections(parts.hostname, port, config.max_connections)
+        self._prefix = parts.path.rstrip("/").encode("ascii", "replace")
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
@@ -52,9 +62,27 @@ class Upstream:
         )
 
     async def close(self) -> None:
+        if self.direct is not None:
+            self.direct.close()
         if self.session is not None:
             await self.session.close()
             self.session = None
+
+    def get_head(
+        self, raw_path: bytes, query: bytes, headers: list[tuple[str, str]]
+    ) -> bytes | None:
+        """The head of a ``GET`` to Flower over :attr:`direct`, byte for byte as aiohttp
+        would send it; ``None`` when a header could not go on the wire as is (aiohttp
+        then refuses it as it always did)."""
+        target = self._prefix + raw_path + (b"?" + query if query else b"")
+        lines = [b"GET ", target, b" HTTP/1.1\r\n"]
+        for name, value in headers:
+            line = f"{name}: {value}\r\n"
+            if "\r" in line[:-2] or "\n" in line[:-2]:
+                return None
+            lines.append(line.encode("latin-1"))
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
     async def acquire_slot(self) -> None:
         """Take a connection slot, or raise :class:`Busy` (503) after ``pool_timeout``."""

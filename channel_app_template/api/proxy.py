@@ -3,12 +3,15 @@
 It is a plain ASGI handler rather than a FastAPI route because, at the request rates the
 dashboard and API produce, routing and request objects cost more than the forwarding
 itself. The upstream client is aiohttp: in our benchmark (``bench/bench_proxy.py``) it
-forwarded several times more requests per second per core than httpx or httpcore.
+forwarded several times more requests per second per core than httpx or httpcore. A
+``GET`` without a body, most of what the dashboard and API send, goes over the proxy's own
+kept-alive connections instead (``_connections``: a third of aiohttp's CPU per request).
 
 Every rule of ``flower.md`` section 4 is implemented by this module and the private
 ones it is made of, one role each: ``_paths`` (which paths are served, which only
-read), ``_headers`` (header rewriting both ways), ``_upstream`` (the aiohttp client and
-its connection limit), ``_exchange`` (the client side: body, disconnects),
+read), ``_headers`` (header rewriting both ways), ``_upstream`` (the aiohttp client,
+the direct connections of ``_connections`` and their connection limit), ``_exchange``
+(the client side: body, disconnects),
 ``_forward`` (streaming a request through) and ``_result_polls`` (the waits taken over
 from Flower). The regression tests in ``tests/integration/test_proxy_*.py`` name the
 rule (P01..P23) they protect.

@@ -1,0 +1,289 @@
+"""Kept-alive HTTP/1.1 connections to Flower for the proxy's hot path: a ``GET`` without a
+body, its answer parsed by httptools (the parser uvicorn already runs here) and streamed.
+
+Why not aiohttp for these (issue 13, measured on uvloop as the web process runs): a bare
+loop of 2 KB GETs cost 249 us of CPU per request through an aiohttp session and 79 us
+through an asyncio protocol fed to httptools, and the proxy's CPU per proxied
+``GET /flower/api/workers`` was mostly the upstream client's. aiohttp stays for everything
+else (requests with bodies, ``HEAD``, the proxy's own calls, health checks).
+
+The rules are aiohttp's as the proxy set them up: at most ``config.max_connections``
+connections (the caller holds an :class:`~._upstream.Upstream` slot per request), idle ones
+kept 30 s, ``connect_timeout`` to connect and ``read_timeout`` for each wait on Flower.
+Failures are raised as the aiohttp errors the forwarder already maps to 502 and 504. A
+slow client pauses reading from Flower (``HIGH_WATER`` bytes buffered), so an answer is
+never held whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import cast
+
+import aiohttp
+import httptools
+
+__all__ = ["MAX_HEAD_BYTES", "FlowerAnswer", "FlowerConnections"]
+
+KEEPALIVE = 30.0  # seconds an idle connection is kept, as the aiohttp connector's
+MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer
+HIGH_WATER = 256 * 1024  # bytes read ahead of a slow client before reading pauses
+
+
+class _Link(asyncio.Protocol):
+    """One connection to Flower; one answer at a time, read by :class:`FlowerAnswer`."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.lost = False
+        self.idle_since = 0.0
+        self._parser: httptools.HttpResponseParser | None = None
+        self._wake: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.status = 0
+        self.head_bytes = 0  # bytes received before the head was complete
+        self.header_size = 0  # the head's own size, header by header
+        self.head_done = False
+        self.complete = False
+        self.keep_alive = False
+        self.until_close = False
+        self.body: deque[bytes] = deque()
+        self.buffered = 0
+        self.paused = False
+
+    # --- asyncio's side ------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        if self._parser is None:  # nothing asked: Flower must not speak first
+            self._fail(aiohttp.ServerDisconnectedError("Flower sent data nobody asked for"))
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(aiohttp.ClientPayloadError("Flower switched protocols unasked"))
+            return
+        except httptools.HttpParserError as error:
+            self._fail(aiohttp.ClientPayloadError(f"Flower's answer is not HTTP/1.1: {error}"))
+            return
+        if self.head_done:
+            too_big = self.header_size > MAX_HEAD_BYTES
+        else:
+            self.head_bytes += len(data)
+            too_big = self.head_bytes > MAX_HEAD_BYTES
+        if too_big:
+            self._fail(aiohttp.ClientPayloadError("Flower's answer head is too large"))
+            return
+        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        self._wake_up()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self.head_done and self.until_close and not self.complete:
+            self.complete = True  # an answer without length ends with its connection
+        elif not self.complete and self._parser is not None:
+            self._error = self._error or aiohttp.ServerDisconnectedError(
+                "Flower closed the connection before its answer was complete"
+            )
+        self._wake_up()
+
+    # --- httptools' side -----------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_size += len(name) + len(value) + 4
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        assert self._parser is not None
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:  # an interim answer: the real one follows
+            self.headers = []
+            return
+        self.status = status
+        self.head_done = True
+        framed = any(
+            n.lower() in (b"content-length", b"transfer-encoding") for n, _ in self.headers
+        )
+        self.until_close = not framed and status not in (204, 304)
+        self.keep_alive = self._parser.should_keep_alive() and not self.until_close
+
+    def on_body(self, chunk: bytes) -> None:
+        self.body.append(chunk)
+        self.buffered += len(chunk)
+
+    def on_message_complete(self) -> None:
+        if self.head_done:
+            self.complete = True
+
+    # --- the caller's side -----------------------------------------------------------------
+    def start(self, request: bytes) -> None:
+        """Send ``request`` and get ready for its answer."""
+        assert self.transport is not None
+        self._parser = httptools.HttpResponseParser(self)
+        self.headers, self.status, self.head_bytes, self.header_size = [], 0, 0, 0
+        self.head_done = self.complete = self.keep_alive = self.until_close = False
+        self.body.clear()
+        self.buffered = 0
+        self.transport.write(request)
+
+    async def wait(self, silence: float) -> None:
+        """Until something arrives (or the connection ends); ``ServerTimeoutError`` after
+        ``silence`` seconds without a byte, as aiohttp's ``sock_read``."""
+        if self._error is not None:
+            raise self._error
+        if self.lost:
+            return
+        self._wake = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(self._wake, silence)
+        except TimeoutError:
+            raise aiohttp.ServerTimeoutError("Flower did not answer in time") from None
+        finally:
+            self._wake = None
+        if self._error is not None:
+            raise self._error
+
+    def take(self) -> bytes:
+        """The body bytes read so far (resuming a paused read)."""
+        data = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        self.body.clear()
+        self.buffered = 0
+        if self.paused and self.transport is not None and not self.lost:
+            self.paused = False
+            self.transport.resume_reading()
+        return data
+
+    def rest(self) -> None:
+        """Idle from now on: anything Flower sends before the next request closes it."""
+        self._parser = None
+        self.idle_since = time.monotonic()
+
+    def close(self) -> None:
+        self.lost = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, error: BaseException) -> None:
+        self._error = error
+        self.close()
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
+
+
+class FlowerAnswer:
+    """Flower's answer to one request: ``status`` and ``raw_headers`` (as aiohttp names
+    them), the body from :meth:`chunks`; :meth:`release` gives the connection back."""
+
+    def __init__(self, owner: FlowerConnections, link: _Link, read_timeout: float) -> None:
+        self._owner = owner
+        self._link: _Link | None = link
+        self._read_timeout = read_timeout
+        self.status = link.status
+        self.raw_headers = tuple(link.headers)
+
+    async def chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """The body as it arrives: (bytes, whether it is the last part)."""
+        link = self._link
+        assert link is not None, "the answer was released"
+        while True:
+            if link.body or link.complete:
+                data = link.take()
+                if link.complete:
+                    yield data, True
+                    return
+                if data:
+                    yield data, False
+                continue
+            if link.lost:
+                raise aiohttp.ServerDisconnectedError(
+                    "Flower closed the connection before its answer was complete"
+                )
+            await link.wait(self._read_timeout)
+
+    def release(self) -> None:
+        """Back to the pool when the answer was read to its end, else closed."""
+        link, self._link = self._link, None
+        if link is not None:
+            self._owner.put_back(link, reusable=link.complete and link.keep_alive)
+
+    def close(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            self._owner.put_back(link, reusable=False)
+
+
+class FlowerConnections:
+    """Kept-alive connections to ``host:port``; call :meth:`close` when done."""
+
+    def __init__(self, host: str, port: int, limit: int) -> None:
+        self.host, self.port, self.limit = host, port, limit
+        self._idle: list[_Link] = []
+
+    async def get(
+        self, request: bytes, connect_timeout: float, read_timeout: float
+    ) -> FlowerAnswer:
+        """Send ``request`` (a whole ``GET`` head) and wait for the answer's head."""
+        link = self._idle_link()
+        fresh = link is None
+        if link is None:
+            link = await self._connect(connect_timeout)
+        try:
+            link.start(request)
+            while not link.head_done:
+                if link.lost:
+                    raise aiohttp.ServerDisconnectedError(
+                        "Flower closed "
+                        + ("the connection" if fresh else "a kept-alive connection")
+                        + " without answering"
+                    )
+                await link.wait(read_timeout)
+        except BaseException:
+            link.close()
+            raise
+        return FlowerAnswer(self, link, read_timeout)
+
+    def put_back(self, link: _Link, *, reusable: bool) -> None:
+        if reusable and not link.lost and len(self._idle) < self.limit:
+            link.rest()
+            self._idle.append(link)
+        else:
+            link.close()
+
+    def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for link in idle:
+            link.close()
+
+    def _idle_link(self) -> _Link | None:
+        now = time.monotonic()
+        while self._idle:
+            link = self._idle.pop()
+            transport = link.transport
+            if link.lost or transport is None or transport.is_closing():
+                continue
+            if now - link.idle_since > KEEPALIVE:
+                link.close()
+                continue
+            return link
+        return None
+
+    async def _connect(self, within: float) -> _Link:
+        loop = asyncio.get_running_loop()
+        try:
+            _, link = await asyncio.wait_for(
+                loop.create_connection(_Link, self.host, self.port), within
+            )
+        except TimeoutError:
+            raise aiohttp.ServerTimeoutError("connecting to Flower timed out") from None
+        except OSError as error:
+            raise aiohttp.ClientConnectionError(f"cannot connect to Flower: {error}") from None
+        return link
