@@ -9,7 +9,8 @@ else (requests with bodies, ``HEAD``, the proxy's own calls, health checks).
 
 The rules are aiohttp's as the proxy set them up: at most ``config.max_connections``
 connections (the caller holds an :class:`~._upstream.Upstream` slot per request), idle ones
-kept 30 s, ``connect_timeout`` to connect and ``read_timeout`` for each wait on Flower.
+kept 30 s, ``connect_timeout`` to connect and ``read_timeout`` for each wait on Flower. The
+framing rules (and the cap on an answer's head) are :mod:`channel_app_template.http_answers`.
 Failures are raised as the aiohttp errors the forwarder already maps to 502 and 504. A
 slow client pauses reading from Flower (``HIGH_WATER`` bytes buffered), so an answer is
 never held whole.
@@ -19,118 +20,66 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import cast
 
 import aiohttp
-import httptools
 
-__all__ = ["MAX_HEAD_BYTES", "FlowerAnswer", "FlowerConnections"]
+from channel_app_template.http_answers import AnswerReader, BadAnswer
+
+__all__ = ["FlowerAnswer", "FlowerConnections"]
 
 KEEPALIVE = 30.0  # seconds an idle connection is kept, as the aiohttp connector's
-MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer
 HIGH_WATER = 256 * 1024  # bytes read ahead of a slow client before reading pauses
 
 
 class _Link(asyncio.Protocol):
-    """One connection to Flower; one answer at a time, read by :class:`FlowerAnswer`."""
+    """One connection to Flower; one answer at a time (:attr:`answer`, ``None`` while the
+    connection is idle), read by :class:`FlowerAnswer`."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.answer: AnswerReader | None = None
         self.lost = False
         self.idle_since = 0.0
-        self._parser: httptools.HttpResponseParser | None = None
+        self.paused = False
         self._wake: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.status = 0
-        self.head_bytes = 0  # bytes received before the head was complete
-        self.header_size = 0  # the head's own size, header by header
-        self.head_done = False
-        self.complete = False
-        self.keep_alive = False
-        self.until_close = False
-        self.body: deque[bytes] = deque()
-        self.buffered = 0
-        self.paused = False
 
     # --- asyncio's side ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
-        if self._parser is None:  # nothing asked: Flower must not speak first
+        answer = self.answer
+        if answer is None:  # nothing asked: Flower must not speak first
             self._fail(aiohttp.ServerDisconnectedError("Flower sent data nobody asked for"))
             return
         try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(aiohttp.ClientPayloadError("Flower switched protocols unasked"))
+            answer.feed(data)
+        except BadAnswer as error:
+            self._fail(aiohttp.ClientPayloadError(f"Flower: {error}"))
             return
-        except httptools.HttpParserError as error:
-            self._fail(aiohttp.ClientPayloadError(f"Flower's answer is not HTTP/1.1: {error}"))
-            return
-        if self.head_done:
-            too_big = self.header_size > MAX_HEAD_BYTES
-        else:
-            self.head_bytes += len(data)
-            too_big = self.head_bytes > MAX_HEAD_BYTES
-        if too_big:
-            self._fail(aiohttp.ClientPayloadError("Flower's answer head is too large"))
-            return
-        if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
+        if answer.buffered > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
         self._wake_up()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        if self.head_done and self.until_close and not self.complete:
-            self.complete = True  # an answer without length ends with its connection
-        elif not self.complete and self._parser is not None:
-            self._error = self._error or aiohttp.ServerDisconnectedError(
+        if self.answer is not None and not self.answer.ended() and self._error is None:
+            self._error = aiohttp.ServerDisconnectedError(
                 "Flower closed the connection before its answer was complete"
             )
         self._wake_up()
 
-    # --- httptools' side -----------------------------------------------------------------
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_size += len(name) + len(value) + 4
-        self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        assert self._parser is not None
-        status = self._parser.get_status_code()
-        if 100 <= status < 200:  # an interim answer: the real one follows
-            self.headers = []
-            return
-        self.status = status
-        self.head_done = True
-        framed = any(
-            n.lower() in (b"content-length", b"transfer-encoding") for n, _ in self.headers
-        )
-        self.until_close = not framed and status not in (204, 304)
-        self.keep_alive = self._parser.should_keep_alive() and not self.until_close
-
-    def on_body(self, chunk: bytes) -> None:
-        self.body.append(chunk)
-        self.buffered += len(chunk)
-
-    def on_message_complete(self) -> None:
-        if self.head_done:
-            self.complete = True
-
     # --- the caller's side -----------------------------------------------------------------
-    def start(self, request: bytes) -> None:
-        """Send ``request`` and get ready for its answer."""
+    def start(self, request: bytes) -> AnswerReader:
+        """Send ``request``; its answer, as it arrives."""
         assert self.transport is not None
-        self._parser = httptools.HttpResponseParser(self)
-        self.headers, self.status, self.head_bytes, self.header_size = [], 0, 0, 0
-        self.head_done = self.complete = self.keep_alive = self.until_close = False
-        self.body.clear()
-        self.buffered = 0
+        self.answer = AnswerReader()
         self.transport.write(request)
+        return self.answer
 
     async def wait(self, silence: float) -> None:
         """Until something arrives (or the connection ends); ``ServerTimeoutError`` after
@@ -149,11 +98,9 @@ class _Link(asyncio.Protocol):
         if self._error is not None:
             raise self._error
 
-    def take(self) -> bytes:
+    def take(self, answer: AnswerReader) -> bytes:
         """The body bytes read so far (resuming a paused read)."""
-        data = b"".join(self.body) if len(self.body) != 1 else self.body[0]
-        self.body.clear()
-        self.buffered = 0
+        data = answer.take()
         if self.paused and self.transport is not None and not self.lost:
             self.paused = False
             self.transport.resume_reading()
@@ -161,7 +108,7 @@ class _Link(asyncio.Protocol):
 
     def rest(self) -> None:
         """Idle from now on: anything Flower sends before the next request closes it."""
-        self._parser = None
+        self.answer = None
         self.idle_since = time.monotonic()
 
     def close(self) -> None:
@@ -183,21 +130,24 @@ class FlowerAnswer:
     """Flower's answer to one request: ``status`` and ``raw_headers`` (as aiohttp names
     them), the body from :meth:`chunks`; :meth:`release` gives the connection back."""
 
-    def __init__(self, owner: FlowerConnections, link: _Link, read_timeout: float) -> None:
+    def __init__(
+        self, owner: FlowerConnections, link: _Link, answer: AnswerReader, read_timeout: float
+    ) -> None:
         self._owner = owner
         self._link: _Link | None = link
+        self._answer = answer
         self._read_timeout = read_timeout
-        self.status = link.status
-        self.raw_headers = tuple(link.headers)
+        self.status = answer.status
+        self.raw_headers = tuple(answer.headers)
 
     async def chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         """The body as it arrives: (bytes, whether it is the last part)."""
-        link = self._link
+        link, answer = self._link, self._answer
         assert link is not None, "the answer was released"
         while True:
-            if link.body or link.complete:
-                data = link.take()
-                if link.complete:
+            if answer.body or answer.complete:
+                data = link.take(answer)
+                if answer.complete:
                     yield data, True
                     return
                 if data:
@@ -213,7 +163,8 @@ class FlowerAnswer:
         """Back to the pool when the answer was read to its end, else closed."""
         link, self._link = self._link, None
         if link is not None:
-            self._owner.put_back(link, reusable=link.complete and link.keep_alive)
+            answer = self._answer
+            self._owner.put_back(link, reusable=answer.complete and answer.keep_alive)
 
     def close(self) -> None:
         link, self._link = self._link, None
@@ -237,8 +188,8 @@ class FlowerConnections:
         if link is None:
             link = await self._connect(connect_timeout)
         try:
-            link.start(request)
-            while not link.head_done:
+            answer = link.start(request)
+            while not answer.head_done:
                 if link.lost:
                     raise aiohttp.ServerDisconnectedError(
                         "Flower closed "
@@ -249,7 +200,7 @@ class FlowerConnections:
         except BaseException:
             link.close()
             raise
-        return FlowerAnswer(self, link, read_timeout)
+        return FlowerAnswer(self, link, answer, read_timeout)
 
     def put_back(self, link: _Link, *, reusable: bool) -> None:
         if reusable and not link.lost and len(self._idle) < self.limit:

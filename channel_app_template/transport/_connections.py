@@ -1,6 +1,7 @@
 """Direct HTTP/1.1 connections for the hot path: kept-alive sockets whose answers httptools
-parses (llhttp, the C parser uvicorn already ships with), every connect, read and write under
-what is left of the attempt's deadline.
+parses (llhttp, the C parser uvicorn already ships with; the framing rules are
+:mod:`channel_app_template.http_answers`), every connect, read and write under what is left
+of the attempt's deadline.
 
 Why not httpcore here (issue 13, ``bench/bench_http_library.py``): the catalog engine and the
 order flow make one request per product or a few per order, and httpcore's pool, h11 state
@@ -12,7 +13,7 @@ schemes other than ``http``/``https``.
 
 Bounds: at most ``size`` connections (waiting ``pool`` seconds for one), idle ones kept
 ``keepalive_expiry`` seconds and dropped once the peer closed them or sent anything unasked,
-an answer's head at most :data:`MAX_HEAD_BYTES`. The body's cap is the sender's.
+an answer's head at most ``http_answers.MAX_HEAD_BYTES``. The body's cap is the sender's.
 """
 
 from __future__ import annotations
@@ -26,18 +27,16 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httptools
 import httpx
 
+from channel_app_template.http_answers import AnswerReader, BadAnswer
 from channel_app_template.transport._deadline import left
 
 __all__ = [
-    "MAX_HEAD_BYTES",
     "Connections",
     "handles",
 ]
 
-MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer
 READ_SIZE = 64 * 1024
 _DIRECT_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _PORTS = {b"http": 80, b"https": 443}
@@ -46,60 +45,6 @@ _PORTS = {b"http": 80, b"https": 443}
 def handles(request: httpx.Request) -> bool:
     """Whether :class:`Connections` takes ``request`` (the rest goes to httpcore)."""
     return request.method in _DIRECT_METHODS and request.url.raw_scheme in _PORTS
-
-
-class _Reader:
-    """httptools' callbacks for one answer: its head, then its body as it arrives."""
-
-    __slots__ = (
-        "body",
-        "complete",
-        "head_bytes",
-        "head_done",
-        "headers",
-        "keep_alive",
-        "parser",
-        "status",
-        "until_close",
-    )
-
-    def __init__(self) -> None:
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: list[bytes] = []
-        self.status = 0
-        self.head_bytes = 0
-        self.head_done = False
-        self.complete = False
-        self.until_close = False  # no length and not chunked: the body ends with the connection
-        self.keep_alive = False
-        self.parser = httptools.HttpResponseParser(self)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.head_bytes += len(name) + len(value) + 4
-        self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        status = self.parser.get_status_code()
-        if 100 <= status < 200:  # an interim answer (100 Continue): the real one follows
-            self.headers = []
-            return
-        self.status = status
-        self.head_done = True
-        framed = False
-        for name, _ in self.headers:
-            lower = name.lower()
-            if lower in (b"content-length", b"transfer-encoding"):
-                framed = True
-        self.until_close = not framed and status not in (204, 304)
-        # asked here: llhttp forgets the message's framing once it is complete
-        self.keep_alive = self.parser.should_keep_alive() and not self.until_close
-
-    def on_body(self, chunk: bytes) -> None:
-        self.body.append(chunk)
-
-    def on_message_complete(self) -> None:
-        if self.head_done:
-            self.complete = True
 
 
 class _Connection:
@@ -138,7 +83,7 @@ class _Body(httpx.SyncByteStream):
         self,
         owner: Connections,
         connection: _Connection,
-        reader: _Reader,
+        reader: AnswerReader,
         read_timeout: float | None,
         deadline: float | None,
     ) -> None:
@@ -155,19 +100,14 @@ class _Body(httpx.SyncByteStream):
             return
         while True:
             if reader.body:
-                chunks = reader.body
-                reader.body = []
-                yield chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                yield reader.take()
             if reader.complete:
                 break
             data = _receive(connection.sock, self._read_timeout, self._deadline)
             if not data:
-                if reader.until_close:
-                    reader.complete = True
-                    reader.until_close = False  # not reusable: the peer closed it
-                    self._release(reusable=False)
-                    return
                 self._release(reusable=False)
+                if reader.ended():  # an answer without length: its connection ended it
+                    return
                 raise httpx.RemoteProtocolError(
                     "the peer closed the connection before the answer's body was complete"
                 )
@@ -193,13 +133,11 @@ def _receive(sock: socket.socket, timeout: float | None, deadline: float | None)
         raise httpx.ReadError(f"reading the answer failed: {error}") from error
 
 
-def _feed(reader: _Reader, data: bytes) -> None:
+def _feed(reader: AnswerReader, data: bytes) -> None:
     try:
-        reader.parser.feed_data(data)
-    except httptools.HttpParserUpgrade as error:
-        raise httpx.RemoteProtocolError("the peer switched protocols unasked") from error
-    except httptools.HttpParserError as error:
-        raise httpx.RemoteProtocolError(f"the peer's answer is not HTTP/1.1: {error}") from error
+        reader.feed(data)
+    except BadAnswer as error:
+        raise httpx.RemoteProtocolError(str(error)) from error
 
 
 class Connections:
@@ -317,24 +255,18 @@ class Connections:
         timeout: float | None,
         deadline: float | None,
         reused: bool,
-    ) -> _Reader:
-        reader = _Reader()
-        received = 0
+    ) -> AnswerReader:
+        reader = AnswerReader()
         while not reader.head_done:
             data = _receive(connection.sock, timeout, deadline)
             if not data:
                 what = "a kept-alive connection" if reused else "the connection"
                 raise httpx.RemoteProtocolError(
                     f"the peer closed {what} without answering"
-                    if received == 0
+                    if reader.received == 0
                     else "the peer closed the connection in the middle of the answer's head"
                 )
-            received += len(data)
             _feed(reader, data)
-            if reader.head_bytes > MAX_HEAD_BYTES or (
-                not reader.head_done and received > MAX_HEAD_BYTES
-            ):
-                raise httpx.RemoteProtocolError(f"the answer's head is over {MAX_HEAD_BYTES} bytes")
         return reader
 
 

@@ -18,7 +18,8 @@ import pytest
 import trustme
 from hypothesis import given, settings, strategies as st
 
-from channel_app_template.transport._connections import MAX_HEAD_BYTES, Connections, handles
+from channel_app_template.http_answers import MAX_HEAD_BYTES
+from channel_app_template.transport._connections import Connections, handles
 from channel_app_template.transport._network import NetworkTransport, tls_context
 
 # (request head and body as received, its number on its connection) -> what to write back;

@@ -11,12 +11,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 import pytest
 
-from channel_app_template.api._connections import (
-    HIGH_WATER,
-    MAX_HEAD_BYTES,
-    FlowerAnswer,
-    FlowerConnections,
-)
+from channel_app_template.api._connections import HIGH_WATER, FlowerAnswer, FlowerConnections
+from channel_app_template.http_answers import MAX_HEAD_BYTES
 
 GET = b"GET /api/workers HTTP/1.1\r\nHost: flower\r\n\r\n"
 HANG_UP = b"\0hang up"  # never written: close the connection after the answer
@@ -120,7 +116,7 @@ def test_a_head_over_the_cap_fails_as_a_bad_answer() -> None:
     head = b"HTTP/1.1 200 OK\r\n" + line * (MAX_HEAD_BYTES // len(line) + 2)
 
     async def test(connections: FlowerConnections, accepted: list[int]) -> None:
-        with pytest.raises(aiohttp.ClientPayloadError, match="too large"):
+        with pytest.raises(aiohttp.ClientPayloadError, match="head is over"):
             await connections.get(GET, 5, 5)
 
     run(lambda n: [head, b"Content-Length: 0\r\n\r\n"], test)
@@ -161,8 +157,6 @@ def test_a_slow_reader_pauses_flower_instead_of_buffering_the_answer() -> None:
 
     async def test(connections: FlowerConnections, accepted: list[int]) -> None:
         answer = await connections.get(GET, 5, 5)
-        link = answer._link
-        assert link is not None
         most = received = 0
         async for chunk, _ in answer.chunks():
             received += len(chunk)
