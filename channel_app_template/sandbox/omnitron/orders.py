@@ -174,8 +174,10 @@ def create_order(sim: Sim, cid: int, body: Any) -> dict[str, Any]:
             raise ApiError(400, {"order_item": item_errors})
         order_values.setdefault("date_placed", store.clock.now())
         order = store.insert("orders", order_values)
-        for values in item_values:
-            store.insert("order_items", {**values, "order": order["id"], "channel": cid})
+        # one statement for the order's items (a sync creates thousands of orders), read back
+        # once below with the order
+        rows = [{**values, "order": order["id"], "channel": cid} for values in item_values]
+        store.insert_many("order_items", rows)
         order = store.require("orders", order["id"])
     return order_wire(sim, order, with_items=True)
 
