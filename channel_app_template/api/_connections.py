@@ -27,9 +27,9 @@ import aiohttp
 
 from channel_app_template.http_answers import AnswerReader, BadAnswer
 
-__all__ = ["FlowerAnswer", "FlowerConnections"]
+__all__ = ["KEEPALIVE", "FlowerAnswer", "FlowerConnections"]
 
-KEEPALIVE = 30.0  # seconds an idle connection is kept, as the aiohttp connector's
+KEEPALIVE = 30.0  # seconds an idle connection to Flower is kept, here and by aiohttp's connector
 HIGH_WATER = 256 * 1024  # bytes read ahead of a slow client before reading pauses
 
 

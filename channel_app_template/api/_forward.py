@@ -121,24 +121,10 @@ class Forwarder:
             await self.answer_failure(send, error, exchange)
             return
         try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": answer.status,
-                    "headers": self.headers.response(answer.raw_headers),
-                }
+            parts = answer.chunks()
+            await self._stream(
+                send, answer.status, answer.raw_headers, parts, answer.close, exchange
             )
-            try:
-                async for chunk, last in answer.chunks():
-                    if last:  # the usual small reply: one write, no empty last chunk
-                        exchange.finish()
-                        await send({"type": "http.response.body", "body": chunk})
-                        return
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except (TimeoutError, aiohttp.ClientError) as error:
-                # Headers are gone already; all we can do is cut the connection short.
-                logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
-                answer.close()
         finally:
             answer.release()
 
@@ -159,28 +145,38 @@ class Forwarder:
     async def stream_response(
         self, send: Send, response: aiohttp.ClientResponse, exchange: Exchange
     ) -> None:
+        parts = _parts(response)
+        await self._stream(
+            send, response.status, response.raw_headers, parts, response.close, exchange
+        )
+
+    async def _stream(
+        self,
+        send: Send,
+        status: int,
+        raw_headers: tuple[tuple[bytes, bytes], ...],
+        parts: AsyncIterator[tuple[bytes, bool]],
+        cut: Callable[[], None],
+        exchange: Exchange,
+    ) -> None:
+        """Flower's answer to the client as it arrives; ``parts`` is its body as (bytes,
+        whether it is the last part), ``cut`` closes Flower's side when it fails midway."""
         await send(
             {
                 "type": "http.response.start",
-                "status": response.status,
-                "headers": self.headers.response(response.raw_headers),
+                "status": status,
+                "headers": self.headers.response(raw_headers),
             }
         )
-        content = response.content
         try:
-            async for chunk in content.iter_any():
-                if content.at_eof():  # the usual small reply: one write, no empty last chunk
+            async for chunk, last in parts:
+                if last:  # the usual small reply: one write, no empty last chunk
                     exchange.finish()
-                    await send({"type": "http.response.body", "body": chunk, "more_body": False})
-                    return
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": chunk, "more_body": not last})
         except (TimeoutError, aiohttp.ClientError) as error:
             # Headers are gone already; all we can do is cut the connection short.
             logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
-            response.close()
-            return
-        exchange.finish()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+            cut()
 
     async def watched(
         self, receive: Receive, send: Send, work: Callable[[Exchange], Awaitable[None]]
@@ -197,3 +193,14 @@ class Forwarder:
                 raise
         finally:
             exchange.finish()
+
+
+async def _parts(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[bytes, bool]]:
+    """aiohttp's body as (bytes, whether it is the last part), ending with a last part."""
+    content = response.content
+    async for chunk in content.iter_any():
+        if content.at_eof():
+            yield chunk, True
+            return
+        yield chunk, False
+    yield b"", True

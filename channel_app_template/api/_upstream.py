@@ -16,7 +16,7 @@ import aiohttp
 from yarl import URL
 
 from channel_app_template.api._config import ProxyConfig
-from channel_app_template.api._connections import FlowerConnections
+from channel_app_template.api._connections import KEEPALIVE, FlowerConnections
 from channel_app_template.api.waits import Busy
 
 # The most the proxy reads whole from Flower (an emulated ``apply``'s result, say).
@@ -46,7 +46,7 @@ class Upstream:
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
-            limit=self.config.max_connections, limit_per_host=0, keepalive_timeout=30
+            limit=self.config.max_connections, limit_per_host=0, keepalive_timeout=KEEPALIVE
         )
         self.session = aiohttp.ClientSession(
             connector=connector,
