@@ -74,13 +74,16 @@ def peak_rss_mb(leader: int) -> float:
     return peak / 1024
 
 
-def one_run(products: int, workers: int, latency_ms: int, window: int) -> dict[str, Any]:
+def one_run(
+    products: int, workers: int, latency_ms: int, window: int, in_flight: int
+) -> dict[str, Any]:
     from tests.support.sync_stack import PREFIX, sync_stack
 
     latency = ("--latency-ms", str(latency_ms)) if latency_ms else ()
     env = {
         "FANOUT_MIN_OBJECTS": str(min(products, 20_000)),
         "FANOUT_WINDOW": str(window),
+        "OMNITRON_CONCURRENCY": str(in_flight),
         "LOG_LEVEL_THIRD_PARTY": "WARNING",
     }
     with sync_stack(
@@ -133,7 +136,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--latency", type=int, default=20, help="ms added to every request")
     parser.add_argument("--window", type=int, default=5000, help="FANOUT_WINDOW")
-    parser.add_argument("--child", nargs=4, type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=16,
+        help="OMNITRON_CONCURRENCY of each worker process (bench_catalog's 16 by default)",
+    )
+    parser.add_argument("--child", nargs=5, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(one_run(*args.child)), flush=True)
@@ -141,10 +150,13 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         for workers in args.workers:
-            row = child_result(__file__, size, workers, args.latency, args.window)
+            row = child_result(__file__, size, workers, args.latency, args.window, args.in_flight)
             rows.append(row)
             print(f"done: {row}", file=sys.stderr, flush=True)
-    print(f"{os.cpu_count()} cores, {args.latency} ms added to every request")
+    print(
+        f"{os.cpu_count()} cores, {args.latency} ms added to every request, "
+        f"{args.in_flight} Omnitron requests in flight per worker process"
+    )
     print(
         f"{'products':>9} {'workers':>7} {'synced':>7} {'windows':>7} {'wall s':>7} "
         f"{'prod/s':>7} {'CPU s':>7} {'CPU bound s':>11} {'Omnitron sim CPU s':>18} "
