@@ -50,6 +50,9 @@ __all__ = [
 
 ConfigT = TypeVar("ConfigT", bound=ChannelConfig, default=ChannelConfig)
 
+CARRIABLE = frozenset({"stocks", "prices", "images"})
+"""What a product's payload may carry with it (see ``ChannelIntegration.product_carries``)."""
+
 
 class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
     """Base class of every marketplace integration (see the module docstring)."""
@@ -63,6 +66,14 @@ class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
 
     upserts: ClassVar[bool] = False
     """The marketplace creates or updates by matching key: ``send_*`` serves both."""
+
+    product_carries: ClassVar[frozenset[str]] = frozenset()
+    """What ``send_products`` puts in each product's payload besides the product, of
+    ``"stocks"``, ``"prices"`` and ``"images"``: the default stock list's stock, the
+    default price list's price, the active images (``item.details``). The rows it carried
+    are committed with the product's batch and settled with the product's own result, so
+    a first day sends each of them once, with its product, instead of again in its own
+    flow. Declare only what the payload always carries when the row exists."""
 
     unsupported: ClassVar[Mapping[str, str]] = {}
     """Why a command is not supported, shown to operators (by Akinon command name). Listing a
@@ -98,6 +109,16 @@ class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
                     and issubclass(args[0], ChannelConfig)
                 ):
                     cls.config_model = args[0]
+        if isinstance(cls.product_carries, str):
+            raise TypeError(
+                f"{cls.__qualname__}.product_carries must be a set of names, "
+                f"not the string {cls.product_carries!r}"
+            )
+        if unknown := sorted(set(cls.product_carries) - CARRIABLE):
+            raise TypeError(
+                f"{cls.__qualname__}.product_carries: {', '.join(map(repr, unknown))} "
+                f"cannot ride with a product; choose from {', '.join(sorted(CARRIABLE))}"
+            )
         if both := sorted(c for c in cls.unsupported if c in COMMANDS and cls._serving(c)):
             warnings.warn(
                 f"{cls.__qualname__} implements {', '.join(both)} but lists them in "

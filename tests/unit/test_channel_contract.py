@@ -311,3 +311,24 @@ def test_typed_item_fields_and_the_deprecated_extra_agree() -> None:
     assert [i.pk for i in legacy.items] == [6] and legacy.extra["x"] == 1
     stock = StockItem(obj=ProductStock(pk=1), sku="A", extra={"stock_list": 4})
     assert stock.stock_list == 4
+
+
+def test_product_carries_names_what_may_ride_with_a_product() -> None:
+    class Carrying(ChannelIntegration):
+        product_carries = frozenset({"stocks", "prices", "images"})
+
+        def check_connection(self) -> None:
+            return None
+
+    assert Carrying.product_carries == {"stocks", "prices", "images"}
+    assert ChannelIntegration.product_carries == frozenset()  # nothing rides by default
+
+    with pytest.raises(TypeError, match="'orders' cannot ride with a product"):
+
+        class Unknown(ChannelIntegration):
+            product_carries = frozenset({"stocks", "orders"})
+
+    with pytest.raises(TypeError, match="a set of names, not the string 'stocks'"):
+
+        class Text(ChannelIntegration):
+            product_carries = "stocks"  # type: ignore[assignment]

@@ -126,3 +126,36 @@ def test_the_local_gate_lets_one_batch_per_model_in_at_a_time() -> None:
     same.join(5)
     holder.join(5)
     assert entered == ["productprice", "product"]
+
+
+def test_prefetch_reads_the_next_page_before_it_is_asked_for() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    view = View([product(pk) for pk in range(1, 8)])
+    cursor = PkCursor(Paginated(view, Product, page_size=3), 3, None)
+    pages = []
+    with ThreadPoolExecutor(1) as pool:
+        while (page := cursor.next_page()) is not None:
+            cursor.prefetch(pool)
+            cursor.close()  # the page after is read now, before next_page asks
+            asked = len(view.asked)
+            pages.append([o.pk for o in page.items])
+            assert asked == len(pages) + (0 if len(pages) == 3 else 1)
+    assert pages == [[1, 2, 3], [4, 5, 6], [7]]
+    # each page read once, in pk order, and none past the short last page
+    assert [q.get("pk__gt") for q in view.asked] == [None, 3, 6]
+
+
+def test_a_prefetched_page_is_the_same_page_a_plain_read_gives() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = [product(pk) for pk in (2, 3, 5, 8, 13, 21, 34)]
+    plain = walk(PkCursor(Paginated(View(rows), Product, page_size=2), 2, PkWindow(2, 21)))
+    cursor = PkCursor(Paginated(View(rows), Product, page_size=2), 2, PkWindow(2, 21))
+    ahead = []
+    with ThreadPoolExecutor(1) as pool:
+        while (page := cursor.next_page()) is not None:
+            cursor.prefetch(pool)
+            ahead.append([o.pk for o in page.items] + [r.pk for r in page.unreadable])
+        cursor.close()
+    assert ahead == plain == [[3, 5], [8, 13], [21]]

@@ -198,12 +198,10 @@ class CatalogPort(SyncStatePort):
         stocks_job = pool.submit(self.stocks_of, pks, None)
         prices_job = pool.submit(self.prices_of, pks, None)
         images_job = pool.submit(self.images_of, pks)
-        categories_job = pool.submit(self.categories_of, pks)
+        categories_job = pool.submit(self._categories_and_remote_ids, pks)
         mapped = self._concurrently(self._mapped, pks)
         stocks, prices = stocks_job.result(), prices_job.result()
-        images, categories = images_job.result(), categories_job.result()
-        node_pks = {node.pk for group in categories.values() for node in group if node.pk}
-        node_remote = self.remote_ids(ContentType.CATEGORY_NODE, node_pks) if node_pks else {}
+        images, (categories, node_remote) = images_job.result(), categories_job.result()
         details: dict[int, ProductDetails | ItemError] = {}
         for pk in pks:
             found = mapped[pk]
@@ -222,6 +220,16 @@ class CatalogPort(SyncStatePort):
                 ),
             )
         return details
+
+    def _categories_and_remote_ids(
+        self, pks: Sequence[int]
+    ) -> tuple[dict[int, list[CategoryNode]], dict[int, str]]:
+        """The products' category nodes and the nodes' channel ids: one job, so the second
+        read runs while the mapped attributes are still being read."""
+        categories = self.categories_of(pks)
+        node_pks = {node.pk for group in categories.values() for node in group if node.pk}
+        remote = self.remote_ids(ContentType.CATEGORY_NODE, node_pks) if node_pks else {}
+        return categories, remote
 
     def _mapped(self, pk: int) -> MappedProduct | ItemError:
         try:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from channel_app_template.akinon.api import ID_CHUNK, chunked
 from channel_app_template.akinon.models import (
     BatchRequest,
     BatchRequestObject,
     BatchRequestStatus,
     IntegrationAction,
+    IntegrationActionStatus,
     Tracked,
 )
 from channel_app_template.akinon.pagination import Paginated
@@ -112,6 +114,26 @@ class SyncStatePort(PortBase):
             action.object_id: action
             for action in self._api().actions.for_objects(model, pks)
             if action.object_id is not None and action.model_name in (None, model)
+        }
+
+    def held(self, objects: Mapping[str, Iterable[int]]) -> set[tuple[str, int]]:
+        """Which of these objects (pks by content model) a batch holds now: their mapping
+        is ``processing``. Every model's chunks are read side by side."""
+        parts = [
+            (model, part)
+            for model, pks in objects.items()
+            for part in chunked(dict.fromkeys(pks), ID_CHUNK)
+        ]
+        found = self.map_concurrently(
+            lambda job: [(job[0], a) for a in self._api().actions.for_objects(*job)], parts
+        )
+        return {
+            (model, action.object_id)
+            for actions in found
+            for model, action in actions
+            if action.object_id is not None
+            and action.model_name in (None, model)
+            and action.status == IntegrationActionStatus.PROCESSING
         }
 
     def remote_ids(self, model: str, pks: Iterable[int]) -> dict[int, str]:

@@ -83,6 +83,7 @@ class ReferenceIntegration(ReferenceOrderCommands[ReferenceConfig]):
 
     max_batch_size = MAX_ITEMS_PER_REQUEST
     upserts = True  # products, stocks, prices and images are upserted by sku
+    product_carries = frozenset({"stocks", "prices", "images"})  # see ``_product``
 
     def __init__(self, config: ReferenceConfig, context: IntegrationContext) -> None:
         super().__init__(config, context)

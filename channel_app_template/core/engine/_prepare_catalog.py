@@ -7,7 +7,7 @@ what cannot be sent yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from channel_app_template.akinon.integration import Tracked
@@ -41,6 +41,7 @@ def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepar
     pks = [int(p.pk) for p in products if p.pk is not None]
     remote = ctx.omnitron.remote_ids(ContentType.PRODUCT, pks) if ctx.kind == "updates" else {}
     details = ctx.omnitron.product_details(products)
+    carried = _carried(ctx, details)
     for product in products:
         tracked = tracked_of(product, ContentType.PRODUCT)
         found = details.get(tracked.pk)
@@ -67,8 +68,35 @@ def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepar
                 remote_id=remote.get(tracked.pk),
                 details=found if isinstance(found, ProductDetails) else None,
             )
-            prepared.add(item, key, [tracked])
+            riders = carried.get(tracked.pk, []) if key not in prepared.covers else []
+            prepared.add(item, key, [tracked, *riders])
     return prepared
+
+
+def _carried(ctx: PrepareContext, details: Mapping[int, Any]) -> dict[int, list[Tracked]]:
+    """The stock, price and image rows each product's payload carries (the channel's
+    ``product_carries``), as read for it: they ride in the product's batch and take its
+    result. A row another batch holds now is left to that batch."""
+    if not ctx.carries:
+        return {}
+    rows: dict[int, list[Tracked]] = {}
+    for pk, found in details.items():
+        if not isinstance(found, ProductDetails):
+            continue
+        carried: list[Any] = []
+        if "stocks" in ctx.carries and found.stock is not None:
+            carried.append((ContentType.PRODUCT_STOCK, found.stock))
+        if "prices" in ctx.carries and found.price is not None:
+            carried.append((ContentType.PRODUCT_PRICE, found.price))
+        if "images" in ctx.carries:
+            carried += [(ContentType.PRODUCT_IMAGE, image) for image in found.images]
+        rows[pk] = [tracked_of(row, model) for model, row in carried if row.pk is not None]
+    wanted: dict[str, list[int]] = {}
+    for each in rows.values():
+        for rider in each:
+            wanted.setdefault(rider.model, []).append(rider.pk)
+    held = ctx.omnitron.held(wanted) if wanted else set()
+    return {pk: [t for t in each if (t.model, t.pk) not in held] for pk, each in rows.items()}
 
 
 # --- Stocks and prices: rows that belong to a product already on the channel ---------------

@@ -63,6 +63,11 @@ class Prepared:
     def fail(self, tracked: Tracked, reason: FailedReasonType, message: str) -> None:
         self.failures.append(Failure(tracked, reason, message))
 
+    def riders(self, model: str) -> list[Tracked]:
+        """The objects of other models than ``model`` that items carry (a product's stock,
+        price and images, see ``ChannelIntegration.product_carries``)."""
+        return [t for cover in self.covers.values() for t in cover.tracked if t.model != model]
+
 
 @dataclass(frozen=True)
 class PrepareContext:
@@ -71,6 +76,7 @@ class PrepareContext:
     kind: str  # "inserts" | "updates" | "deleted"
     list_id: int | None = None
     config: ChannelConfig = field(default_factory=ChannelConfig)
+    carries: frozenset[str] = frozenset()  # the channel's ``product_carries``
 
 
 Caller = Callable[[Any, Sequence[SyncItem[Any]]], list[Any]]

@@ -44,6 +44,10 @@ class Runtime:
     flow's lock, so waiting for the lock does not count."""
     fanout: FanOut | None = None
     """Set when this run may fan big sends out over Celery workers (see :mod:`.fanout`)."""
+    carry: bool = True
+    """Whether a product's batch carries the rows its payload carried (the channel's
+    ``product_carries``); the conformance kit turns it off so every send command is
+    reached by its own flow."""
 
     def book(self) -> FailureBook:
         return failure_book(self.settings, self.cache)
@@ -64,6 +68,7 @@ class Runtime:
             batch_size=type(self.channel).max_batch_size,
             stale_after=self.settings.batch_stale_after,
             date_tolerance=self.settings.modified_date_tolerance,
+            carry=self.carry,
         )
         engine = CatalogEngine(
             self.omnitron,

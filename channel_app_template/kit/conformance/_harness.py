@@ -80,6 +80,8 @@ def open_live(
     sim.set_channel_conf(conf)
     try:
         runtime = stack.enter_context(open_runtime(_settings(module, sim, cache.port)))
+        # every send command is run by its own flow, also what a product's payload carries
+        runtime.carry = False
     except Exception as error:
         report.fail("config", f"the runtime could not build the integration: {what(error)}")
         report.skip_unset("the runtime could not be opened")

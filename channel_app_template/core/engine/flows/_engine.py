@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
-from concurrent.futures import wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,8 @@ from channel_app_template.core.engine.resources import (
 from channel_app_template.errors import RetryLater
 
 logger = logging.getLogger(__name__)
+
+SETTLING = 4  # batches a check run settles at once while it asks the channel about the next
 
 
 @dataclass(frozen=True)
@@ -129,17 +131,20 @@ class CatalogEngine:
                     self._deliver(run, kind, command, step.objects, step.rejects, step.prepared)
             finally:
                 wait([next_up])  # a page read ahead of a stopped run is dropped, not left running
+                cursor.close()
         return self._finish(run)
 
     def _read_ahead(self, run: Run, kind: str, command: str, cursor: PkCursor) -> Ahead | None:
         """The next page that has something to send, screened and prepared; ``None`` at
         the end of the view."""
         while (page := cursor.next_page()) is not None:
+            beyond = cursor.query()  # what is left past this page, before the cursor moves on
+            cursor.prefetch(self.omnitron.executor())  # the page after, while this one is made
             objects, rejects = self._screen.screen(run, command, page)
             if objects or rejects:
                 if run.total is None:  # what is left past this page, and this page
                     full = page.size >= self._limit()
-                    run.total = cursor.query().count() + page.size if full else page.size
+                    run.total = beyond.count() + page.size if full else page.size
                 prepared = self._pipeline.prepare(run, kind, objects, rejects)
                 return Ahead(objects, rejects, prepared)
         return None
@@ -324,12 +329,33 @@ class CatalogEngine:
         with self._stopping(run):
             self._open(run)
             open_batches = self.omnitron.batches(OPEN_REMOTE, resource.model)
-            for index, batch in enumerate(open_batches, start=1):
-                self.budget.check()
-                self._settler.check_batch(resource, batch, summary)
-                self.budget.progressed()
-                self.progress(index, len(open_batches))
+            settling: list[tuple[Future[None], FlowSummary]] = []
+            try:
+                for index, batch in enumerate(open_batches, start=1):
+                    self.budget.check()
+                    settle = self._settler.poll(resource, batch, summary)
+                    if settle is not None:
+                        # the channel is asked about the next batch while this one settles
+                        if len(settling) >= SETTLING:
+                            self._settled(summary, settling.pop(0))
+                        part = FlowSummary(flow=summary.flow, kind=summary.kind)
+                        settling.append((self.omnitron.executor().submit(settle, part), part))
+                    self.budget.progressed()
+                    self.progress(index, len(open_batches))
+            finally:
+                wait([job for job, _ in settling])  # a stopped run leaves nothing settling
+                for each in settling:
+                    self._settled(summary, each)
         return self._finish(run)
+
+    @staticmethod
+    def _settled(summary: FlowSummary, settling: tuple[Future[None], FlowSummary]) -> None:
+        """Wait for one batch's settling; its counts join the run's, its error is raised."""
+        job, part = settling
+        try:
+            job.result()
+        finally:
+            summary.add(part)
 
     # --- Housekeeping ------------------------------------------------------------------
 

@@ -53,7 +53,12 @@ class Pipeline:
         """The channel items for ``objects`` (reads their details; commits nothing, so it
         may run while another batch of the resource is in flight)."""
         context = PrepareContext(
-            self.omnitron, self.options.match_path, kind, run.list_id, self.channel.config
+            self.omnitron,
+            self.options.match_path,
+            kind,
+            run.list_id,
+            self.channel.config,
+            type(self.channel).product_carries if self.options.carry else frozenset(),
         )
         prepared = run.resource.prepare(context, objects) if objects else Prepared()
         prepared.failures.extend(rejects)
@@ -79,9 +84,14 @@ class Pipeline:
         try:
             with self.gate(resource.model):
                 try:
-                    self.omnitron.commit(batch, resource.model, tracked)
+                    # what the items carry besides their own objects is committed too
+                    model = resource.objects_model
+                    riders = prepared.riders(model) if prepared is not None else []
+                    self.omnitron.commit(batch, resource.model, [*tracked, *riders])
                     if prepared is None:
                         prepared = self.prepare(run, kind, objects, rejects)
+                        if riders := prepared.riders(model):  # committing again adds them
+                            self.omnitron.commit(batch, resource.model, riders)
                     self._call_and_close(run, command, batch, tracked, prepared)
                 except BaseException:
                     closed = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis
 
@@ -39,6 +39,16 @@ class Settler:
     ) -> None:
         """Settle a submitted batch if the channel's job is done, or give it up if it
         is stale; a batch whose journal is gone is failed, so its objects are sent again."""
+        settle = self.poll(resource, batch, summary)
+        if settle is not None:
+            settle(summary)
+
+    def poll(
+        self, resource: CatalogResource, batch: BatchRequest, summary: FlowSummary
+    ) -> Callable[[FlowSummary], None] | None:
+        """:meth:`check_batch` up to the channel's answer: what settles the batch (Omnitron
+        and Redis only, so it may run on another thread while the channel is asked about
+        the next batch), or ``None`` when nothing is left to do now."""
         pk = int(batch.pk or 0)
         journal = self.journal.load(pk)
         if journal is None:
@@ -49,35 +59,39 @@ class Settler:
             )
             self.batches.abort(batch)
             summary.failed += 1
-            return
+            return None
         if self.batches.is_stale(batch):
             failures = journal.failures + [
                 Failure(t, FailedReasonType.REMOTE, "the channel did not finish the job in time")
                 for cover in journal.covers.values()
                 for t in cover.tracked
             ]
-            self.batches.report(batch, resource.check, failures)
+            self.batches.report(batch, resource.check, _own(resource, failures))
             self.omnitron.abort(batch, [f.tracked.outcome(failed=f.reason) for f in failures])
             self.journal.drop(pk)
             summary.timed_out += 1
             summary.batches.append(pk)
-            return
+            return None
         rows = getattr(self.channel, resource.check)(batch.remote_batch_id or "")
         if rows is None:
             self.omnitron.still_running(batch)
             summary.still_running += 1
-            return
+            return None
         summary.batches.append(pk)
-        self.settle(
-            resource,
-            batch,
-            resource.check,
-            journal.covers,
-            [*rows, *journal.rejected],
-            journal.failures,
-            summary,
-        )
-        self.journal.drop(pk)
+
+        def settle(into: FlowSummary) -> None:
+            self.settle(
+                resource,
+                batch,
+                resource.check,
+                journal.covers,
+                [*rows, *journal.rejected],
+                journal.failures,
+                into,
+            )
+            self.journal.drop(pk)
+
+        return settle
 
     def settle(
         self,
@@ -136,9 +150,12 @@ class Settler:
             )
         if confirmed:
             self._forget_deleted(resource, confirmed)
-        succeeded = [o.pk for o in outcomes]
+        model = resource.objects_model
+        succeeded = [o.pk for o in outcomes if o.content_type == model]
+        summary.carried += len(outcomes) - len(succeeded)
         outcomes += [f.tracked.outcome(failed=f.reason) for f in failures]
         self.omnitron.finish(batch, outcomes)
+        failures = _own(resource, failures)
         summary.succeeded += len(succeeded)
         summary.failed += len(failures)
         logger.info(
@@ -162,6 +179,12 @@ class Settler:
     def _forget_deleted(self, resource: CatalogResource, remote_ids: list[str]) -> None:
         for model in resource.deletes:
             self.omnitron.forget(self.omnitron.actions_by_remote_id(model, remote_ids))
+
+
+def _own(resource: CatalogResource, failures: Sequence[Failure]) -> list[Failure]:
+    """The failures of ``resource``'s own objects: what rode with them (a product's
+    stock, price and images) fails with its product and is reported once, as the product."""
+    return [f for f in failures if f.tracked.model == resource.objects_model]
 
 
 def row_key(row: ResultDto, resource: CatalogResource) -> str:

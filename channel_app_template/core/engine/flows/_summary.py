@@ -30,6 +30,7 @@ class FlowSummary:
     batches: list[int] = field(default_factory=list)
     sent: int = 0
     succeeded: int = 0
+    carried: int = 0  # other objects settled with them (a product's stock, price, images)
     failed: int = 0
     submitted: int = 0
     still_running: int = 0
@@ -47,6 +48,14 @@ class FlowSummary:
             k: v for k, v in asdict(self).items() if v not in (None, [], 0) or k in ("flow", "kind")
         }
 
+    def add(self, part: FlowSummary) -> None:
+        """Add what ``part`` (a piece of this run done on another thread) counted."""
+        for name, value in vars(part).items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                setattr(self, name, getattr(self, name) + value)
+            elif isinstance(value, list):
+                getattr(self, name).extend(value)
+
     def counts(self) -> dict[str, Any]:
         """The counters for a structured log line."""
         return {k: v for k, v in self.as_dict().items() if isinstance(v, int)}
@@ -59,6 +68,7 @@ class EngineOptions:
     stale_after: float = 6 * 3600.0
     date_tolerance: float = 600.0  # seconds a modified_date may be ahead of our clock
     retry_scan: int = 2000  # failed objects looked at per run for automatic re-sends
+    carry: bool = True  # settle what a product's payload carried with it (``product_carries``)
 
 
 @dataclass
