@@ -7,6 +7,9 @@ Each configuration runs in a fresh child process (so its peak RSS is its own) ag
 freshly seeded simulators on loopback, and does what a channel's first day does: set up
 categories and attributes, then send products (asynchronously, polled to completion),
 stocks, prices and images side by side (separate flows, each under its own commit gate).
+The reference marketplace takes a product's stock, price and images in its payload
+(``product_carries``), so those rows ride in the products' batches and their own flows
+find nothing left: the third phase only reads their empty views.
 It prints wall time, products per second, requests per product on each side, the CPU time of
 each process during the flow and the engine process's peak RSS, and two lower bounds on the
 flow's wall time: latency (requests x latency / requests in flight) and the Omnitron

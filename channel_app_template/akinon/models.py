@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "INTEGRATION_TYPE",
@@ -28,6 +28,7 @@ __all__ = [
     "AttributeValue",
     "AttributeValueConfig",
     "BatchRequest",
+    "BatchRequestHead",
     "BatchRequestObject",
     "BatchRequestStatus",
     "CancellationRequest",
@@ -386,6 +387,16 @@ class BatchRequest(OmnitronModel):
     objects: list[BatchRequestObject] | None = None
     created_date: str | None = None
     modified_date: str | None = None
+
+
+class BatchRequestHead(BatchRequest):
+    """A batch request as a listing reads it: its ``objects`` (thousands, with what rides
+    with products) are skipped, never validated, so a page of batches stays small."""
+
+    @field_validator("objects", mode="plain")
+    @classmethod
+    def _skipped(cls, value: Any) -> None:
+        return None
 
 
 class ErrorReport(OmnitronModel):

@@ -14,6 +14,7 @@ import redis
 
 from channel_app_template.akinon.integration import OPEN_REMOTE, Tracked
 from channel_app_template.core.engine.resources import PRICES, PRODUCTS, STOCKS
+from tests.support import fake_market
 from tests.support.fake_market import REJECTED, FakeMarket, actions, make_engine, products, reports
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
 
@@ -116,3 +117,15 @@ def test_images_ride_when_the_channel_says_so(sim: OmnitronSim, cache: redis.Red
     assert not actions(sim, "productstock")  # only what the channel declared rides
     left = rows(sim, "product_images/inserts")  # the images flow's view: only what did not ride
     assert set(left) == set(images) - set(active)
+
+
+def test_a_refused_products_riders_sync_when_an_operator_resends_it(
+    sim: OmnitronSim, cache: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _ = carrying(sim, cache)
+    engine.send(PRODUCTS, "inserts")
+    monkeypatch.setattr(fake_market, "REJECTED", set())  # the marketplace takes them now
+    again = engine.resend(PRODUCTS, None)  # objects read afresh, committed before prepared
+    assert again.succeeded == len(REJECTED) and again.carried == 2 * len(REJECTED)
+    for model in CARRIED:
+        assert {a["status"] for a in actions(sim, model)} == {"success"}

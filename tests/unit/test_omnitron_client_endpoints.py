@@ -343,3 +343,14 @@ def test_an_unreadable_row_is_skipped_and_an_unreadable_answer_a_run_error(
     assert len(met) == 1 and met[0].pk is None and met[0].fields[0].startswith("pk ")
     with pytest.raises(RunError):
         client.batches.create()  # no status in the answer
+
+
+def test_a_listed_batch_skips_its_objects_unread() -> None:
+    from channel_app_template.akinon.models import BatchRequestHead
+
+    objects = [{"pk": n, "content_type": "product", "version_date": None} for n in range(3)]
+    listed = BatchRequestHead.model_validate({"pk": 7, "status": "ongoing", "objects": objects})
+    assert listed.pk == 7 and listed.status == "ongoing" and listed.objects is None
+    # entries it never reads cannot make the batch unreadable either
+    odd = BatchRequestHead.model_validate({"pk": 8, "status": "ongoing", "objects": [{"x": 1}]})
+    assert odd.objects is None

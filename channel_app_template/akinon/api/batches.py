@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from channel_app_template.akinon.api._base import Area
 from channel_app_template.akinon.models import (
     BatchRequest,
+    BatchRequestHead,
     BatchRequestObject,
     BatchRequestStatus,
 )
@@ -38,14 +39,18 @@ class BatchesApi(Area):
         statuses: Sequence[BatchRequestStatus | str] = (),
         content_type: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        *,
+        objects: bool = True,
         **filters: Any,
     ) -> Paginated[BatchRequest]:
-        """E.g. the open async batches: ``statuses=("sent_to_remote", "ongoing")``."""
+        """E.g. the open async batches: ``statuses=("sent_to_remote", "ongoing")``;
+        ``objects=False`` skips each batch's objects (:class:`BatchRequestHead`)."""
         params: dict[str, Any] = {"content_type": content_type, "channel": self.channel_id}
         if statuses:
             params["status"] = [str(status) for status in statuses]
         params.update(filters)
-        return self._list(self._path("batch_requests"), BatchRequest, params, page_size=page_size)
+        model = BatchRequest if objects else BatchRequestHead
+        return self._list(self._path("batch_requests"), model, params, page_size=page_size)
 
     def commit(
         self, pk: int, content_type: str, objects: Sequence[BatchRequestObject]

@@ -37,20 +37,20 @@ class SyncStatePort(PortBase):
 
     def commit(self, batch: BatchRequest, model: str, tracked: Sequence[Tracked]) -> None:
         objects = [item.outcome() for item in tracked]
-        self._client.batches.commit(_pk(batch), model, objects)
+        self._api().batches.commit(_pk(batch), model, objects)
 
     def submitted(self, batch: BatchRequest, remote_batch_id: str) -> None:
-        self._client.batches.mark_sent_to_remote(_pk(batch), remote_batch_id)
+        self._api().batches.mark_sent_to_remote(_pk(batch), remote_batch_id)
 
     def still_running(self, batch: BatchRequest) -> None:
         if batch.status != BatchRequestStatus.ONGOING:
-            self._client.batches.mark_ongoing(_pk(batch))
+            self._api().batches.mark_ongoing(_pk(batch))
 
     def finish(self, batch: BatchRequest, outcomes: Sequence[BatchRequestObject]) -> None:
-        self._client.batches.mark_done(_pk(batch), outcomes)
+        self._api().batches.mark_done(_pk(batch), outcomes)
 
     def abort(self, batch: BatchRequest, outcomes: Sequence[BatchRequestObject] = ()) -> None:
-        self._client.batches.mark_failed(_pk(batch), list(outcomes) or None)
+        self._api().batches.mark_failed(_pk(batch), list(outcomes) or None)
 
     def batches(
         self, statuses: Sequence[BatchRequestStatus], model: str | None
@@ -58,12 +58,12 @@ class SyncStatePort(PortBase):
         """All matching batches, every page (checkers that read one page miss the rest).
 
         Read first, acted on after: settling a batch takes it out of the listing, which
-        would shift the pages under an iteration. Each batch's ``objects`` (up to a
-        thousand entries each, which the engine never needs: its journal has them) are
-        dropped as soon as a small page is read, so memory does not grow with the catalog.
+        would shift the pages under an iteration. Each batch's ``objects`` (thousands of
+        entries, which the engine never needs: its journal has them) are skipped unread,
+        and pages are small, so memory does not grow with the catalog.
         """
-        query = self._client.batches.find(statuses, content_type=model, page_size=10)
-        return [batch.model_copy(update={"objects": None}) for batch in query]
+        query = self._client.batches.find(statuses, content_type=model, page_size=10, objects=False)
+        return list(query)
 
     def record_mappings(self, model: str, mapped: Sequence[tuple[Tracked, str]]) -> BatchRequest:
         """Map objects that exist on both sides (``(object, its remote id)``) in one batch,
@@ -196,7 +196,7 @@ class SyncStatePort(PortBase):
 
     def forget_mapping(self, pk: int) -> None:
         """Delete mapping ``pk`` (a mapping already gone counts as deleted)."""
-        if not self._client.actions.delete(pk):
+        if not self._api().actions.delete(pk):
             logger.info("integration action %s was already deleted", pk)
 
     def forget(self, actions: Iterable[IntegrationAction]) -> None:
