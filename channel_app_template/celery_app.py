@@ -24,6 +24,7 @@ from channel_app_template.logs import (
     configure_logging,
     json_notice,
 )
+from channel_app_template.memory import cap_malloc_arenas
 from channel_app_template.observability import init_sentry, register_settings_secrets
 from channel_app_template.processes import startup_checks
 from channel_app_template.safe_task import SafeTask
@@ -97,6 +98,12 @@ def _format_logs(logger: logging.Logger, **_: Any) -> None:
     multiprocessing_logger = get_multiprocessing_logger()
     if multiprocessing_logger is not None:
         adopt_handlers(multiprocessing_logger, settings)
+
+
+@signals.worker_process_init.connect
+def _cap_memory(**_: Any) -> None:
+    """Each pool process keeps a bounded number of glibc arenas (see :mod:`.memory`)."""
+    cap_malloc_arenas()
 
 
 @signals.celeryd_init.connect
