@@ -70,10 +70,11 @@ class ChannelIntegration(AkinonCommands, ABC, Generic[ConfigT]):
     product_carries: ClassVar[frozenset[str]] = frozenset()
     """What ``send_products`` puts in each product's payload besides the product, of
     ``"stocks"``, ``"prices"`` and ``"images"``: the default stock list's stock, the
-    default price list's price, the active images (``item.details``). The rows it carried
-    are committed with the product's batch and settled with the product's own result, so
-    a first day sends each of them once, with its product, instead of again in its own
-    flow. Declare only what the payload always carries when the row exists."""
+    default price list's price, the active images (``item.details``). When a product is
+    first sent, the rows it carried that were never synced (or failed) are committed with
+    its batch and settled with its result, so a first day sends each of them once, with
+    its product, instead of again in its own flow. Declare only what the payload always
+    carries when the row exists."""
 
     unsupported: ClassVar[Mapping[str, str]] = {}
     """Why a command is not supported, shown to operators (by Akinon command name). Listing a

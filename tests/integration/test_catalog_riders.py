@@ -129,3 +129,28 @@ def test_a_refused_products_riders_sync_when_an_operator_resends_it(
     assert again.succeeded == len(REJECTED) and again.carried == 2 * len(REJECTED)
     for model in CARRIED:
         assert {a["status"] for a in actions(sim, model)} == {"success"}
+
+
+def test_updates_leave_synced_rows_to_their_own_flows(
+    sim: OmnitronSim, cache: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, market = carrying(sim, cache)
+    engine.send(PRODUCTS, "inserts")
+    client = sim.client()
+    stocks = rows(sim, "product_stocks")
+    stock_pk, stock = next(
+        (pk, row)
+        for pk, row in stocks.items()
+        if products(sim)[row["product"]]["sku"] not in REJECTED
+    )
+    client.ok("PATCH", f"/products/{stock['product']}/", {"name": "Renamed"})
+    client.ok("PATCH", f"/product_stocks/{stock_pk}/", {"stock": 77})
+    market.refuse = lambda item: "refused this time"  # the product's update fails
+    update = engine.send(PRODUCTS, "updates")
+    assert update.failed == 1 and update.carried == 0
+    mapped = {a["object_id"]: a for a in actions(sim, "productstock")}
+    assert mapped[stock_pk]["status"] == "success"  # not failed with its product
+    assert mapped[stock_pk]["version_date"] == stock["modified_date"]  # the first day's
+    market.refuse = None
+    sent = engine.send(STOCKS, "updates")  # its own flow sends the change
+    assert sent.succeeded == 1 and market.stocks[products(sim)[stock["product"]]["sku"]] == 77

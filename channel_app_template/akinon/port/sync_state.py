@@ -14,7 +14,6 @@ from channel_app_template.akinon.models import (
     BatchRequestObject,
     BatchRequestStatus,
     IntegrationAction,
-    IntegrationActionStatus,
     Tracked,
 )
 from channel_app_template.akinon.pagination import Paginated
@@ -116,9 +115,9 @@ class SyncStatePort(PortBase):
             if action.object_id is not None and action.model_name in (None, model)
         }
 
-    def held(self, objects: Mapping[str, Iterable[int]]) -> set[tuple[str, int]]:
-        """Which of these objects (pks by content model) a batch holds now: their mapping
-        is ``processing``. Every model's chunks are read side by side."""
+    def statuses(self, objects: Mapping[str, Iterable[int]]) -> dict[tuple[str, int], str]:
+        """The status of each of these objects' mappings (pks by content model), for
+        those that have one. Every model's chunks are read side by side."""
         parts = [
             (model, part)
             for model, pks in objects.items()
@@ -128,12 +127,10 @@ class SyncStatePort(PortBase):
             lambda job: [(job[0], a) for a in self._api().actions.for_objects(*job)], parts
         )
         return {
-            (model, action.object_id)
+            (model, action.object_id): str(action.status)
             for actions in found
             for model, action in actions
-            if action.object_id is not None
-            and action.model_name in (None, model)
-            and action.status == IntegrationActionStatus.PROCESSING
+            if action.object_id is not None and action.model_name in (None, model)
         }
 
     def remote_ids(self, model: str, pks: Iterable[int]) -> dict[int, str]:

@@ -14,6 +14,7 @@ from channel_app_template.akinon.integration import Tracked
 from channel_app_template.akinon.models import (
     ContentType,
     IntegrationAction,
+    IntegrationActionStatus,
     Product,
     ProductImage,
     ProductPrice,
@@ -75,9 +76,11 @@ def prepare_products(ctx: PrepareContext, products: Sequence[Product]) -> Prepar
 
 def _carried(ctx: PrepareContext, details: Mapping[int, Any]) -> dict[int, list[Tracked]]:
     """The stock, price and image rows each product's payload carries (the channel's
-    ``product_carries``), as read for it: they ride in the product's batch and take its
-    result. A row another batch holds now is left to that batch."""
-    if not ctx.carries:
+    ``product_carries``), as read for it: on a product's first send they ride in its
+    batch and take its result. Only rows never synced or failed ride: one a batch holds
+    now is left to that batch, and a synced one to its own flow, so a product refused an
+    update never turns its synced stock into a failure."""
+    if not ctx.carries or ctx.kind != "inserts":
         return {}
     rows: dict[int, list[Tracked]] = {}
     for pk, found in details.items():
@@ -95,8 +98,11 @@ def _carried(ctx: PrepareContext, details: Mapping[int, Any]) -> dict[int, list[
     for each in rows.values():
         for rider in each:
             wanted.setdefault(rider.model, []).append(rider.pk)
-    held = ctx.omnitron.held(wanted) if wanted else set()
-    return {pk: [t for t in each if (t.model, t.pk) not in held] for pk, each in rows.items()}
+    status = ctx.omnitron.statuses(wanted) if wanted else {}
+    free = (None, IntegrationActionStatus.ERROR)
+    return {
+        pk: [t for t in each if status.get((t.model, t.pk)) in free] for pk, each in rows.items()
+    }
 
 
 # --- Stocks and prices: rows that belong to a product already on the channel ---------------
