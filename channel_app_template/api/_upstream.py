@@ -75,14 +75,11 @@ class Upstream:
         would send it; ``None`` when a header could not go on the wire as is (aiohttp
         then refuses it as it always did)."""
         target = self._prefix + raw_path + (b"?" + query if query else b"")
-        lines = [b"GET ", target, b" HTTP/1.1\r\n"]
-        for name, value in headers:
-            line = f"{name}: {value}\r\n"
-            if "\r" in line[:-2] or "\n" in line[:-2]:
-                return None
-            lines.append(line.encode("latin-1"))
-        lines.append(b"\r\n")
-        return b"".join(lines)
+        text = "".join([f"{name}: {value}\r\n" for name, value in headers])
+        # one CR and one LF per line: none inside a name or value
+        if text.count("\r") != len(headers) or text.count("\n") != len(headers):
+            return None
+        return b"GET " + target + b" HTTP/1.1\r\n" + text.encode("latin-1") + b"\r\n"
 
     async def acquire_slot(self) -> None:
         """Take a connection slot, or raise :class:`Busy` (503) after ``pool_timeout``."""

@@ -169,3 +169,21 @@ def test_a_slow_reader_pauses_flower_instead_of_buffering_the_answer() -> None:
 
     head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size
     run(lambda n: [head, *([block] * (size // len(block)))], test)
+
+
+def test_a_get_head_is_written_as_is_and_refused_with_a_line_break_in_a_header() -> None:
+    from channel_app_template.api._config import ProxyConfig
+    from channel_app_template.api._upstream import Upstream
+
+    config = ProxyConfig(
+        upstream="http://127.0.0.1:5555/base",
+        gate=None,
+        upstream_authorization=b"",  # type: ignore[arg-type]
+    )
+    upstream = Upstream(config)
+    head = upstream.get_head(b"/flower/api/workers", b"refresh=1", [("Host", "h"), ("X-A", "b")])
+    assert head == (b"GET /base/flower/api/workers?refresh=1 HTTP/1.1\r\nHost: h\r\nX-A: b\r\n\r\n")
+    assert upstream.get_head(b"/flower/", b"", []) == b"GET /base/flower/ HTTP/1.1\r\n\r\n"
+    for bad in ("a\r\nX-Evil: 1", "a\nb", "a\rb"):
+        assert upstream.get_head(b"/flower/", b"", [("X-A", bad)]) is None
+        assert upstream.get_head(b"/flower/", b"", [(f"X-{bad}", "v")]) is None
