@@ -1,7 +1,7 @@
 """Settling a batch: the channel's result rows become the outcome of every object sent.
 
 A batch is settled once, either right after the call (synchronous channels) or by the
-check run once the channel's job is done (:meth:`Settler.check_batch`, with what the send
+check run once the channel's job is done (:meth:`Settler.poll`, with what the send
 run saved in the journal). An object counts as sent only when a success row matched its
 key and named a remote id; everything else fails with a reason and an error report.
 """
@@ -34,21 +34,14 @@ class Settler:
         self.omnitron, self.channel, self.journal = wiring.omnitron, wiring.channel, wiring.journal
         self.options, self.book, self.batches = wiring.options, wiring.book, batches
 
-    def check_batch(
-        self, resource: CatalogResource, batch: BatchRequest, summary: FlowSummary
-    ) -> None:
-        """Settle a submitted batch if the channel's job is done, or give it up if it
-        is stale; a batch whose journal is gone is failed, so its objects are sent again."""
-        settle = self.poll(resource, batch, summary)
-        if settle is not None:
-            settle(summary)
-
     def poll(
         self, resource: CatalogResource, batch: BatchRequest, summary: FlowSummary
     ) -> Callable[[FlowSummary], None] | None:
-        """:meth:`check_batch` up to the channel's answer: what settles the batch (Omnitron
-        and Redis only, so it may run on another thread while the channel is asked about
-        the next batch), or ``None`` when nothing is left to do now."""
+        """Ask the channel whether a submitted batch's job is done; give the batch up if
+        it is stale, and fail it if its journal is gone (its objects are then sent again).
+        Returns what settles a done batch (Omnitron and Redis only, so it may run on
+        another thread while the channel is asked about the next batch), or ``None`` when
+        nothing is left to do now."""
         pk = int(batch.pk or 0)
         journal = self.journal.load(pk)
         if journal is None:
