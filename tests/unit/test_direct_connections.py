@@ -175,29 +175,32 @@ def test_an_interim_100_answer_is_passed_over() -> None:
         connections.close()
 
 
-def test_a_head_over_the_cap_is_a_protocol_error() -> None:
-    line = b"X-Filler: " + b"x" * 1000 + b"\r\n"
-    head = b"HTTP/1.1 200 OK\r\n" + line * (MAX_HEAD_BYTES // len(line) + 2)
-    with peer(lambda request, n: [head, b"Content-Length: 0\r\n\r\n"]) as server:
+_FILLER = b"X-Filler: " + b"x" * 1000 + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        pytest.param(
+            [
+                b"HTTP/1.1 200 OK\r\n" + _FILLER * (MAX_HEAD_BYTES // len(_FILLER) + 2),
+                b"Content-Length: 0\r\n\r\n",
+            ],
+            "head is over",
+            id="a head over the cap",
+        ),
+        pytest.param(None, "without answering", id="a peer that closes without answering"),
+        pytest.param(
+            [b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", HANG_UP],
+            "before the answer's body",
+            id="a body cut short",
+        ),
+    ],
+)
+def test_a_broken_answer_is_a_protocol_error(answer: list[bytes] | None, problem: str) -> None:
+    with peer(lambda request, n: answer) as server:
         connections = pool()
-        with pytest.raises(httpx.RemoteProtocolError, match="head is over"):
-            get(connections, server.url)
-        connections.close()
-
-
-def test_a_peer_that_closes_without_answering_is_a_protocol_error() -> None:
-    with peer(lambda request, n: None) as server:
-        connections = pool()
-        with pytest.raises(httpx.RemoteProtocolError, match="without answering"):
-            get(connections, server.url)
-        connections.close()
-
-
-def test_a_body_cut_short_is_a_protocol_error() -> None:
-    cut = [b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", HANG_UP]
-    with peer(lambda request, n: cut) as server:
-        connections = pool()
-        with pytest.raises(httpx.RemoteProtocolError, match="before the answer's body"):
+        with pytest.raises(httpx.RemoteProtocolError, match=problem):
             get(connections, server.url)
         connections.close()
 
