@@ -239,7 +239,9 @@ async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def bare_web_command(port: int) -> list[str]:
     """The Procfile's ``web`` argv with :func:`bare_app` in place of the real app."""
-    argv = procfile_web_command(port)
+    from tests.support.stack import procfile_web_argv
+
+    argv = procfile_web_argv(port)
     index = argv.index("channel_app_template.api.main:app")
     return [*argv[:index], "bench.bench_proxy:bare_app", *argv[index + 1 :]]
 
@@ -787,27 +789,12 @@ def measure_uploads(broker_url: str, workdir: Path, authorization: str) -> list[
     return results
 
 
-def procfile_web_command(port: int) -> list[str]:
-    """The Procfile's ``web`` line as an argv for this interpreter, bound to loopback."""
-    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
-        name, separator, command = line.partition(":")
-        if separator and name.strip() == "web":
-            words = command.replace("${WEB_HOST:-0.0.0.0}", "127.0.0.1")
-            words = words.replace("${WEB_PORT:-8008}", str(port))
-            argv = words.split()
-            if argv[0] != "uvicorn" or "$" in words:
-                raise RuntimeError(f"unexpected Procfile web line: {command!r}")
-            return [sys.executable, "-m", *argv]
-    raise RuntimeError("no web line in the Procfile")
-
-
 @contextlib.contextmanager
 def procfile_web(env: dict[str, str], workdir: Path) -> Iterator[Any]:
-    """The web process exactly as deployed (the stack's helper leaves out ``--http``)."""
-    from tests.support.processes import free_port, start
+    """The web process exactly as deployed (the Procfile's line)."""
+    from tests.support.stack import start_web
 
-    port = free_port()
-    web = start("procfile-web", procfile_web_command(port), env=env, port=port, log_dir=workdir)
+    web = start_web(env, workdir)
     try:
         yield web
     finally:

@@ -21,21 +21,13 @@ import httpx
 import pytest
 
 from tests.support.http import basic
-from tests.support.processes import REPO_ROOT, Service, free_port, start
+from tests.support.processes import Service, free_port, procfile_command, start
 from tests.support.stack import ADMIN, app_env
 
 pytestmark = pytest.mark.integration
 
 HALF_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: slow.example\r\nX-Slow: 1\r\n"
 SLOW_CLIENTS = 300
-
-
-def procfile_command(process: str) -> str:
-    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
-        name, separator, command = line.partition(":")
-        if separator and name.strip() == process:
-            return command.strip()
-    raise AssertionError(f"no {process!r} line in the Procfile")
 
 
 @contextlib.contextmanager

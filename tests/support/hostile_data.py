@@ -47,7 +47,7 @@ from tests.support.celery_client import close_client
 from tests.support.hostile_orders import ORDER_KINDS, plant_order
 from tests.support.marketplace import MarketplaceSim, marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
-from tests.support.processes import REPO_ROOT, Service, redis_server, start
+from tests.support.processes import Service, procfile_command, redis_server, start
 from tests.support.stack import clean_environ
 
 __all__ = [
@@ -386,15 +386,6 @@ def stuck_skips(runs: list[FlowRun], stall: float = STALL_SECONDS) -> list[str]:
 
 
 # --- The stack -------------------------------------------------------------------------
-
-
-def procfile_command(name: str) -> str:
-    """``name``'s command exactly as the Procfile has it."""
-    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
-        process, _, command = line.partition(":")
-        if process.strip() == name and command.strip():
-            return command.strip()
-    raise KeyError(f"no {name!r} process in the Procfile")
 
 
 def start_procfile_process(name: str, env: dict[str, str], workdir: Path) -> Service:

@@ -32,7 +32,7 @@ from channel_app_template.core.locks import KEY_PREFIX as LOCK_PREFIX
 from tests.support.celery_client import close_client
 from tests.support.marketplace import MarketplaceSim, marketplace_server
 from tests.support.omnitron import OmnitronSim, omnitron_simulator
-from tests.support.processes import REPO_ROOT, Service, redis_server, start
+from tests.support.processes import REPO_ROOT, Service, procfile_command, redis_server, start
 from tests.support.stack import clean_environ
 
 __all__ = ["MB", "RSS_KILL", "Outcome", "PeerStack", "peer_stack", "procfile_command"]
@@ -41,15 +41,6 @@ PREFIX = "channel_app_template.app.tasks."
 MB = 1024 * 1024
 RSS_KILL = 400 * MB
 CACHE_DB = 1  # the app's cache (locks, ledgers, tokens) apart from the broker's database
-
-
-def procfile_command(name: str) -> str:
-    """The Procfile's command line for process ``name``, as honcho would run it."""
-    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
-        key, _, command = line.partition(":")
-        if key.strip() == name and command.strip():
-            return command.strip()
-    raise LookupError(f"no {name!r} line in the Procfile")
 
 
 def _status_kib(pid: int, key: str) -> int:

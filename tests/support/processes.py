@@ -19,6 +19,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def procfile_command(name: str) -> str:
+    """``name``'s command exactly as the repository's Procfile has it."""
+    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
+        process, separator, command = line.partition(":")
+        if separator and process.strip() == name and command.strip():
+            return command.strip()
+    raise KeyError(f"no {name!r} process in the Procfile")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

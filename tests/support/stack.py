@@ -14,7 +14,14 @@ from pathlib import Path
 import httpx
 
 from channel_app_template.settings import Settings
-from tests.support.processes import REPO_ROOT, Service, free_port, redis_server, start
+from tests.support.processes import (
+    REPO_ROOT,
+    Service,
+    free_port,
+    procfile_command,
+    redis_server,
+    start,
+)
 
 ADMIN = ("admin", "admin-secret-1")
 BROKER_PASSWORD = "broker-secret-1"
@@ -72,22 +79,23 @@ class Stack:
         )
 
 
+def procfile_web_argv(port: int) -> list[str]:
+    """The Procfile's ``web`` line as an argv for this interpreter, bound to loopback."""
+    command = procfile_command("web")
+    words = command.replace("${WEB_HOST:-0.0.0.0}", "127.0.0.1")
+    words = words.replace("${WEB_PORT:-8008}", str(port))
+    argv = words.split()
+    if argv[0] != "uvicorn" or "$" in words:
+        raise RuntimeError(f"unexpected Procfile web line: {command!r}")
+    return [sys.executable, "-m", *argv]
+
+
 def start_web(env: Mapping[str, str], workdir: Path, port: int | None = None) -> Service:
+    """The web process as the Procfile runs it (its HTTP protocol and flags included)."""
     port = port or free_port()
     return start(
         "web",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "channel_app_template.api.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--no-proxy-headers",
-        ],
+        procfile_web_argv(port),
         env=dict(env),
         port=port,
         cwd=workdir,
