@@ -134,13 +134,8 @@ class Forwarder:
             return
         if exchange.body_too_large:
             await respond(send, 413, b"Request body too large.\n")
-        elif isinstance(error, AnswerTooLarge):
-            await respond(send, 502, str(error).encode() + b"\n")
-        elif isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
-            await respond(send, 504, b"Flower did not answer in time.\n")
         else:
-            logger.warning("flower upstream unreachable: %s", type(error).__name__)
-            await respond(send, 502, b"Flower is unreachable.\n")
+            await respond(send, *failure_answer(error))
 
     async def stream_response(
         self, send: Send, response: aiohttp.ClientResponse, exchange: Exchange
@@ -193,6 +188,17 @@ class Forwarder:
                 raise
         finally:
             exchange.finish()
+
+
+def failure_answer(error: BaseException) -> tuple[int, bytes]:
+    """The status and text for Flower failing to answer (``error``), logged when it is
+    unreachable."""
+    if isinstance(error, AnswerTooLarge):
+        return 502, str(error).encode() + b"\n"
+    if isinstance(error, TimeoutError | aiohttp.ServerTimeoutError):
+        return 504, b"Flower did not answer in time.\n"
+    logger.warning("flower upstream unreachable: %s", type(error).__name__)
+    return 502, b"Flower is unreachable.\n"
 
 
 async def _parts(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[bytes, bool]]:

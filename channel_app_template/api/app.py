@@ -53,6 +53,9 @@ class WebApp:
     def __init__(self, api: FastAPI, proxy: FlowerProxy) -> None:
         self.api = api
         self.proxy = proxy
+        # Read by the Procfile's HTTP protocol (``server.BoundedHttpProtocol``), which
+        # serves plain proxied GETs itself (``_lane`` says why).
+        self.lane = proxy.lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -36,6 +36,7 @@ from channel_app_template.api._asgi import (
 from channel_app_template.api._config import ProxyConfig
 from channel_app_template.api._forward import Forwarder
 from channel_app_template.api._headers import HeaderRewriter, has_body, header
+from channel_app_template.api._lane import GetLane
 from channel_app_template.api._paths import ALIAS, PREFIX, is_read, path_problem
 from channel_app_template.api._result_polls import ResultPolls
 from channel_app_template.api._upstream import AnswerTooLarge, Upstream
@@ -66,6 +67,8 @@ class FlowerProxy:
             config.upstream, config.upstream_authorization, config.trust_forwarded_headers
         )
         self._forwarder = Forwarder(config, self._upstream, rewriter)
+        # Plain GETs, served from the HTTP protocol under the same rules (``_lane``).
+        self.lane = GetLane(config, self._upstream, rewriter)
         self._polls = ResultPolls(config, self._forwarder)
         self.waits = WaitLimiter(config.waits)
         self.online_workers = self._polls.online_workers

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channel_app_template.api._coalesce import CoalescingTransport
+from channel_app_template.api._lane import GetLane, LaneCycle
 from channel_app_template.processes import startup_checks
 from channel_app_template.settings import Role, Settings, load_settings_or_exit
 
@@ -144,6 +145,9 @@ class BoundedHttpProtocol(_BaseProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._header_bytes = 0
         self._known_cycle: Any = None
+        # The proxy's GET lane (``_lane``), when the app is the web process's own.
+        lane = getattr(self.app, "lane", None)
+        self._lane = lane if isinstance(lane, GetLane) else None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # A response's header block and body leave in one write (``_coalesce`` says why).
@@ -168,6 +172,10 @@ class BoundedHttpProtocol(_BaseProtocol):
                 # usual request arrives whole and costs no timer at all.
                 self._arm(self.limits.header_timeout)
 
+    def on_headers_complete(self) -> None:
+        if self._lane is None or not self._lane.take(self):
+            super().on_headers_complete()
+
     def on_response_complete(self) -> None:
         known = self.cycle
         super().on_response_complete()
@@ -179,7 +187,10 @@ class BoundedHttpProtocol(_BaseProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel()
+        cycle = self.cycle
         super().connection_lost(exc)
+        if isinstance(cycle, LaneCycle):
+            cycle.cancel()
 
     # ------------------------------------------------------------------------------
 

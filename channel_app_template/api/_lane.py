@@ -1,0 +1,258 @@
+"""The proxy's hot path without an ASGI cycle: a plain ``GET`` served from the HTTP protocol.
+
+Why: most of what the dashboard and API send is a ``GET`` without a body that every rule
+lets through unchanged. Through uvicorn's ASGI cycle (its request/response cycle, the
+ASGI messages, our disconnect watcher) such a request cost the web process 107 us of
+CPU in ``bench/bench_proxy.py``; served here, from the protocol's
+``on_headers_complete`` (``server.BoundedHttpProtocol``), 89 us.
+
+The lane takes a request only when the ASGI handler would forward it as is: ``GET``,
+HTTP/1.1 kept alive, no body or ``Expect``, not pipelined behind an unfinished answer,
+under the connection limit, a path ``_paths`` serves that causes no wait
+(``waits.classify``), headers that go on the wire as they are. It decides that before
+anything with a side effect, then admits the caller with the same
+:class:`~channel_app_template.api.login.LoginGate` (a refusal is answered here, so a
+failure is counted once). Everything else goes the ASGI way, through the same rules.
+Answers are framed as uvicorn frames them (its status lines and default headers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+from collections.abc import Coroutine
+from typing import Any, cast
+
+import aiohttp
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from channel_app_template.api._asgi import (
+    RETRY_SOON,
+    Headers,
+    Message,
+    Scope,
+    refuse_login,
+    respond,
+)
+from channel_app_template.api._config import ProxyConfig
+from channel_app_template.api._connections import FlowerConnections
+from channel_app_template.api._forward import failure_answer
+from channel_app_template.api._headers import HeaderRewriter, header
+from channel_app_template.api._paths import ALIAS, PREFIX, path_problem
+from channel_app_template.api._upstream import Upstream
+from channel_app_template.api.waits import Busy, classify
+
+__all__ = ["GetLane", "LaneCycle"]
+
+logger = logging.getLogger("channel_app_template.api.proxy")
+
+_SERVED = (PREFIX + b"/", ALIAS)
+# A request carrying any of these goes the ASGI way (it has, or announces, a body).
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class _NoEvent:
+    """uvicorn sets its cycle's message event when the request ends; nobody waits here."""
+
+    def set(self) -> None:
+        pass
+
+
+_NO_EVENT = _NoEvent()
+
+
+class LaneCycle:
+    """Stands where uvicorn keeps a request's cycle, with the attributes uvicorn reads and
+    sets (a pipelined request waits behind it; a lost connection cancels it)."""
+
+    def __init__(self) -> None:
+        self.response_started = False
+        self.response_complete = False
+        self.disconnected = False
+        self.keep_alive = True
+        self.more_body = False
+        self.message_event = _NO_EVENT
+        self.task: asyncio.Task[None] | None = None
+
+    def cancel(self) -> None:
+        """The client left before its answer was complete: stop waiting on Flower."""
+        if self.task is not None and not self.response_complete:
+            self.task.cancel()
+
+
+class _Writer:
+    """Writes one answer on the client's connection, framed as uvicorn frames one; also
+    an ASGI ``send`` for the proxy's own short answers (``respond``, ``refuse_login``)."""
+
+    def __init__(self, protocol: HttpToolsProtocol, cycle: LaneCycle) -> None:
+        self.protocol = protocol
+        self.cycle = cycle
+        self.chunked = False
+
+    def start(self, status: int, headers: Headers) -> None:
+        parts = [STATUS_LINE[status]]
+        sized = False
+        for name, value in (*self.protocol.server_state.default_headers, *headers):
+            sized = sized or name == b"content-length"
+            parts += (name, b": ", value, b"\r\n")
+        if not sized and status not in _NO_BODY_STATUSES:
+            self.chunked = True
+            parts.append(b"transfer-encoding: chunked\r\n")
+        head = b"".join(parts)
+        lines = len(parts) // 4 + self.chunked  # one CR and one LF per header line
+        if head.count(b"\r") != lines + 1 or head.count(b"\n") != lines + 1:
+            raise RuntimeError("a header name or value holds a CR or LF")
+        self.cycle.response_started = True
+        self._write(head + b"\r\n")
+
+    def body(self, data: bytes, last: bool) -> None:
+        if self.chunked:
+            framed = [b"%x\r\n" % len(data), data, b"\r\n"] if data else []
+            if last:
+                framed.append(b"0\r\n\r\n")
+            data = b"".join(framed)
+        if data:
+            self._write(data)
+        if last:
+            self.cycle.response_complete = True
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start(message["status"], list(message.get("headers", [])))
+        else:
+            self.body(message.get("body", b""), not message.get("more_body", False))
+
+    def _write(self, data: bytes) -> None:
+        transport = self.protocol.transport
+        if not transport.is_closing():
+            transport.write(data)
+
+
+class GetLane:
+    """Serves the ``GET`` requests the proxy forwards unchanged, from the HTTP protocol."""
+
+    def __init__(self, config: ProxyConfig, upstream: Upstream, rewriter: HeaderRewriter) -> None:
+        self.config = config
+        self.upstream = upstream
+        self.rewriter = rewriter
+
+    def take(self, protocol: HttpToolsProtocol) -> bool:
+        """Serve the request whose headers ``protocol`` just parsed; ``False`` leaves it to
+        uvicorn (nothing was changed or counted)."""
+        direct = self.upstream.direct
+        cycle = protocol.cycle
+        parser = protocol.parser
+        if (
+            direct is None
+            or protocol.root_path
+            or (cycle is not None and not cycle.response_complete)
+            or protocol.pipeline
+            or parser.get_method() != b"GET"
+            or parser.get_http_version() != "1.1"
+            or not parser.should_keep_alive()
+            or parser.should_upgrade()
+        ):
+            return False
+        limit = protocol.limit_concurrency
+        if limit is not None and (
+            len(protocol.connections) >= limit or len(protocol.tasks) >= limit
+        ):
+            return False  # uvicorn answers 503
+        try:
+            url = httptools.parse_url(protocol.url)
+        except httptools.HttpParserInvalidURLError:
+            return False  # uvicorn answers 400
+        raw_path: bytes = url.path
+        if not raw_path.startswith(_SERVED):
+            return False
+        headers = protocol.headers
+        for name, _ in headers:
+            if name in _BODY_HEADERS:
+                return False
+        query: bytes = url.query or b""
+        aliased = raw_path.startswith(ALIAS)
+        path = PREFIX + raw_path if aliased else raw_path
+        if path_problem(path, query) is not None or classify("GET", path, query) is not None:
+            return False
+        scope = cast(Scope, protocol.scope)
+        upstream_headers = self.rewriter.request(scope, headers, None, False, aliased)
+        head = self.upstream.get_head(path, query, upstream_headers)
+        if head is None:
+            return False  # the ASGI way refuses it as it always did
+        text = raw_path.decode("ascii")
+        scope["method"] = "GET"
+        scope["path"] = urllib.parse.unquote(text) if "%" in text else text
+        scope["raw_path"] = raw_path
+        scope["query_string"] = query
+
+        # From here on the lane answers, whatever happens.
+        lane_cycle = LaneCycle()
+        protocol.cycle = lane_cycle  # type: ignore[assignment]
+        writer = _Writer(protocol, lane_cycle)
+        admission = self.config.gate.admit(scope, header(headers, b"authorization"))
+        work: Coroutine[Any, Any, None]
+        if admission.caller is None:
+            work = refuse_login(writer, admission.verdict, admission.retry_after)
+        else:
+            work = self._relay(writer, direct, head)
+        task = protocol.loop.create_task(self._run(protocol, lane_cycle, writer, work))
+        lane_cycle.task = task
+        protocol.tasks.add(task)
+        task.add_done_callback(protocol.tasks.discard)
+        return True
+
+    async def _run(
+        self,
+        protocol: HttpToolsProtocol,
+        cycle: LaneCycle,
+        writer: _Writer,
+        work: Coroutine[Any, Any, None],
+    ) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            if not cycle.disconnected:
+                raise  # the server is stopping: uvicorn cancels what is left
+        except Exception:
+            logger.exception("the proxy failed to answer a GET")
+            if not cycle.response_started:
+                await respond(writer, 500, b"Internal Server Error\n", [(b"connection", b"close")])
+            cycle.keep_alive = False
+        finally:
+            if not cycle.response_complete:
+                protocol.transport.close()  # an answer cut short: the client must know
+            else:
+                if not cycle.keep_alive:
+                    protocol.transport.close()
+                protocol.on_response_complete()
+
+    async def _relay(self, writer: _Writer, direct: FlowerConnections, head: bytes) -> None:
+        config, upstream = self.config, self.upstream
+        try:
+            await upstream.acquire_slot()
+        except Busy as busy:
+            await respond(writer, busy.status, str(busy).encode() + b"\n", [RETRY_SOON])
+            return
+        try:
+            try:
+                answer = await direct.get(head, config.connect_timeout, config.read_timeout)
+            except (TimeoutError, aiohttp.ClientError) as error:
+                await respond(writer, *failure_answer(error))
+                return
+            try:
+                writer.start(answer.status, self.rewriter.response(answer.raw_headers))
+                flow = writer.protocol.flow
+                async for chunk, last in answer.chunks():
+                    if flow.write_paused and not writer.cycle.disconnected:
+                        await flow.drain()  # a slow client: Flower's side pauses too
+                    writer.body(chunk, last)
+            except (TimeoutError, aiohttp.ClientError) as error:
+                logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
+                answer.close()
+            finally:
+                answer.release()
+        finally:
+            upstream.release_slot()
