@@ -47,6 +47,13 @@ class CoalescingTransport(asyncio.Transport):
         if not self._transport.is_closing():
             self._transport.write(data)
 
+    def write_now(self, data: bytes) -> None:
+        """Write ``data`` at once (after anything held): for a writer that already joins
+        what belongs together."""
+        self.flush()
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
     def close(self) -> None:
         self.flush()
         self._transport.close()

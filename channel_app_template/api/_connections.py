@@ -147,6 +147,13 @@ class FlowerAnswer:
         self.status = answer.status
         self.raw_headers = tuple(answer.headers)
 
+    def whole(self) -> bytes | None:
+        """The whole body when the answer is already complete (the usual small answer
+        arrives with its head), else ``None``: read it with :meth:`chunks` then."""
+        link, answer = self._link, self._answer
+        assert link is not None, "the answer was released"
+        return link.take(answer) if answer.complete else None
+
     async def chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
         """The body as it arrives: (bytes, whether it is the last part)."""
         link, answer = self._link, self._answer

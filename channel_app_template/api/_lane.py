@@ -36,6 +36,7 @@ from channel_app_template.api._asgi import (
     refuse_login,
     respond,
 )
+from channel_app_template.api._coalesce import CoalescingTransport
 from channel_app_template.api._config import ProxyConfig
 from channel_app_template.api._connections import FlowerConnections
 from channel_app_template.api._forward import failure_answer
@@ -85,12 +86,21 @@ class LaneCycle:
 
 class _Writer:
     """Writes one answer on the client's connection, framed as uvicorn frames one; also
-    an ASGI ``send`` for the proxy's own short answers (``respond``, ``refuse_login``)."""
+    an ASGI ``send`` for the proxy's own short answers (``respond``, ``refuse_login``).
+
+    The head leaves with the first part of the body, in one write: the usual answer is
+    a single write and no loop step later (``_coalesce`` holds uvicorn's writes for that).
+    """
 
     def __init__(self, protocol: HttpToolsProtocol, cycle: LaneCycle) -> None:
         self.protocol = protocol
         self.cycle = cycle
         self.chunked = False
+        self._head = b""
+        transport = protocol.transport
+        self._write = (
+            transport.write_now if isinstance(transport, CoalescingTransport) else transport.write
+        )
 
     def start(self, status: int, headers: Headers) -> None:
         parts = [STATUS_LINE[status]]
@@ -105,8 +115,7 @@ class _Writer:
         lines = len(parts) // 4 + self.chunked  # one CR and one LF per header line
         if head.count(b"\r") != lines + 1 or head.count(b"\n") != lines + 1:
             raise RuntimeError("a header name or value holds a CR or LF")
-        self.cycle.response_started = True
-        self._write(head + b"\r\n")
+        self._head = head + b"\r\n"
 
     def body(self, data: bytes, last: bool) -> None:
         if self.chunked:
@@ -114,7 +123,11 @@ class _Writer:
             if last:
                 framed.append(b"0\r\n\r\n")
             data = b"".join(framed)
-        if data:
+        if self._head:
+            data = self._head + data
+            self._head = b""
+            self.cycle.response_started = True
+        if data and not self.protocol.transport.is_closing():
             self._write(data)
         if last:
             self.cycle.response_complete = True
@@ -124,11 +137,6 @@ class _Writer:
             self.start(message["status"], list(message.get("headers", [])))
         else:
             self.body(message.get("body", b""), not message.get("more_body", False))
-
-    def _write(self, data: bytes) -> None:
-        transport = self.protocol.transport
-        if not transport.is_closing():
-            transport.write(data)
 
 
 class GetLane:
@@ -193,11 +201,12 @@ class GetLane:
         protocol.cycle = lane_cycle  # type: ignore[assignment]
         writer = _Writer(protocol, lane_cycle)
         admission = self.config.gate.admit(scope, header(headers, b"authorization"))
-        work: Coroutine[Any, Any, None]
-        if admission.caller is None:
-            work = refuse_login(writer, admission.verdict, admission.retry_after)
-        else:
-            work = self._relay(writer, direct, head)
+        caller = admission.caller
+        work = (
+            refuse_login(writer, admission.verdict, admission.retry_after)
+            if caller is None
+            else self._relay(writer, direct, head)
+        )
         task = protocol.loop.create_task(self._run(protocol, lane_cycle, writer, work))
         lane_cycle.task = task
         protocol.tasks.add(task)
@@ -244,6 +253,10 @@ class GetLane:
                 return
             try:
                 writer.start(answer.status, self.rewriter.response(answer.raw_headers))
+                whole = answer.whole()
+                if whole is not None:  # the usual answer: here with its head
+                    writer.body(whole, True)
+                    return
                 flow = writer.protocol.flow
                 async for chunk, last in answer.chunks():
                     if flow.write_paused and not writer.cycle.disconnected:

@@ -139,6 +139,22 @@ def test_silence_in_the_middle_of_the_body_is_a_server_timeout() -> None:
     run(lambda n: [b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"], test)
 
 
+def test_whole_gives_a_complete_answers_body_and_none_for_one_still_arriving() -> None:
+    async def test(connections: FlowerConnections, accepted: list[int]) -> None:
+        complete = await connections.get(GET, 5, 5)
+        assert complete.whole() == b"abcdefghi"
+        complete.release()
+        partial = await connections.get(GET, 5, 0.2)
+        assert partial.whole() is None
+        partial.close()
+
+    def script(n: int) -> list[bytes]:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
+        return [head + b"abcdefghi"] if n == 1 else [head + b"abc"]
+
+    run(script, test)
+
+
 def test_a_closed_port_is_a_connection_error() -> None:
     async def test() -> None:
         with socket.socket() as sock:

@@ -83,3 +83,16 @@ def test_abort_drops_what_is_held() -> None:
     inner = asyncio.run(scenario())
     assert inner.writes == []
     assert inner.aborted
+
+
+def test_write_now_writes_at_once_after_what_is_held() -> None:
+    async def scenario() -> list[bytes]:
+        inner = RecordingTransport()
+        outer = CoalescingTransport(inner, asyncio.get_running_loop())
+        outer.write(b"held ")
+        outer.write_now(b"whole answer")
+        assert inner.writes == [b"held ", b"whole answer"]  # before the loop step ends
+        await asyncio.sleep(0)
+        return inner.writes
+
+    assert asyncio.run(scenario()) == [b"held ", b"whole answer"]
