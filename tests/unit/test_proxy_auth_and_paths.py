@@ -8,7 +8,13 @@ import pytest
 from pydantic import SecretStr
 
 from channel_app_template.api._paths import is_read, path_problem
-from channel_app_template.api.auth import Access, BasicAuthenticator, Caller, basic_authorization
+from channel_app_template.api.auth import (
+    PROVEN_HEADERS,
+    Access,
+    BasicAuthenticator,
+    Caller,
+    basic_authorization,
+)
 from channel_app_template.settings import BasicCredential
 
 ADMIN = BasicCredential("admin", SecretStr("admin-pass-1"))
@@ -49,6 +55,22 @@ def test_full_and_read_only_users(auth: BasicAuthenticator) -> None:
 )
 def test_rejected(auth: BasicAuthenticator, value: bytes | None) -> None:
     assert auth.authenticate(value) is None
+
+
+def test_a_proven_header_is_remembered_and_a_wrong_one_never(auth: BasicAuthenticator) -> None:
+    good, wrong = header("admin", "admin-pass-1"), header("admin", "wrong")
+    first = auth.check(good)
+    assert auth.check(good) is first  # remembered: not decoded and compared again
+    assert auth.check(wrong).caller is None
+    assert auth.check(wrong) is not auth.check(wrong)  # compared in full each time
+    assert auth.check(wrong).claimed_user == "admin"
+
+
+def test_the_remembered_headers_stay_bounded(auth: BasicAuthenticator) -> None:
+    encoded = header("admin", "admin-pass-1")[6:]
+    spellings = [b"Basic " + b" " * n + encoded for n in range(3 * PROVEN_HEADERS)]
+    assert all(auth.authenticate(value) == Caller("admin", Access.FULL) for value in spellings)
+    assert len(auth._proven) <= PROVEN_HEADERS
 
 
 def test_upstream_authorization_round_trips(auth: BasicAuthenticator) -> None:
