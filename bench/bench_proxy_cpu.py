@@ -129,27 +129,11 @@ async def asgi_driver(app: Any, auth: bytes) -> Any:
 
 async def lane_driver(app: Any, auth: bytes) -> Any:
     """One proxied GET through uvicorn with the Procfile's protocol per call."""
-    import socket
+    from tests.support.inprocess_web import serving
 
-    import uvicorn
-
-    from channel_app_template.api import server as web_server
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            http=web_server.BoundedHttpProtocol,
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            proxy_headers=False,
-        )
-    )
-    serving = asyncio.ensure_future(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    reader, writer = await asyncio.open_connection(*listener.getsockname())
+    served = serving(app)
+    port = await served.__aenter__()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     request = (
         b"GET /flower/api/workers HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAuthorization: "
         + auth
@@ -166,8 +150,7 @@ async def lane_driver(app: Any, auth: bytes) -> Any:
 
     async def close() -> None:
         writer.close()
-        server.should_exit = True
-        await serving
+        await served.__aexit__(None, None, None)
 
     one.close = close  # type: ignore[attr-defined]
     return one

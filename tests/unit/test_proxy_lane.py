@@ -9,17 +9,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 
 from channel_app_template.api import server as web_server
 from channel_app_template.api.app import WebApp, create_app
 from channel_app_template.settings import Settings
+from tests.support.inprocess_web import serving
 
 ADMIN = "admin:admin-secret-1"
 HANG_UP = b"\0hang up"  # never written: close Flower's side
@@ -160,25 +159,10 @@ async def web(
 
     app.proxy = spied  # type: ignore[assignment]
     await proxy.start()
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            http=web_server.BoundedHttpProtocol,
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            proxy_headers=False,
-        )
-    )
-    serving = asyncio.ensure_future(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
     try:
-        yield Web(listener.getsockname()[1], app, flower, asgi_paths)
+        async with serving(app) as port:
+            yield Web(port, app, flower, asgi_paths)
     finally:
-        server.should_exit = True
-        await serving
         await proxy.close()
         upstream.close()
 

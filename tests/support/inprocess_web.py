@@ -1,0 +1,42 @@
+"""The web app under uvicorn with the Procfile's HTTP protocol, in this process's loop:
+for tests and benchmarks that must reach the protocol (the proxy's GET lane) and still
+look inside the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+
+from channel_app_template.api import server as web_server
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[int]:
+    """Serve ``app`` on a free loopback port (yielded) for the block; no lifespan, so the
+    caller starts what the app needs (``app.proxy.start()``)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            http=web_server.BoundedHttpProtocol,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+        )
+    )
+    task = asyncio.ensure_future(server.serve(sockets=[listener]))
+    while not server.started:
+        if task.done():
+            task.result()  # raises what stopped it
+        await asyncio.sleep(0.01)
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
