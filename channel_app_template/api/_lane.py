@@ -2,15 +2,16 @@
 
 Why: most of what the dashboard and API send is a ``GET`` without a body that every rule
 lets through unchanged. Through uvicorn's ASGI cycle (its request/response cycle, the
-ASGI messages, our disconnect watcher) such a request cost the web process 107 us of
+ASGI messages, our disconnect watcher) such a request cost the web process 104-107 us of
 CPU in ``bench/bench_proxy.py``; served here, from the protocol's
-``on_headers_complete`` (``server.BoundedHttpProtocol``), 89 us.
+``on_headers_complete`` (``server.BoundedHttpProtocol``), 81-96 us.
 
-The lane takes a request only when the ASGI handler would forward it as is: ``GET``,
-HTTP/1.1 kept alive, no body or ``Expect``, not pipelined behind an unfinished answer,
-under the connection limit, a path ``_paths`` serves that causes no wait
-(``waits.classify``), headers that go on the wire as they are. It decides that before
-anything with a side effect, then admits the caller with the same
+The lane takes a request only when the ASGI handler would forward it as is and uvicorn
+writes no access line (the Procfile's ``--no-access-log``): ``GET``, HTTP/1.1 kept
+alive, no body or ``Expect``, not pipelined behind an unfinished answer, under the
+connection limit, a path ``_paths`` serves that causes no wait (``waits.classify``),
+headers that go on the wire as they are. It decides that before anything with a side
+effect, then admits the caller with the same
 :class:`~channel_app_template.api.login.LoginGate` (a refusal is answered here, so a
 failure is counted once). Everything else goes the ASGI way, through the same rules.
 Answers are framed as uvicorn frames them (its status lines and default headers).
@@ -162,6 +163,7 @@ class GetLane:
             or parser.get_http_version() != "1.1"
             or not parser.should_keep_alive()
             or parser.should_upgrade()
+            or protocol.access_log  # uvicorn writes access lines only on the ASGI way
         ):
             return False
         limit = protocol.limit_concurrency

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,7 +141,7 @@ async def read_reply(reader: asyncio.StreamReader, *, to_head: bool = False) -> 
 
 @contextlib.asynccontextmanager
 async def web(
-    script: Callable[[bytes], list[bytes]] = echo_path, **settings: Any
+    script: Callable[[bytes], list[bytes]] = echo_path, access_log: bool = False, **settings: Any
 ) -> AsyncIterator[Web]:
     flower = Flower(script)
     upstream = await asyncio.start_server(flower.handle, "127.0.0.1", 0)
@@ -160,7 +161,7 @@ async def web(
     app.proxy = spied  # type: ignore[assignment]
     await proxy.start()
     try:
-        async with serving(app) as port:
+        async with serving(app, access_log=access_log) as port:
             yield Web(port, app, flower, asgi_paths)
     finally:
         await proxy.close()
@@ -223,6 +224,17 @@ async def test_requests_the_lane_does_not_take_go_the_asgi_way(request_bytes: by
         reply = await site.ask(request_bytes)
     assert len(site.asgi_paths) == 1, site.asgi_paths
     assert reply.status in {200, 307, 400}
+
+
+async def test_with_access_lines_on_every_request_goes_the_asgi_way_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    async with web(access_log=True) as site:
+        reply = await site.ask(get(b"/flower/api/workers"))
+    assert reply.status == 200
+    assert site.asgi_paths == ["GET /flower/api/workers"]
+    assert any("GET /flower/api/workers" in r.getMessage() for r in caplog.records)
 
 
 async def test_pipelined_requests_are_answered_in_order_whichever_way_each_goes() -> None:
