@@ -22,14 +22,19 @@ RETRY_SOON = (b"retry-after", b"1")
 JSON_TYPE = (b"content-type", b"application/json; charset=UTF-8")
 
 
-async def respond(send: Send, status: int, body: bytes, extra: Headers | None = None) -> None:
-    """A plain-text answer of the proxy's own, never cached."""
-    headers = [
+def plain_headers(body: bytes, extra: Headers | None = None) -> Headers:
+    """The headers of a plain-text answer of the proxy's own, never cached."""
+    return [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
         *(extra or []),
     ]
+
+
+async def respond(send: Send, status: int, body: bytes, extra: Headers | None = None) -> None:
+    """A plain-text answer of the proxy's own, never cached."""
+    headers = plain_headers(body, extra)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 

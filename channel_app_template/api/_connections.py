@@ -20,26 +20,28 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import cast
 
 import aiohttp
 
 from channel_app_template.http_answers import AnswerReader, BadAnswer
 
-__all__ = ["KEEPALIVE", "FlowerAnswer", "FlowerConnections"]
+__all__ = ["KEEPALIVE", "FlowerAnswer", "FlowerConnections", "Link"]
 
 KEEPALIVE = 30.0  # seconds an idle connection to Flower is kept, here and by aiohttp's connector
 HIGH_WATER = 256 * 1024  # bytes read ahead of a slow client before reading pauses
 
 
-class _Link(asyncio.Protocol):
+class Link(asyncio.Protocol):
     """One connection to Flower; one answer at a time (:attr:`answer`, ``None`` while the
     connection is idle), read by :class:`FlowerAnswer`."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.answer: AnswerReader | None = None
+        # Told of every event instead of a waiting reader (the proxy's GET lane).
+        self.sink: Callable[[], None] | None = None
         self.lost = False
         self.idle_since = 0.0
         self.paused = False
@@ -123,8 +125,15 @@ class _Link(asyncio.Protocol):
         self.close()
         self._wake_up()
 
+    @property
+    def error(self) -> BaseException | None:
+        """Why the answer cannot be read, once that is known."""
+        return self._error
+
     def _wake_up(self) -> None:
-        if self._wake is not None and not self._wake.done():
+        if self.sink is not None:
+            self.sink()
+        elif self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
 
 
@@ -138,10 +147,10 @@ class FlowerAnswer:
     them), the body from :meth:`chunks`; :meth:`release` gives the connection back."""
 
     def __init__(
-        self, owner: FlowerConnections, link: _Link, answer: AnswerReader, read_timeout: float
+        self, owner: FlowerConnections, link: Link, answer: AnswerReader, read_timeout: float
     ) -> None:
         self._owner = owner
-        self._link: _Link | None = link
+        self._link: Link | None = link
         self._answer = answer
         self._read_timeout = read_timeout
         self.status = answer.status
@@ -191,7 +200,7 @@ class FlowerConnections:
 
     def __init__(self, host: str, port: int, limit: int) -> None:
         self.host, self.port, self.limit = host, port, limit
-        self._idle: list[_Link] = []
+        self._idle: list[Link] = []
 
     async def get(
         self, request: bytes, connect_timeout: float, read_timeout: float
@@ -216,7 +225,11 @@ class FlowerConnections:
             raise
         return FlowerAnswer(self, link, answer, read_timeout)
 
-    def put_back(self, link: _Link, *, reusable: bool) -> None:
+    def idle(self) -> Link | None:
+        """A kept-alive connection ready for a request, if one is idle now."""
+        return self._idle_link()
+
+    def put_back(self, link: Link, *, reusable: bool) -> None:
         if reusable and not link.lost and len(self._idle) < self.limit:
             link.rest()
             self._idle.append(link)
@@ -228,7 +241,7 @@ class FlowerConnections:
         for link in idle:
             link.close()
 
-    def _idle_link(self) -> _Link | None:
+    def _idle_link(self) -> Link | None:
         now = time.monotonic()
         while self._idle:
             link = self._idle.pop()
@@ -241,11 +254,11 @@ class FlowerConnections:
             return link
         return None
 
-    async def _connect(self, within: float) -> _Link:
+    async def _connect(self, within: float) -> Link:
         loop = asyncio.get_running_loop()
         try:
             _, link = await asyncio.wait_for(
-                loop.create_connection(_Link, self.host, self.port), within
+                loop.create_connection(Link, self.host, self.port), within
             )
         except TimeoutError:
             raise aiohttp.ServerTimeoutError("connecting to Flower timed out") from None

@@ -34,17 +34,19 @@ from channel_app_template.api._asgi import (
     Headers,
     Message,
     Scope,
+    plain_headers,
     refuse_login,
     respond,
 )
 from channel_app_template.api._coalesce import CoalescingTransport
 from channel_app_template.api._config import ProxyConfig
-from channel_app_template.api._connections import FlowerConnections
+from channel_app_template.api._connections import FlowerAnswer, FlowerConnections, Link
 from channel_app_template.api._forward import failure_answer
 from channel_app_template.api._headers import HeaderRewriter, header
 from channel_app_template.api._paths import ALIAS, PREFIX, path_problem
 from channel_app_template.api._upstream import Upstream
 from channel_app_template.api.waits import Busy, classify
+from channel_app_template.http_answers import AnswerReader
 
 __all__ = ["GetLane", "LaneCycle"]
 
@@ -78,10 +80,15 @@ class LaneCycle:
         self.more_body = False
         self.message_event = _NO_EVENT
         self.task: asyncio.Task[None] | None = None
+        self.relay: _Relay | None = None
 
     def cancel(self) -> None:
         """The client left before its answer was complete: stop waiting on Flower."""
-        if self.task is not None and not self.response_complete:
+        if self.response_complete:
+            return
+        if self.relay is not None:
+            self.relay.abort()
+        if self.task is not None:
             self.task.cancel()
 
 
@@ -109,8 +116,8 @@ class _Writer:
         for name, value in (*self.protocol.server_state.default_headers, *headers):
             sized = sized or name == b"content-length"
             parts += (name, b": ", value, b"\r\n")
-        if not sized and status not in _NO_BODY_STATUSES:
-            self.chunked = True
+        self.chunked = not sized and status not in _NO_BODY_STATUSES
+        if self.chunked:
             parts.append(b"transfer-encoding: chunked\r\n")
         head = b"".join(parts)
         lines = len(parts) // 4 + self.chunked  # one CR and one LF per header line
@@ -204,18 +211,25 @@ class GetLane:
         writer = _Writer(protocol, lane_cycle)
         admission = self.config.gate.admit(scope, header(headers, b"authorization"))
         caller = admission.caller
+        if caller is not None and self.upstream.try_slot():
+            link = direct.idle()
+            if link is not None:  # the usual case: no task, no future, no wait
+                lane_cycle.relay = _Relay(self, protocol, lane_cycle, writer, direct, link)
+                lane_cycle.relay.start(head)
+                return True
+            self.upstream.release_slot()
         work = (
             refuse_login(writer, admission.verdict, admission.retry_after)
             if caller is None
             else self._relay(writer, direct, head)
         )
-        task = protocol.loop.create_task(self._run(protocol, lane_cycle, writer, work))
+        task = protocol.loop.create_task(self.run(protocol, lane_cycle, writer, work))
         lane_cycle.task = task
         protocol.tasks.add(task)
         task.add_done_callback(protocol.tasks.discard)
         return True
 
-    async def _run(
+    async def run(
         self,
         protocol: HttpToolsProtocol,
         cycle: LaneCycle,
@@ -233,12 +247,7 @@ class GetLane:
                 await respond(writer, 500, b"Internal Server Error\n", [(b"connection", b"close")])
             cycle.keep_alive = False
         finally:
-            if not cycle.response_complete:
-                protocol.transport.close()  # an answer cut short: the client must know
-            else:
-                if not cycle.keep_alive:
-                    protocol.transport.close()
-                protocol.on_response_complete()
+            _finish(protocol, cycle)
 
     async def _relay(self, writer: _Writer, direct: FlowerConnections, head: bytes) -> None:
         config, upstream = self.config, self.upstream
@@ -256,18 +265,160 @@ class GetLane:
             try:
                 writer.start(answer.status, self.rewriter.response(answer.raw_headers))
                 whole = answer.whole()
-                if whole is not None:  # the usual answer: here with its head
-                    writer.body(whole, True)
-                    return
-                flow = writer.protocol.flow
-                async for chunk, last in answer.chunks():
-                    if flow.write_paused and not writer.cycle.disconnected:
-                        await flow.drain()  # a slow client: Flower's side pauses too
-                    writer.body(chunk, last)
-            except (TimeoutError, aiohttp.ClientError) as error:
-                logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
+            except BaseException:
                 answer.close()
-            finally:
+                raise
+            if whole is not None:  # the usual answer: here with its head
+                writer.body(whole, True)
                 answer.release()
+                return
+            await self.stream(writer, answer)
         finally:
             upstream.release_slot()
+
+    async def stream(self, writer: _Writer, answer: FlowerAnswer) -> None:
+        """The rest of an answer whose head is written (or held), as it arrives."""
+        try:
+            flow = writer.protocol.flow
+            async for chunk, last in answer.chunks():
+                if flow.write_paused and not writer.cycle.disconnected:
+                    await flow.drain()  # a slow client: Flower's side pauses too
+                writer.body(chunk, last)
+        except (TimeoutError, aiohttp.ClientError) as error:
+            logger.warning("flower upstream failed mid-response: %s", type(error).__name__)
+            answer.close()
+        finally:
+            answer.release()
+
+
+def _finish(protocol: HttpToolsProtocol, cycle: LaneCycle) -> None:
+    """The answer is over: keep the connection for the next request, or close it when the
+    answer was cut short or the connection must not be kept."""
+    if not cycle.response_complete:
+        protocol.transport.close()  # an answer cut short: the client must know
+        return
+    if not cycle.keep_alive:
+        protocol.transport.close()
+    protocol.on_response_complete()
+
+
+class _Relay:
+    """One GET over an idle connection to Flower, driven by the connection's events: an
+    answer that arrives whole is written without a task, a future or a wait; one still
+    arriving after its head continues in a task (:meth:`GetLane.stream`)."""
+
+    def __init__(
+        self,
+        lane: GetLane,
+        protocol: HttpToolsProtocol,
+        cycle: LaneCycle,
+        writer: _Writer,
+        direct: FlowerConnections,
+        link: Link,
+    ) -> None:
+        self.lane, self.protocol, self.cycle, self.writer = lane, protocol, cycle, writer
+        self.direct, self.link = direct, link
+        self.answer: AnswerReader | None = None
+        self.timeout = lane.config.read_timeout
+        self.loop = protocol.loop
+        self.heard = 0.0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def start(self, head: bytes) -> None:
+        self.heard = self.loop.time()
+        self.timer = self.loop.call_later(self.timeout, self._check_silence)
+        self.link.sink = self.arrived
+        self.answer = self.link.start(head)
+
+    def arrived(self) -> None:
+        """Flower sent something, or its connection ended or failed."""
+        link, answer = self.link, self.answer
+        assert answer is not None
+        try:
+            error = link.error
+            if error is None and link.lost and not answer.complete:
+                error = aiohttp.ServerDisconnectedError(
+                    "Flower closed a kept-alive connection without answering"
+                )
+            if error is not None:
+                self._fail(error)
+                return
+            self.heard = self.loop.time()
+            if not answer.head_done:
+                return
+            writer = self.writer
+            writer.start(answer.status, self.lane.rewriter.response(tuple(answer.headers)))
+            if answer.complete:
+                writer.body(link.take(answer), True)
+                self._let_go(reusable=answer.keep_alive)
+                _finish(self.protocol, self.cycle)
+                return
+            self._continue_in_task(answer)
+        except Exception:
+            logger.exception("the proxy failed to answer a GET")
+            self._let_go(reusable=False)
+            self._answer(500, b"Internal Server Error\n", [(b"connection", b"close")])
+
+    def abort(self) -> None:
+        """The client left: Flower's connection is closed, its slot freed."""
+        if self.answer is not None:
+            self._let_go(reusable=False)
+
+    def _continue_in_task(self, answer: AnswerReader) -> None:
+        self._cancel_timer()
+        self.link.sink = None
+        self.cycle.relay = None
+        rest = FlowerAnswer(self.direct, self.link, answer, self.timeout)
+        self.answer = None
+        lane, protocol, cycle, writer = self.lane, self.protocol, self.cycle, self.writer
+        task = self.loop.create_task(lane.run(protocol, cycle, writer, self._rest(rest)))
+        cycle.task = task
+        protocol.tasks.add(task)
+        task.add_done_callback(protocol.tasks.discard)
+
+    async def _rest(self, rest: FlowerAnswer) -> None:
+        try:
+            await self.lane.stream(self.writer, rest)
+        finally:
+            self.lane.upstream.release_slot()
+
+    def _check_silence(self) -> None:
+        self.timer = None
+        if self.answer is None:
+            return
+        quiet = self.loop.time() - self.heard
+        if quiet < self.timeout:
+            self.timer = self.loop.call_later(self.timeout - quiet, self._check_silence)
+            return
+        self._fail(aiohttp.ServerTimeoutError("Flower did not answer in time"))
+
+    def _fail(self, error: BaseException) -> None:
+        self._let_go(reusable=False)
+        if self.cycle.response_started:
+            self.protocol.transport.close()  # headers are gone already: cut it short
+            return
+        self._answer(*failure_answer(error))
+
+    def _answer(self, status: int, body: bytes, extra: Headers | None = None) -> None:
+        if not self.cycle.disconnected:
+            self.writer.start(status, plain_headers(body, extra))
+            self.writer.body(body, True)
+            if extra:
+                self.cycle.keep_alive = False
+        _finish(self.protocol, self.cycle)
+
+    def _let_go(self, *, reusable: bool) -> None:
+        """Flower's connection back to the pool (or closed) and the slot freed, once."""
+        if self.answer is None:
+            return
+        self.answer = None
+        self._cancel_timer()
+        self.link.sink = None
+        self.cycle.relay = None
+        self.direct.put_back(self.link, reusable=reusable)
+        self.lane.upstream.release_slot()
+
+    def _cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None

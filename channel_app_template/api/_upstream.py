@@ -91,6 +91,18 @@ class Upstream:
         except TimeoutError:
             raise Busy(503, "Flower proxy is busy, try again.") from None
 
+    def try_slot(self) -> bool:
+        """Take a connection slot if one is free now, without waiting."""
+        if self._slots.locked():
+            return False
+        taking = self._slots.acquire()
+        try:
+            taking.send(None)  # an unlocked semaphore is taken without a wait
+        except StopIteration:
+            return True
+        taking.close()  # pragma: no cover - unreachable while the loop runs only us
+        return False
+
     def release_slot(self) -> None:
         self._slots.release()
 

@@ -24,6 +24,7 @@ from tests.support.inprocess_web import serving
 ADMIN = "admin:admin-secret-1"
 HANG_UP = b"\0hang up"  # never written: close Flower's side
 SILENT = b"\0silent"  # never written: say nothing, keep the connection
+SLOW_PART = b"\0slow"  # never written: a pause of 0.1 s
 
 
 def authorization(credential: str = ADMIN) -> bytes:
@@ -73,6 +74,10 @@ class Flower:
                     if part is SILENT:
                         await reader.read()  # until the proxy gives up on us
                         raise ConnectionResetError
+                    if part is SLOW_PART:
+                        await writer.drain()
+                        await asyncio.sleep(0.1)
+                        continue
                     writer.write(part)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -96,6 +101,13 @@ class Web:
     app: WebApp
     flower: Flower
     asgi_paths: list[str]  # requests that reached the ASGI handler (not the lane)
+    lane_tasks: list[int]  # tasks the lane started (none for an answer that came whole)
+
+    async def warm(self) -> None:
+        """Leave a kept-alive connection to Flower idle, so the next GET takes the lane's
+        event-driven way (a fresh connection is made in a task)."""
+        assert (await self.ask(get(b"/flower/api/warm"))).status == 200
+        self.lane_tasks.clear()
 
     async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection("127.0.0.1", self.port)
@@ -159,10 +171,18 @@ async def web(
         await proxy(scope, receive, send)
 
     app.proxy = spied  # type: ignore[assignment]
+    lane_tasks: list[int] = []
+    lane_run = app.lane.run
+
+    def counted(*args: Any) -> Any:
+        lane_tasks.append(1)
+        return lane_run(*args)
+
+    app.lane.run = counted  # type: ignore[method-assign]
     await proxy.start()
     try:
         async with serving(app, access_log=access_log) as port:
-            yield Web(port, app, flower, asgi_paths)
+            yield Web(port, app, flower, asgi_paths, lane_tasks)
     finally:
         await proxy.close()
         upstream.close()
@@ -182,6 +202,17 @@ async def test_a_plain_get_is_served_by_the_lane_with_flowers_answer_rewritten()
     assert b"\r\nHost: public.example\r\n" in head
     assert b"\r\nX-Forwarded-For: 127.0.0.1\r\n" in head  # the client's own is not trusted
     assert b"\r\nX-Forwarded-Prefix: /flower\r\n" in head
+
+
+async def test_over_a_kept_alive_connection_a_whole_answer_needs_no_task() -> None:
+    async with web() as site:
+        await site.warm()
+        replies = [await site.ask(get(b"/flower/api/workers?n=%d" % n)) for n in range(3)]
+    assert [reply.body for reply in replies] == [
+        b"GET /flower/api/workers?n=%d HTTP/1.1" % n for n in range(3)
+    ]
+    assert site.lane_tasks == []
+    assert site.asgi_paths == []
 
 
 async def test_the_api_alias_reaches_flowers_prefixed_path_on_the_lane() -> None:
@@ -271,15 +302,26 @@ async def test_a_refused_login_is_counted_once_whichever_way_it_goes(method: byt
     assert len(site.asgi_paths) == (4 if method == b"HEAD" else 0)
 
 
-async def test_a_client_that_leaves_frees_flowers_connection_at_once() -> None:
+WAYS = pytest.mark.parametrize("warm", [False, True], ids=["fresh", "kept-alive"])
+
+
+def warm_or(script: Callable[[bytes], list[bytes]]) -> Callable[[bytes], list[bytes]]:
+    """``script``, except that the warm-up GET is answered."""
+    return lambda head: echo_path(head) if b"/warm " in head else script(head)
+
+
+@WAYS
+async def test_a_client_that_leaves_frees_flowers_connection_at_once(warm: bool) -> None:
     def script(head: bytes) -> list[bytes]:
         return [SILENT] if b"slow" in head else echo_path(head)
 
     async with web(script, proxy_max_connections=1) as site:
+        if warm:
+            await site.warm()
         _, writer = await site.connect()
         writer.write(get(b"/flower/api/slow"))
         await writer.drain()
-        while not site.flower.heads:
+        while not any(b"slow" in head for head in site.flower.heads):
             await asyncio.sleep(0.01)
         writer.close()
         await asyncio.wait_for(site.flower.closed.wait(), 0.2)  # the ASGI way waits 0.25 s
@@ -287,21 +329,46 @@ async def test_a_client_that_leaves_frees_flowers_connection_at_once() -> None:
     assert reply.status == 200
 
 
-async def test_flower_silent_past_the_read_timeout_is_504_and_gone_is_502() -> None:
-    async with web(lambda head: [SILENT], proxy_read_timeout=0.2) as site:
+@WAYS
+async def test_flower_silent_past_the_read_timeout_is_504_and_gone_is_502(warm: bool) -> None:
+    async with web(warm_or(lambda head: [SILENT]), proxy_read_timeout=0.2) as site:
+        if warm:
+            await site.warm()
         silent = await site.ask(get(b"/flower/api/workers"))
-    async with web(lambda head: [HANG_UP]) as site:
+        after = await site.ask(get(b"/flower/api/warm"))  # the slot and pool are sound
+    async with web(warm_or(lambda head: [HANG_UP])) as site:
+        if warm:
+            await site.warm()
         gone = await site.ask(get(b"/flower/api/workers"))
     assert (silent.status, silent.body) == (504, b"Flower did not answer in time.\n")
     assert (gone.status, gone.body) == (502, b"Flower is unreachable.\n")
+    assert after.status == 200
     assert site.asgi_paths == []
+    assert site.lane_tasks == ([] if warm else [1])
 
 
-async def test_an_answer_cut_short_closes_the_clients_connection() -> None:
+@WAYS
+async def test_flower_silent_but_still_talking_is_not_a_timeout(warm: bool) -> None:
+    def script(head: bytes) -> list[bytes]:
+        head = [b"HTTP/1.1 200 OK\r\n", b"Content-Length: 5\r\n", b"X-Slow: 1\r\n", b"\r\n"]
+        pieces = [*head, b"xx", b"xxx"]  # the head alone takes 0.3 s
+        return [part for piece in pieces for part in (piece, SLOW_PART)]
+
+    async with web(warm_or(script), proxy_read_timeout=0.25) as site:
+        if warm:
+            await site.warm()
+        reply = await site.ask(get(b"/flower/api/workers"))  # 0.6 s in all, 0.1 s pauses
+    assert (reply.status, reply.body) == (200, b"xxxxx")
+
+
+@WAYS
+async def test_an_answer_cut_short_closes_the_clients_connection(warm: bool) -> None:
     def script(head: bytes) -> list[bytes]:
         return [answer(b"0123456789")[0], b"01234", HANG_UP]
 
-    async with web(script) as site:
+    async with web(warm_or(script)) as site:
+        if warm:
+            await site.warm()
         reader, writer = await site.connect()
         writer.write(get(b"/flower/api/workers"))
         received = await asyncio.wait_for(reader.read(), 5)  # until the proxy closes
@@ -310,14 +377,17 @@ async def test_an_answer_cut_short_closes_the_clients_connection() -> None:
     assert received.endswith(b"\r\n\r\n01234")
 
 
-async def test_a_chunked_answer_stays_chunked_and_a_204_has_no_body() -> None:
+@WAYS
+async def test_a_chunked_answer_stays_chunked_and_a_204_has_no_body(warm: bool) -> None:
     def script(head: bytes) -> list[bytes]:
         if b"empty" in head:
             return [b"HTTP/1.1 204 No Content\r\n\r\n"]
         chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-        return [chunked, b"5\r\nhello\r\n", b"6\r\n world\r\n0\r\n\r\n"]
+        return [chunked, b"5\r\nhello\r\n", SLOW_PART, b"6\r\n world\r\n0\r\n\r\n"]
 
-    async with web(script) as site:
+    async with web(warm_or(script)) as site:
+        if warm:
+            await site.warm()
         streamed = await site.ask(get(b"/flower/api/stream"))
         empty = await site.ask(get(b"/flower/api/empty"))
     assert (streamed.status, streamed.body) == (200, b"hello world")
