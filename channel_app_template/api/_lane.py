@@ -2,9 +2,11 @@
 
 Why: most of what the dashboard and API send is a ``GET`` without a body that every rule
 lets through unchanged. Through uvicorn's ASGI cycle (its request/response cycle, the
-ASGI messages, our disconnect watcher) such a request cost the web process 104-107 us of
-CPU in ``bench/bench_proxy.py``; served here, from the protocol's
-``on_headers_complete`` (``server.BoundedHttpProtocol``), 81-96 us.
+ASGI messages, our disconnect watcher) such a request cost the web process more CPU than
+the proxy's target allows; served here, from the protocol's ``on_headers_complete``
+(``server.BoundedHttpProtocol``), and over an idle kept-alive connection to Flower driven
+by that connection's events (no task, future or wait), it fits (``bench/bench_proxy.py``;
+the figures are in the README's "Performance").
 
 The lane takes a request only when the ASGI handler would forward it as is and uvicorn
 writes no access line (the Procfile's ``--no-access-log``): ``GET``, HTTP/1.1 kept
@@ -56,6 +58,7 @@ _SERVED = (PREFIX + b"/", ALIAS)
 # A request carrying any of these goes the ASGI way (it has, or announces, a body).
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 _NO_BODY_STATUSES = frozenset({204, 304})
+REMEMBERED_HEADS = 256  # the most heads to Flower remembered at once (cleared when full)
 
 
 class _NoEvent:
@@ -154,6 +157,23 @@ class GetLane:
         self.config = config
         self.upstream = upstream
         self.rewriter = rewriter
+        self._heads: dict[tuple[Any, ...], bytes] = {}
+
+    def _head_for(
+        self, scope: Scope, raw_path: bytes, query: bytes, headers: Headers
+    ) -> bytes | None:
+        """The head of the GET to Flower for this request, or ``None`` when the lane must
+        leave the request to the ASGI way (a body, a path rule, a wait, a header that
+        cannot go on the wire as is)."""
+        for name, _ in headers:
+            if name in _BODY_HEADERS:
+                return None
+        aliased = raw_path.startswith(ALIAS)
+        path = PREFIX + raw_path if aliased else raw_path
+        if path_problem(path, query) is not None or classify("GET", path, query) is not None:
+            return None
+        upstream_headers = self.rewriter.request(scope, headers, None, False, aliased)
+        return self.upstream.get_head(path, query, upstream_headers)
 
     def take(self, protocol: HttpToolsProtocol) -> bool:
         """Serve the request whose headers ``protocol`` just parsed; ``False`` leaves it to
@@ -186,19 +206,20 @@ class GetLane:
         if not raw_path.startswith(_SERVED):
             return False
         headers = protocol.headers
-        for name, _ in headers:
-            if name in _BODY_HEADERS:
-                return False
         query: bytes = url.query or b""
-        aliased = raw_path.startswith(ALIAS)
-        path = PREFIX + raw_path if aliased else raw_path
-        if path_problem(path, query) is not None or classify("GET", path, query) is not None:
-            return False
         scope = cast(Scope, protocol.scope)
-        upstream_headers = self.rewriter.request(scope, headers, None, False, aliased)
-        head = self.upstream.get_head(path, query, upstream_headers)
+        client = scope.get("client")
+        # Everything the head to Flower is made of: the same request again (a dashboard's
+        # or a script's poll) needs no second look at its path, query and headers.
+        key = (raw_path, query, tuple(headers), client[0] if client else None, scope["scheme"])
+        head = self._heads.get(key)
         if head is None:
-            return False  # the ASGI way refuses it as it always did
+            head = self._head_for(scope, raw_path, query, headers)
+            if head is None:
+                return False
+            if len(self._heads) >= REMEMBERED_HEADS:
+                self._heads.clear()
+            self._heads[key] = head
         text = raw_path.decode("ascii")
         scope["method"] = "GET"
         scope["path"] = urllib.parse.unquote(text) if "%" in text else text

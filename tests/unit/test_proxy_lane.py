@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from channel_app_template.api import server as web_server
+from channel_app_template.api._lane import REMEMBERED_HEADS
 from channel_app_template.api.app import WebApp, create_app
 from channel_app_template.settings import Settings
 from tests.support.inprocess_web import serving
@@ -213,6 +214,24 @@ async def test_over_a_kept_alive_connection_a_whole_answer_needs_no_task() -> No
     ]
     assert site.lane_tasks == []
     assert site.asgi_paths == []
+
+
+async def test_a_remembered_head_is_used_only_for_the_very_same_request() -> None:
+    async with web() as site:
+        for accept in (b"text/a", b"text/b", b"text/a"):
+            assert (await site.ask(get(b"/flower/api/workers", b"Accept: " + accept))).status == 200
+        reader, writer = await site.connect()
+        for n in range(2 * REMEMBERED_HEADS):  # each a new request: the memory stays bounded
+            writer.write(get(b"/flower/api/task/info/%d" % n))
+            assert (await read_reply(reader)).body.startswith(b"GET /flower/api/task/info/")
+        writer.close()
+    accepts = [line for head in site.flower.heads[:3] for line in head.split(b"\r\n")]
+    assert [a for a in accepts if a.lower().startswith(b"accept: ")] == [
+        b"accept: text/a",
+        b"accept: text/b",
+        b"accept: text/a",
+    ]
+    assert len(site.app.lane._heads) <= REMEMBERED_HEADS
 
 
 async def test_the_api_alias_reaches_flowers_prefixed_path_on_the_lane() -> None:
