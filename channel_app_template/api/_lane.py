@@ -59,6 +59,8 @@ _SERVED = (PREFIX + b"/", ALIAS)
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 _NO_BODY_STATUSES = frozenset({204, 304})
 REMEMBERED_HEADS = 256  # the most heads to Flower remembered at once (cleared when full)
+# The lane's own failure, answered as uvicorn answers an app's: 500, then the connection ends.
+_INTERNAL_ERROR = (500, b"Internal Server Error\n", [(b"connection", b"close")])
 
 
 class _NoEvent:
@@ -118,6 +120,8 @@ class _Writer:
         sized = False
         for name, value in (*self.protocol.server_state.default_headers, *headers):
             sized = sized or name == b"content-length"
+            if name == b"connection" and b"close" in value.lower():
+                self.cycle.keep_alive = False  # as uvicorn's send reads it
             parts += (name, b": ", value, b"\r\n")
         self.chunked = not sized and status not in _NO_BODY_STATUSES
         if self.chunked:
@@ -244,13 +248,23 @@ class GetLane:
             if caller is None
             else self._relay(writer, direct, head)
         )
-        task = protocol.loop.create_task(self.run(protocol, lane_cycle, writer, work))
-        lane_cycle.task = task
-        protocol.tasks.add(task)
-        task.add_done_callback(protocol.tasks.discard)
+        self.in_task(protocol, lane_cycle, writer, work)
         return True
 
-    async def run(
+    def in_task(
+        self,
+        protocol: HttpToolsProtocol,
+        cycle: LaneCycle,
+        writer: _Writer,
+        work: Coroutine[Any, Any, None],
+    ) -> None:
+        """Answer with ``work`` in a task uvicorn knows of (it waits for it on shutdown)."""
+        task = protocol.loop.create_task(self._run(protocol, cycle, writer, work))
+        cycle.task = task
+        protocol.tasks.add(task)
+        task.add_done_callback(protocol.tasks.discard)
+
+    async def _run(
         self,
         protocol: HttpToolsProtocol,
         cycle: LaneCycle,
@@ -265,7 +279,7 @@ class GetLane:
         except Exception:
             logger.exception("the proxy failed to answer a GET")
             if not cycle.response_started:
-                await respond(writer, 500, b"Internal Server Error\n", [(b"connection", b"close")])
+                await respond(writer, *_INTERNAL_ERROR)
             cycle.keep_alive = False
         finally:
             _finish(protocol, cycle)
@@ -356,13 +370,8 @@ class _Relay:
         link, answer = self.link, self.answer
         assert answer is not None
         try:
-            error = link.error
-            if error is None and link.lost and not answer.complete:
-                error = aiohttp.ServerDisconnectedError(
-                    "Flower closed a kept-alive connection without answering"
-                )
-            if error is not None:
-                self._fail(error)
+            if link.error is not None:  # set too when Flower left before the answer's end
+                self._fail(link.error)
                 return
             self.heard = self.loop.time()
             if not answer.head_done:
@@ -378,7 +387,7 @@ class _Relay:
         except Exception:
             logger.exception("the proxy failed to answer a GET")
             self._let_go(reusable=False)
-            self._answer(500, b"Internal Server Error\n", [(b"connection", b"close")])
+            self._answer(*_INTERNAL_ERROR)
 
     def abort(self) -> None:
         """The client left: Flower's connection is closed, its slot freed."""
@@ -386,16 +395,9 @@ class _Relay:
             self._let_go(reusable=False)
 
     def _continue_in_task(self, answer: AnswerReader) -> None:
-        self._cancel_timer()
-        self.link.sink = None
-        self.cycle.relay = None
+        self._detach()
         rest = FlowerAnswer(self.direct, self.link, answer, self.timeout)
-        self.answer = None
-        lane, protocol, cycle, writer = self.lane, self.protocol, self.cycle, self.writer
-        task = self.loop.create_task(lane.run(protocol, cycle, writer, self._rest(rest)))
-        cycle.task = task
-        protocol.tasks.add(task)
-        task.add_done_callback(protocol.tasks.discard)
+        self.lane.in_task(self.protocol, self.cycle, self.writer, self._rest(rest))
 
     async def _rest(self, rest: FlowerAnswer) -> None:
         try:
@@ -424,22 +426,22 @@ class _Relay:
         if not self.cycle.disconnected:
             self.writer.start(status, plain_headers(body, extra))
             self.writer.body(body, True)
-            if extra:
-                self.cycle.keep_alive = False
         _finish(self.protocol, self.cycle)
 
     def _let_go(self, *, reusable: bool) -> None:
         """Flower's connection back to the pool (or closed) and the slot freed, once."""
         if self.answer is None:
             return
-        self.answer = None
-        self._cancel_timer()
-        self.link.sink = None
-        self.cycle.relay = None
+        self._detach()
         self.direct.put_back(self.link, reusable=reusable)
         self.lane.upstream.release_slot()
 
-    def _cancel_timer(self) -> None:
+    def _detach(self) -> None:
+        """No more events for this relay: its timer, the connection's sink and the cycle's
+        hold on it go."""
+        self.answer = None
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        self.link.sink = None
+        self.cycle.relay = None

@@ -173,13 +173,13 @@ async def web(
 
     app.proxy = spied  # type: ignore[assignment]
     lane_tasks: list[int] = []
-    lane_run = app.lane.run
+    in_task = app.lane.in_task
 
     def counted(*args: Any) -> Any:
         lane_tasks.append(1)
-        return lane_run(*args)
+        return in_task(*args)
 
-    app.lane.run = counted  # type: ignore[method-assign]
+    app.lane.in_task = counted  # type: ignore[method-assign]
     await proxy.start()
     try:
         async with serving(app, access_log=access_log) as port:
@@ -414,3 +414,25 @@ async def test_a_chunked_answer_stays_chunked_and_a_204_has_no_body(warm: bool) 
     assert (empty.status, empty.body, empty.header(b"content-length")) == (204, b"", [])
     assert empty.header(b"transfer-encoding") == []
     assert site.asgi_paths == []
+
+
+def test_the_writer_ends_the_connection_after_an_answer_that_says_connection_close() -> None:
+    from types import SimpleNamespace
+
+    from channel_app_template.api._lane import LaneCycle, _Writer
+
+    written: list[bytes] = []
+    transport = SimpleNamespace(write=written.append, is_closing=lambda: False)
+    protocol = SimpleNamespace(
+        transport=transport, server_state=SimpleNamespace(default_headers=[])
+    )
+    kept, closing = LaneCycle(), LaneCycle()
+    for cycle, extra in ((kept, []), (closing, [(b"connection", b"close")])):
+        writer = _Writer(protocol, cycle)  # type: ignore[arg-type]
+        writer.start(500, [(b"content-length", b"2"), *extra])
+        writer.body(b"no", True)
+    assert (kept.keep_alive, closing.keep_alive) == (True, False)
+    assert (
+        written[1]
+        == b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\nconnection: close\r\n\r\nno"
+    )
