@@ -25,6 +25,7 @@ import cProfile
 import pstats
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ ANSWER = (
     + BODY
 )
 USER, PASSWORD = "admin", "admin-secret-1"
+# One proxied GET per call, and what ends the driver.
+Driver = tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
 
 
 class Upstream(asyncio.Protocol):
@@ -71,7 +74,7 @@ async def measure(requests: int, profile: bool, way: str) -> float:
     await app.proxy.start()
     auth = b"Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode())
     try:
-        one = await (lane_driver(app, auth) if way == "lane" else asgi_driver(app, auth))
+        one, close = await (lane_driver(app, auth) if way == "lane" else asgi_driver(app, auth))
         for _ in range(200):  # connections made, code warm
             await one()
         profiler = cProfile.Profile() if profile else None
@@ -83,7 +86,7 @@ async def measure(requests: int, profile: bool, way: str) -> float:
         if profiler:
             profiler.disable()
         spent = time.process_time() - started
-        await one.close()  # type: ignore[attr-defined]
+        await close()
     finally:
         await app.proxy.close()
         upstream.close()
@@ -92,7 +95,7 @@ async def measure(requests: int, profile: bool, way: str) -> float:
     return spent / requests
 
 
-async def asgi_driver(app: Any, auth: bytes) -> Any:
+async def asgi_driver(app: Any, auth: bytes) -> Driver:
     """One proxied GET through the ASGI handler per call."""
     scope = {
         "type": "http",
@@ -123,11 +126,10 @@ async def asgi_driver(app: Any, auth: bytes) -> Any:
     async def close() -> None:
         pass
 
-    one.close = close  # type: ignore[attr-defined]
-    return one
+    return one, close
 
 
-async def lane_driver(app: Any, auth: bytes) -> Any:
+async def lane_driver(app: Any, auth: bytes) -> Driver:
     """One proxied GET through uvicorn with the Procfile's protocol per call."""
     from tests.support.inprocess_web import serving
 
@@ -152,8 +154,7 @@ async def lane_driver(app: Any, auth: bytes) -> Any:
         writer.close()
         await served.__aexit__(None, None, None)
 
-    one.close = close  # type: ignore[attr-defined]
-    return one
+    return one, close
 
 
 def main() -> None:
